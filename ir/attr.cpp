@@ -1,0 +1,124 @@
+#include "ir/attr.h"
+
+#include <cassert>
+#include <charconv>
+#include <cmath>
+#include <functional>
+
+namespace kiln::ir {
+
+namespace {
+size_t combine(size_t seed, size_t value) {
+  return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
+}
+}  // namespace
+
+std::optional<std::vector<int64_t>> Attr::as_int_list() const {
+  if (!is_list()) return std::nullopt;
+  std::vector<int64_t> out;
+  for (const Attr& a : as_list()) {
+    if (!a.is_int()) return std::nullopt;
+    out.push_back(a.as_int());
+  }
+  return out;
+}
+
+Attr int_list(const std::vector<int64_t>& values) {
+  AttrList list;
+  list.reserve(values.size());
+  for (int64_t v : values) list.emplace_back(v);
+  return Attr(std::move(list));
+}
+
+size_t hash_attr(const Attr& attr) {
+  size_t h = attr.value.index();
+  std::visit(
+      [&](const auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, AttrList>) {
+          for (const Attr& a : v) h = combine(h, hash_attr(a));
+        } else if constexpr (std::is_same_v<T, DType>) {
+          h = combine(h, static_cast<size_t>(v));
+        } else if constexpr (std::is_same_v<T, double>) {
+          // Hash the bits so NaN payloads and signed zeros stay distinct, as == on the
+          // variant treats -0.0 == 0.0; equal attributes still hash equal for all non-NaN.
+          h = combine(h, std::hash<double>{}(v == 0.0 ? 0.0 : v));
+        } else {
+          h = combine(h, std::hash<T>{}(v));
+        }
+      },
+      attr.value);
+  return h;
+}
+
+std::string float_str(double value) {
+  if (std::isnan(value)) return "nan";
+  if (std::isinf(value)) return value > 0 ? "inf" : "-inf";
+  char buffer[64];
+  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
+  assert(ec == std::errc());
+  std::string s(buffer, end);
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+
+std::string attr_str(const Attr& attr) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, int64_t>) {
+          return std::to_string(v);
+        } else if constexpr (std::is_same_v<T, double>) {
+          return float_str(v);
+        } else if constexpr (std::is_same_v<T, bool>) {
+          return v ? "true" : "false";
+        } else if constexpr (std::is_same_v<T, DType>) {
+          return std::string(dtype_name(v));
+        } else if constexpr (std::is_same_v<T, std::string>) {
+          std::string s = "\"";
+          for (char c : v) {
+            if (c == '"' || c == '\\') s += '\\';
+            if (c == '\n') {
+              s += "\\n";
+              continue;
+            }
+            s += c;
+          }
+          return s + "\"";
+        } else {
+          std::string s = "[";
+          for (size_t i = 0; i < v.size(); ++i) {
+            if (i) s += ",";
+            s += attr_str(v[i]);
+          }
+          return s + "]";
+        }
+      },
+      attr.value);
+}
+
+const Attr* Attrs::find(const std::string& name) const {
+  auto it = map_.find(name);
+  return it == map_.end() ? nullptr : &it->second;
+}
+
+const Attr& Attrs::get(const std::string& name) const {
+  const Attr* attr = find(name);
+  assert(attr && "attribute checked by the verifier");
+  return *attr;
+}
+
+std::vector<int64_t> Attrs::get_ints(const std::string& name) const {
+  auto list = get(name).as_int_list();
+  assert(list && "integer list checked by the verifier");
+  return *list;
+}
+
+size_t Attrs::hash() const {
+  size_t h = map_.size();
+  for (const auto& [name, value] : map_)
+    h = combine(combine(h, std::hash<std::string>{}(name)), hash_attr(value));
+  return h;
+}
+
+}  // namespace kiln::ir

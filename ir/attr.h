@@ -1,0 +1,82 @@
+#pragma once
+// Op attributes: integers, floats, booleans, dtypes, strings and (nested) lists of them.
+// An op's attributes are a name-sorted dictionary so that equal ops compare and hash equal.
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ir/dtype.h"
+
+namespace kiln::ir {
+
+struct Attr;
+using AttrList = std::vector<Attr>;
+
+struct Attr {
+  std::variant<int64_t, double, bool, DType, std::string, AttrList> value;
+
+  Attr() : value(int64_t{0}) {}
+  Attr(int64_t v) : value(v) {}
+  Attr(int v) : value(int64_t{v}) {}
+  Attr(double v) : value(v) {}
+  Attr(bool v) : value(v) {}
+  Attr(DType v) : value(v) {}
+  Attr(std::string v) : value(std::move(v)) {}
+  Attr(const char* v) : value(std::string(v)) {}
+  Attr(AttrList v) : value(std::move(v)) {}
+
+  bool is_int() const { return std::holds_alternative<int64_t>(value); }
+  bool is_float() const { return std::holds_alternative<double>(value); }
+  bool is_bool() const { return std::holds_alternative<bool>(value); }
+  bool is_dtype() const { return std::holds_alternative<DType>(value); }
+  bool is_string() const { return std::holds_alternative<std::string>(value); }
+  bool is_list() const { return std::holds_alternative<AttrList>(value); }
+
+  int64_t as_int() const { return std::get<int64_t>(value); }
+  double as_float() const { return std::get<double>(value); }
+  bool as_bool() const { return std::get<bool>(value); }
+  DType as_dtype() const { return std::get<DType>(value); }
+  const std::string& as_string() const { return std::get<std::string>(value); }
+  const AttrList& as_list() const { return std::get<AttrList>(value); }
+
+  // A flat list of integers, or nullopt if this is anything else.
+  std::optional<std::vector<int64_t>> as_int_list() const;
+
+  bool operator==(const Attr&) const = default;
+};
+
+Attr int_list(const std::vector<int64_t>& values);
+size_t hash_attr(const Attr& attr);
+// Text form: 3, 2.5, true, f32, "s", [1,2]. Floats always show a '.' or an exponent (or are
+// nan/inf/-inf) so that they parse back as floats, and print with the fewest digits that
+// round-trip.
+std::string attr_str(const Attr& attr);
+std::string float_str(double value);
+
+class Attrs {
+ public:
+  Attrs() = default;
+  Attrs(std::initializer_list<std::pair<const std::string, Attr>> init) : map_(init) {}
+
+  void set(const std::string& name, Attr value) { map_[name] = std::move(value); }
+  bool has(const std::string& name) const { return map_.count(name) != 0; }
+  const Attr* find(const std::string& name) const;
+  // These assume the verifier has checked the attribute exists with the right kind.
+  const Attr& get(const std::string& name) const;
+  int64_t get_int(const std::string& name) const { return get(name).as_int(); }
+  std::vector<int64_t> get_ints(const std::string& name) const;
+  size_t size() const { return map_.size(); }
+  auto begin() const { return map_.begin(); }
+  auto end() const { return map_.end(); }
+  size_t hash() const;
+  bool operator==(const Attrs&) const = default;
+
+ private:
+  std::map<std::string, Attr> map_;
+};
+
+}  // namespace kiln::ir

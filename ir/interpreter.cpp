@@ -1,0 +1,3 @@
+#include "ir/interpreter.h"
+
+// Implementation pending.

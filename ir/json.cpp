@@ -1,0 +1,3 @@
+#include "ir/json.h"
+
+// Implementation pending.

@@ -1,0 +1,3 @@
+#include "ir/parser.h"
+
+// Implementation pending.

@@ -1,0 +1,3 @@
+#include "ir/printer.h"
+
+// Implementation pending.
