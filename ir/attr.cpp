@@ -1,5 +1,6 @@
 #include "ir/attr.h"
 
+#include <bit>
 #include <cassert>
 #include <charconv>
 #include <cmath>
@@ -11,7 +12,16 @@ namespace {
 size_t combine(size_t seed, size_t value) {
   return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
 }
+// The identity of a float attribute: its bits, with every NaN the same.
+uint64_t float_bits(double v) {
+  return std::isnan(v) ? 0x7ff8000000000000ull : std::bit_cast<uint64_t>(v);
+}
 }  // namespace
+
+bool Attr::operator==(const Attr& other) const {
+  if (is_float() && other.is_float()) return float_bits(as_float()) == float_bits(other.as_float());
+  return value == other.value;  // lists recurse through this operator
+}
 
 std::optional<std::vector<int64_t>> Attr::as_int_list() const {
   if (!is_list()) return std::nullopt;
@@ -40,9 +50,7 @@ size_t hash_attr(const Attr& attr) {
         } else if constexpr (std::is_same_v<T, DType>) {
           h = combine(h, static_cast<size_t>(v));
         } else if constexpr (std::is_same_v<T, double>) {
-          // Hash the bits so NaN payloads and signed zeros stay distinct, as == on the
-          // variant treats -0.0 == 0.0; equal attributes still hash equal for all non-NaN.
-          h = combine(h, std::hash<double>{}(v == 0.0 ? 0.0 : v));
+          h = combine(h, float_bits(v));
         } else {
           h = combine(h, std::hash<T>{}(v));
         }

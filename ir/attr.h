@@ -46,7 +46,9 @@ struct Attr {
   // A flat list of integers, or nullopt if this is anything else.
   std::optional<std::vector<int64_t>> as_int_list() const;
 
-  bool operator==(const Attr&) const = default;
+  // Floats compare by bit pattern (all NaNs alike), so constants 0.0 and -0.0 stay distinct
+  // under hash-consing and two NaN constants merge.
+  bool operator==(const Attr& other) const;
 };
 
 Attr int_list(const std::vector<int64_t>& values);

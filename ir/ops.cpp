@@ -140,6 +140,12 @@ void check_distinct_axes(std::string_view op, const std::vector<int64_t>& axes, 
 void check_shape(std::string_view op, const Shape& shape) {
   for (int64_t d : shape)
     if (d < 0) fail(std::string(op) + " shape " + shape_str(shape) + " has a negative dimension");
+  // Rules and passes multiply dimensions; a count past int64 would silently wrap there.
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return;
+  int64_t count = 1;
+  for (int64_t d : shape)
+    if (__builtin_mul_overflow(count, d, &count))
+      fail(std::string(op) + " shape " + shape_str(shape) + " has too many elements to count");
 }
 
 void check_rank_list(std::string_view op, std::string_view name, const std::vector<int64_t>& v,
@@ -379,7 +385,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
                std::to_string(limit[i]) + ", size " + std::to_string(in[0].shape[i]));
         if (stride[i] < 1)
           fail("slice strides must be positive, got " + ints_str(stride));
-        out.push_back((limit[i] - start[i] + stride[i] - 1) / stride[i]);
+        // ceil((limit - start) / stride), written so that a huge stride cannot overflow.
+        out.push_back(limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / stride[i] + 1);
       }
       return {in[0].dtype, out};
     }
@@ -396,8 +403,12 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
         if (low[i] < 0 || high[i] < 0 || interior[i] < 0)
           fail("pad amounts must be non-negative, got low " + ints_str(low) + ", high " +
                ints_str(high) + ", interior " + ints_str(interior));
-        int64_t d = in[0].shape[i];
-        out.push_back(low[i] + high[i] + d + (d > 0 ? (d - 1) * interior[i] : 0));
+        int64_t d = in[0].shape[i], size = 0;
+        if (__builtin_mul_overflow(d > 0 ? d - 1 : 0, interior[i], &size) ||
+            __builtin_add_overflow(size, d, &size) || __builtin_add_overflow(size, low[i], &size) ||
+            __builtin_add_overflow(size, high[i], &size))
+          fail("pad result dimension " + std::to_string(i) + " is too large to count");
+        out.push_back(size);
       }
       return {in[0].dtype, out};
     }
@@ -412,7 +423,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
         if (!same)
           fail("concatenate expects operands of one dtype and rank that agree off axis " +
                std::to_string(axis) + ", got " + types_str(in));
-        out[axis] += in[i].shape[axis];
+        if (__builtin_add_overflow(out[axis], in[i].shape[axis], &out[axis]))
+          fail("concatenate result dimension " + std::to_string(axis) + " is too large to count");
       }
       return {in[0].dtype, out};
     }
@@ -495,7 +507,7 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
                                : std::to_string(info.min_operands) + " to " +
                                      std::to_string(info.max_operands);
     fail(std::string(info.name) + " takes " + expected + " operand" +
-         (expected == "1" ? "" : "s") + ", got " + std::to_string(n));
+         (expected == "1" || expected == "at least 1" ? "" : "s") + ", got " + std::to_string(n));
   }
   check_attr_schema(info, attrs);
   if (info.declares_result_type && !declared)
