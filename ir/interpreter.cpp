@@ -1,3 +1,303 @@
-#include "ir/interpreter.h"
+// The reference interpreter's driver: checks the arguments, evaluates every node the results
+// need in order, and holds the scalar definition of every elementwise op (StableHLO's
+// semantics where they differ from C's or numpy's). The kernels live in interpreter_*.cpp.
 
-// Implementation pending.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "ir/error.h"
+#include "ir/interpreter.h"
+#include "ir/interpreter_kernels.h"
+
+namespace kiln::ir {
+
+namespace {
+
+using namespace interp;
+
+// ---- scalar definitions -------------------------------------------------------------------
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// sign keeps NaN and signed zeros (StableHLO), else -1 or 1.
+double sign_f64(double x) {
+  return std::isnan(x) || x == 0.0 ? x : std::copysign(1.0, x);
+}
+int64_t sign_i64(int64_t x) {
+  return (x > 0) - (x < 0);
+}
+
+// Half to even without depending on the floating-point environment's rounding mode.
+double round_half_even(double x) {
+  if (std::fabs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
+  return std::round(x);
+}
+
+double logistic(double x) {
+  return 1.0 / (1.0 + std::exp(-x));
+}
+
+// Integer division truncates toward zero and the remainder takes the dividend's sign (C).
+// The cases C leaves undefined follow StableHLO: x / 0 is -1 (all bits set, so the largest
+// value for unsigned dtypes) and x % 0 is x; INT_MIN / -1 wraps to INT_MIN and its remainder
+// is 0. Unsigned operands are non-negative int64s here, so -1 only ever comes from a signed
+// dtype.
+int64_t int_div(int64_t a, int64_t b) {
+  if (b == 0) return -1;
+  if (b == -1) return wrap_sub(0, a);
+  return a / b;
+}
+int64_t int_rem(int64_t a, int64_t b) {
+  if (b == 0) return a;
+  if (b == -1) return 0;
+  return a % b;
+}
+
+// Exponentiation by squaring, wrapping. A negative exponent gives 1 / base^-e truncated
+// toward zero: 1 for base 1, +-1 for base -1, and 0 otherwise (0 for base 0, too).
+int64_t int_pow(int64_t base, int64_t exponent) {
+  if (exponent < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return (exponent & 1) ? -1 : 1;
+    return 0;
+  }
+  int64_t result = 1;
+  for (; exponent > 0; exponent >>= 1) {
+    if (exponent & 1) result = wrap_mul(result, base);
+    base = wrap_mul(base, base);
+  }
+  return result;
+}
+
+// ---- elementwise helpers ------------------------------------------------------------------
+
+// For ops whose dtype rule allows only one class of operand: the other function is never
+// called.
+constexpr auto kNoInt = [](auto...) -> int64_t { return 0; };
+constexpr auto kNoFloat = [](auto...) -> double { return kNaN; };
+
+template <typename Fn>
+HostArray float_unary(const HostArray& x, Fn fn) {
+  return map_unary(x, fn, kNoInt);
+}
+
+template <typename FloatFn, typename IntFn>
+HostArray binary(const HostArray& x, const HostArray& y, FloatFn float_fn, IntFn int_fn) {
+  return map_binary(x, y, x.dtype(), float_fn, int_fn);
+}
+
+// Comparisons read both operand classes with one generic function. Unsigned operands are
+// non-negative int64s, so they compare as unsigned; NaN compares false except under ne.
+template <typename Fn>
+HostArray compare(const HostArray& x, const HostArray& y, Fn fn) {
+  return map_binary(x, y, DType::Bool, fn, fn);
+}
+
+// ---- evaluation ---------------------------------------------------------------------------
+
+// Evaluates one node from its operands' values. One case per op and no default, so a new op
+// does not compile until it has a rule here.
+HostArray evaluate(const Node& node, std::span<const HostArray* const> in,
+                   const HostArray* argument) {
+  const Attrs& attrs = node.attrs;
+  auto x = [&]() -> const HostArray& { return *in[0]; };
+  auto y = [&]() -> const HostArray& { return *in[1]; };
+  switch (node.op) {
+    case OpKind::Parameter:
+      return *argument;
+
+    case OpKind::Neg:
+      return map_unary(
+          x(), [](double v) { return -v; }, [](int64_t v) { return wrap_sub(0, v); });
+    case OpKind::Abs:
+      return map_unary(
+          x(), [](double v) { return std::fabs(v); },
+          [](int64_t v) { return v < 0 ? wrap_sub(0, v) : v; });
+    case OpKind::Sign:
+      return map_unary(x(), sign_f64, sign_i64);
+    case OpKind::Exp:
+      return float_unary(x(), [](double v) { return std::exp(v); });
+    case OpKind::Log:
+      return float_unary(x(), [](double v) { return std::log(v); });
+    case OpKind::Log1p:
+      return float_unary(x(), [](double v) { return std::log1p(v); });
+    case OpKind::Expm1:
+      return float_unary(x(), [](double v) { return std::expm1(v); });
+    case OpKind::Sqrt:
+      return float_unary(x(), [](double v) { return std::sqrt(v); });
+    case OpKind::Rsqrt:
+      return float_unary(x(), [](double v) { return 1.0 / std::sqrt(v); });
+    case OpKind::Sin:
+      return float_unary(x(), [](double v) { return std::sin(v); });
+    case OpKind::Cos:
+      return float_unary(x(), [](double v) { return std::cos(v); });
+    case OpKind::Tanh:
+      return float_unary(x(), [](double v) { return std::tanh(v); });
+    case OpKind::Logistic:
+      return float_unary(x(), logistic);
+    case OpKind::Erf:
+      return float_unary(x(), [](double v) { return std::erf(v); });
+    case OpKind::Floor:
+      return float_unary(x(), [](double v) { return std::floor(v); });
+    case OpKind::Ceil:
+      return float_unary(x(), [](double v) { return std::ceil(v); });
+    case OpKind::Round:
+      return float_unary(x(), round_half_even);
+    case OpKind::Not:
+      // Logical on bool, bitwise on integers.
+      if (x().dtype() == DType::Bool)
+        return map_unary(x(), kNoFloat, [](int64_t v) { return 1 - v; });
+      return map_unary(x(), kNoFloat, [](int64_t v) { return ~v; });
+
+    case OpKind::Add:
+      return binary(
+          x(), y(), [](double a, double b) { return a + b; }, wrap_add);
+    case OpKind::Sub:
+      return binary(
+          x(), y(), [](double a, double b) { return a - b; }, wrap_sub);
+    case OpKind::Mul:
+      return binary(
+          x(), y(), [](double a, double b) { return a * b; }, wrap_mul);
+    case OpKind::Div:
+      return binary(
+          x(), y(), [](double a, double b) { return a / b; }, int_div);
+    case OpKind::Rem:
+      return binary(
+          x(), y(), [](double a, double b) { return std::fmod(a, b); }, int_rem);
+    case OpKind::Pow:
+      return binary(
+          x(), y(), [](double a, double b) { return std::pow(a, b); }, int_pow);
+    // On bool (0 and 1) max is or and min is and.
+    case OpKind::Max:
+      return binary(x(), y(), max_f64, [](int64_t a, int64_t b) { return std::max(a, b); });
+    case OpKind::Min:
+      return binary(x(), y(), min_f64, [](int64_t a, int64_t b) { return std::min(a, b); });
+    // Bitwise on 0 and 1 is logical on bool.
+    case OpKind::And:
+      return binary(x(), y(), kNoFloat, [](int64_t a, int64_t b) { return a & b; });
+    case OpKind::Or:
+      return binary(x(), y(), kNoFloat, [](int64_t a, int64_t b) { return a | b; });
+    case OpKind::Xor:
+      return binary(x(), y(), kNoFloat, [](int64_t a, int64_t b) { return a ^ b; });
+
+    case OpKind::Eq:
+      return compare(x(), y(), [](auto a, auto b) { return a == b; });
+    case OpKind::Ne:
+      return compare(x(), y(), [](auto a, auto b) { return a != b; });
+    case OpKind::Lt:
+      return compare(x(), y(), [](auto a, auto b) { return a < b; });
+    case OpKind::Le:
+      return compare(x(), y(), [](auto a, auto b) { return a <= b; });
+    case OpKind::Gt:
+      return compare(x(), y(), [](auto a, auto b) { return a > b; });
+    case OpKind::Ge:
+      return compare(x(), y(), [](auto a, auto b) { return a >= b; });
+
+    case OpKind::Select:
+      return select(*in[0], *in[1], *in[2]);
+    case OpKind::Convert:
+      return convert(x(), node.type.dtype);
+    case OpKind::Constant:
+      return constant(node.type, attrs.get("value"));
+    case OpKind::Iota:
+      return iota(node.type, attrs.get_int("axis"));
+
+    case OpKind::Broadcast:
+      return broadcast(x(), attrs.get_ints("shape"), attrs.get_ints("dims"));
+    case OpKind::Reshape:
+      return reshape(x(), attrs.get_ints("shape"));
+    case OpKind::Transpose:
+      return transpose(x(), attrs.get_ints("perm"));
+    case OpKind::Slice:
+      return slice(x(), attrs.get_ints("start"), attrs.get_ints("limit"), attrs.get_ints("stride"));
+    case OpKind::Pad:
+      return pad(x(), y(), attrs.get_ints("low"), attrs.get_ints("high"),
+                 attrs.get_ints("interior"));
+    case OpKind::Concatenate:
+      return concatenate(in, attrs.get_int("axis"));
+
+    case OpKind::ReduceSum:
+      return reduce(x(), attrs.get_ints("axes"), Reduction::Sum);
+    case OpKind::ReduceMax:
+      return reduce(x(), attrs.get_ints("axes"), Reduction::Max);
+    case OpKind::ReduceMin:
+      return reduce(x(), attrs.get_ints("axes"), Reduction::Min);
+    case OpKind::ReduceProd:
+      return reduce(x(), attrs.get_ints("axes"), Reduction::Prod);
+    case OpKind::Argmax:
+      return arg_extreme(x(), attrs.get_int("axis"), /*is_max=*/true);
+    case OpKind::Argmin:
+      return arg_extreme(x(), attrs.get_int("axis"), /*is_max=*/false);
+
+    case OpKind::DotGeneral:
+      return dot_general(x(), y(), attrs.get_ints("lhs_batch"), attrs.get_ints("rhs_batch"),
+                         attrs.get_ints("lhs_contract"), attrs.get_ints("rhs_contract"));
+    case OpKind::Take:
+      return take(x(), y(), attrs.get_int("axis"));
+    case OpKind::ScatterAdd:
+      return scatter_add(x(), y(), *in[2], attrs.get_int("axis"));
+  }
+  return {};  // unreachable: every enumerator returns above
+}
+
+void check_arguments(const Function& f, std::span<const HostArray> args) {
+  const std::string where = "[interp] @" + f.name() + ": ";
+  if (args.size() != f.params().size())
+    throw Error(where + "expected " + std::to_string(f.params().size()) + " argument" +
+                (f.params().size() == 1 ? "" : "s") + ", got " + std::to_string(args.size()));
+  for (size_t i = 0; i < args.size(); ++i) {
+    const Node& param = f.node(f.params()[i]);
+    if (args[i].type() != param.type)
+      throw Error(where + "argument " + std::to_string(i) + " (%" + param.param_name +
+                  ") has type " + args[i].type().str() + " but the parameter is " +
+                  param.type.str());
+  }
+}
+
+// For each node: the position of the last node that reads it, so its value can be dropped
+// after that; results are read "after the end". Nodes the results do not need stay at -1 and
+// are never evaluated.
+std::vector<int64_t> last_uses(const Function& f) {
+  const int64_t n = static_cast<int64_t>(f.num_nodes());
+  std::vector<int64_t> last(static_cast<size_t>(n), -1);
+  for (Value v : f.results())
+    last[v.id] = n;
+  for (int64_t i = n - 1; i >= 0; --i) {
+    if (last[i] < 0) continue;  // dead, so its operands are not read on its behalf
+    for (Value operand : f.nodes()[i].operands)
+      last[operand.id] = std::max(last[operand.id], i);
+  }
+  return last;
+}
+
+}  // namespace
+
+std::vector<HostArray> interpret(const Function& function, std::span<const HostArray> args) {
+  check_arguments(function, args);
+  const std::vector<int64_t> last_use = last_uses(function);
+  std::vector<int64_t> param_index(function.num_nodes(), -1);
+  for (size_t i = 0; i < function.params().size(); ++i)
+    param_index[function.params()[i].id] = static_cast<int64_t>(i);
+
+  std::vector<HostArray> values(function.num_nodes());
+  std::vector<const HostArray*> operands;
+  for (size_t i = 0; i < function.num_nodes(); ++i) {
+    if (last_use[i] < 0) continue;
+    const Node& node = function.nodes()[i];
+    operands.clear();
+    for (Value v : node.operands)
+      operands.push_back(&values[v.id]);
+    const HostArray* argument = param_index[i] >= 0 ? &args[param_index[i]] : nullptr;
+    values[i] = evaluate(node, operands, argument);
+    for (Value v : node.operands)
+      if (last_use[v.id] == static_cast<int64_t>(i)) values[v.id] = HostArray();
+  }
+
+  std::vector<HostArray> results;
+  for (Value v : function.results())
+    results.push_back(values[v.id]);
+  return results;
+}
+
+}  // namespace kiln::ir

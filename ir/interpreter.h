@@ -1,7 +1,9 @@
 #pragma once
 // The reference interpreter: evaluates a function op by op in plain scalar code. It is the
 // oracle every compiled path is tested against, so it is written for obviousness, not speed.
-// f16 and bf16 compute in f32 and round after every op.
+// Floats compute in double and round once per op to their dtype (for f16 and bf16 through a
+// round-to-odd f32, so no value is rounded twice); this equals computing f16/bf16 in f32 for
+// + - * / sqrt. Integers compute in int64 and wrap to their width.
 
 #include <span>
 #include <vector>
