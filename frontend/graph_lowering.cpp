@@ -1,0 +1,95 @@
+#include "frontend/graph_lowering.h"
+
+#include <utility>
+
+namespace kiln {
+
+namespace {
+
+ir::Attr element_attr(const ir::HostArray& array, int64_t i) {
+  DType d = array.dtype();
+  if (d == DType::Bool) return array.get_i64(i) != 0;
+  if (ir::is_float(d)) return array.get_f64(i);
+  return array.get_i64(i);
+}
+
+ir::Attr nested(const ir::HostArray& array, size_t depth, int64_t& next) {
+  const Shape& shape = array.shape();
+  if (depth == shape.size()) return element_attr(array, next++);
+  ir::AttrList list;
+  list.reserve(static_cast<size_t>(shape[depth]));
+  for (int64_t i = 0; i < shape[depth]; ++i)
+    list.push_back(nested(array, depth + 1, next));
+  return list;
+}
+
+}  // namespace
+
+ir::Attr constant_value(const ir::HostArray& array) {
+  int64_t next = 0;
+  return nested(array, 0, next);
+}
+
+GraphLowering::GraphLowering(ir::Function& function, Leaves leaves, std::string caller)
+    : function_(function), leaves_(leaves), caller_(std::move(caller)) {}
+
+void GraphLowering::bind(const detail::Node* node, ir::Value value) {
+  lowered_[node] = value;
+}
+
+ir::Value GraphLowering::lower(const Tensor& tensor) {
+  if (!tensor.valid()) detail::fail(caller_, "the tensor is empty (default-constructed)");
+  // Post-order walk with an explicit stack: deep graphs (long loops) must not overflow the
+  // C++ stack.
+  struct Frame {
+    const detail::Node* node;
+    size_t next_input;
+  };
+  std::vector<Frame> stack{{tensor.node().get(), 0}};
+  while (!stack.empty()) {
+    Frame& top = stack.back();
+    if (lowered_.count(top.node)) {
+      stack.pop_back();
+      continue;
+    }
+    if (!top.node->data && top.next_input < top.node->inputs.size()) {
+      const detail::Node* input = top.node->inputs[top.next_input++].get();
+      if (!lowered_.count(input)) stack.push_back({input, 0});
+      continue;
+    }
+    lowered_[top.node] = emit(*top.node);
+    stack.pop_back();
+  }
+  return lowered_.at(tensor.node().get());
+}
+
+ir::Value GraphLowering::emit(const detail::Node& node) {
+  if (node.data) return emit_leaf(node);
+  if (node.op == ir::OpKind::Parameter)
+    detail::fail(caller_, "the tensor depends on trace input '" + node.param_name +
+                              "', which has no value outside the trace that made it");
+  std::vector<ir::Value> operands;
+  operands.reserve(node.inputs.size());
+  for (const auto& input : node.inputs)
+    operands.push_back(lowered_.at(input.get()));
+  std::optional<ir::TensorType> declared;
+  if (ir::op_info(node.op).declares_result_type) declared = node.type;
+  return function_.add(node.op, std::move(operands), node.attrs, declared);
+}
+
+ir::Value GraphLowering::emit_leaf(const detail::Node& node) {
+  const ir::HostArray& data = *node.data;
+  if (node.embed || leaves_ == Leaves::Constants) {
+    ir::Attr value = constant_value(data);
+    // A float literal prints as written (1e-05, not the f32 rounding 9.99999974e-06); it
+    // rounds to the same element.
+    const double* literal = node.literal ? std::get_if<double>(&*node.literal) : nullptr;
+    if (literal && ir::is_float(data.dtype())) value = *literal;
+    return function_.add(ir::OpKind::Constant, {}, {{"value", std::move(value)}}, data.type());
+  }
+  std::string name = "a" + std::to_string(arguments_.size());
+  arguments_.push_back(data);
+  return function_.add_param(std::move(name), data.type());
+}
+
+}  // namespace kiln

@@ -1,0 +1,24 @@
+#pragma once
+// NumPy .npy files (format versions 1.0, 2.0 and 3.0; little- and big-endian; C order).
+// bf16 has no numpy dtype, so it is written as f32 and read back from f32 by the caller's
+// choice of conversion. Errors are kiln::Error "[npy] PATH: what is wrong"; writes go to a
+// temporary file renamed into place, so a failed write never leaves a half-written file.
+
+#include <cstddef>
+#include <filesystem>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "ir/array.h"
+
+namespace kiln::io {
+
+ir::HostArray load_npy(const std::filesystem::path& path);
+void save_npy(const std::filesystem::path& path, const ir::HostArray& array);
+
+// The same in memory; `name` is what errors call the data.
+ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name);
+std::vector<std::byte> serialize_npy(const ir::HostArray& array);
+
+}  // namespace kiln::io

@@ -1,0 +1,159 @@
+#include "frontend/reductions.h"
+
+#include <algorithm>
+
+#include "frontend/ops.h"
+#include "frontend/shape_ops.h"
+
+namespace kiln {
+
+namespace {
+
+using detail::fail;
+using detail::make;
+using ir::OpKind;
+
+void check_valid(const Tensor& x, std::string_view fn) {
+  if (!x.valid()) fail(fn, "the operand is an empty (default-constructed) Tensor");
+}
+
+// The reduced axes, normalized, sorted and without repeats.
+std::vector<int64_t> resolve_axes(std::string_view fn, const Tensor& x, const Axes& axes) {
+  std::vector<int64_t> out;
+  if (axes.all()) {
+    for (int i = 0; i < x.ndim(); ++i)
+      out.push_back(i);
+    return out;
+  }
+  for (int a : axes.list()) {
+    int n = detail::normalize_axis(fn, a, x.ndim());
+    if (std::find(out.begin(), out.end(), n) != out.end())
+      fail(fn, "axis " + std::to_string(n) + " is named twice");
+    out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+Shape kept_shape(const Tensor& x, const std::vector<int64_t>& axes) {
+  Shape shape = x.shape();
+  for (int64_t a : axes)
+    shape[a] = 1;
+  return shape;
+}
+
+int64_t count_of(const Tensor& x, const std::vector<int64_t>& axes) {
+  int64_t n = 1;
+  for (int64_t a : axes)
+    n *= x.shape()[a];
+  return n;
+}
+
+Tensor reduce(OpKind op, const Tensor& x, const Axes& axes, bool keepdims, std::string_view fn) {
+  check_valid(x, fn);
+  std::vector<int64_t> ax = resolve_axes(fn, x, axes);
+  if (ax.empty()) return x;
+  Tensor out = make(op, {x}, {{"axes", ir::int_list(ax)}}, std::nullopt, fn, x.is_weak());
+  return keepdims ? reshape(out, kept_shape(x, ax)) : out;
+}
+
+// sum and prod widen small integers so that counting bools or bytes does not wrap.
+Tensor widened(const Tensor& x) {
+  switch (x.dtype()) {
+    case DType::Bool:
+    case DType::I8:
+    case DType::I16:
+      return astype(x, DType::I32);
+    case DType::U8:
+      return astype(x, DType::U32);
+    default:
+      return x;
+  }
+}
+
+// Statistics compute in f32 for integers and half floats.
+DType accumulation_type(DType d) {
+  return (ir::is_float(d) && ir::dtype_size(d) >= 4) ? d : DType::F32;
+}
+DType statistic_type(DType d) {
+  return ir::is_float(d) ? d : DType::F32;
+}
+
+Tensor extreme(OpKind op, const Tensor& x, const Axes& axes, bool keepdims, std::string_view fn) {
+  check_valid(x, fn);
+  for (int64_t a : resolve_axes(fn, x, axes))
+    if (x.shape()[a] == 0)
+      fail(fn, "cannot reduce empty axis " + std::to_string(a) + " of " + x.type().str() +
+                   " (the reduction has no identity)");
+  return reduce(op, x, axes, keepdims, fn);
+}
+
+Tensor arg_extreme(OpKind op, const Tensor& x, std::optional<int> axis, bool keepdims,
+                   std::string_view fn) {
+  check_valid(x, fn);
+  Tensor source = axis ? x : flatten(x);
+  int a = axis ? detail::normalize_axis(fn, *axis, x.ndim()) : 0;
+  Tensor out = make(op, {source}, {{"axis", a}}, std::nullopt, fn);
+  if (!keepdims) return out;
+  return axis ? expand_dims(out, a) : reshape(out, Shape(x.ndim(), 1));
+}
+
+}  // namespace
+
+Tensor sum(const Tensor& x, const Axes& axes, bool keepdims) {
+  check_valid(x, "sum");
+  return reduce(OpKind::ReduceSum, widened(x), axes, keepdims, "sum");
+}
+
+Tensor prod(const Tensor& x, const Axes& axes, bool keepdims) {
+  check_valid(x, "prod");
+  return reduce(OpKind::ReduceProd, widened(x), axes, keepdims, "prod");
+}
+
+Tensor max(const Tensor& x, const Axes& axes, bool keepdims) {
+  return extreme(OpKind::ReduceMax, x, axes, keepdims, "max");
+}
+
+Tensor min(const Tensor& x, const Axes& axes, bool keepdims) {
+  return extreme(OpKind::ReduceMin, x, axes, keepdims, "min");
+}
+
+Tensor mean(const Tensor& x, const Axes& axes, bool keepdims) {
+  check_valid(x, "mean");
+  int64_t n = count_of(x, resolve_axes("mean", x, axes));
+  Tensor total = sum(astype(x, accumulation_type(x.dtype())), axes, keepdims);
+  return astype(total / static_cast<double>(n), statistic_type(x.dtype()));
+}
+
+Tensor var(const Tensor& x, const Axes& axes, int ddof, bool keepdims) {
+  check_valid(x, "var");
+  int64_t n = count_of(x, resolve_axes("var", x, axes));
+  Tensor xf = astype(x, accumulation_type(x.dtype()));
+  Tensor centered = xf - mean(xf, axes, true);
+  Tensor total = sum(centered * centered, axes, keepdims);
+  return astype(total / static_cast<double>(n - ddof), statistic_type(x.dtype()));
+}
+
+Tensor std(const Tensor& x, const Axes& axes, int ddof, bool keepdims) {
+  return sqrt(var(x, axes, ddof, keepdims));
+}
+
+Tensor argmax(const Tensor& x, std::optional<int> axis, bool keepdims) {
+  return arg_extreme(OpKind::Argmax, x, axis, keepdims, "argmax");
+}
+
+Tensor argmin(const Tensor& x, std::optional<int> axis, bool keepdims) {
+  return arg_extreme(OpKind::Argmin, x, axis, keepdims, "argmin");
+}
+
+Tensor any(const Tensor& x, const Axes& axes, bool keepdims) {
+  check_valid(x, "any");
+  // A count rather than reduce_max: an empty reduction is then simply false.
+  return sum(astype(x != 0, DType::I32), axes, keepdims) > 0;
+}
+
+Tensor all(const Tensor& x, const Axes& axes, bool keepdims) {
+  return logical_not(any(logical_not(x), axes, keepdims));
+}
+
+}  // namespace kiln

@@ -1,0 +1,341 @@
+#include "frontend/shape_ops.h"
+
+#include <algorithm>
+#include <limits>
+#include <numeric>
+
+#include "frontend/ops.h"
+#include "frontend/promotion.h"
+
+namespace kiln {
+
+namespace {
+
+using detail::fail;
+using detail::make;
+using detail::normalize_axis;
+using ir::OpKind;
+
+void check_valid(const Tensor& x, std::string_view fn) {
+  if (!x.valid()) fail(fn, "the operand is an empty (default-constructed) Tensor");
+}
+
+std::string ints_str(const std::vector<int>& v) {
+  return ir::shape_str(std::vector<int64_t>(v.begin(), v.end()));
+}
+
+// Normalizes axes against `rank` and rejects repeats.
+std::vector<int> normalize_axes(std::string_view fn, const std::vector<int>& axes, int rank) {
+  std::vector<int> out;
+  for (int a : axes) {
+    int n = normalize_axis(fn, a, rank);
+    if (std::find(out.begin(), out.end(), n) != out.end())
+      fail(fn, "axes " + ints_str(axes) + " name axis " + std::to_string(n) + " twice");
+    out.push_back(n);
+  }
+  return out;
+}
+
+// One axis of a Python slice, resolved against its size: the first index, how many, step.
+struct Range {
+  int64_t start;
+  int64_t count;
+  int64_t step;
+};
+
+int64_t clamp_bound(int64_t v, int64_t n, int64_t lo, int64_t hi) {
+  if (v < 0) v += n;
+  return std::clamp(v, lo, hi);
+}
+
+Range resolve(const Slice& s, int64_t n) {
+  if (s.step == 0) fail("slice", "step cannot be zero");
+  if (s.step == std::numeric_limits<int64_t>::min()) fail("slice", "step is out of range");
+  if (s.step > 0) {
+    int64_t start = s.start ? clamp_bound(*s.start, n, 0, n) : 0;
+    int64_t stop = s.stop ? clamp_bound(*s.stop, n, 0, n) : n;
+    int64_t count = stop > start ? (stop - start - 1) / s.step + 1 : 0;
+    return {start, count, s.step};
+  }
+  // Walking backwards, -1 stands for "before index 0".
+  int64_t start = s.start ? clamp_bound(*s.start, n, -1, n - 1) : n - 1;
+  int64_t stop = s.stop ? clamp_bound(*s.stop, n, -1, n - 1) : -1;
+  int64_t count = start > stop ? (start - stop - 1) / -s.step + 1 : 0;
+  return {start, count, s.step};
+}
+
+Tensor index_table(int64_t first, int64_t count, int64_t step, int64_t n) {
+  DType dtype = n > std::numeric_limits<int32_t>::max() ? DType::I64 : DType::I32;
+  ir::HostArray table(ir::TensorType{dtype, {count}});
+  for (int64_t i = 0; i < count; ++i)
+    table.set_i64(i, first + i * step);
+  return detail::embedded(std::move(table));
+}
+
+}  // namespace
+
+Shape broadcast_shapes(const Shape& a, const Shape& b, std::string_view fn) {
+  size_t rank = std::max(a.size(), b.size());
+  Shape out(rank);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < a.size() ? a[a.size() - 1 - i] : 1;
+    int64_t db = i < b.size() ? b[b.size() - 1 - i] : 1;
+    if (da != db && da != 1 && db != 1)
+      fail(fn, "shapes " + ir::shape_str(a) + " and " + ir::shape_str(b) + " do not broadcast");
+    out[rank - 1 - i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+Tensor broadcast_to(const Tensor& x, const Shape& shape) {
+  check_valid(x, "broadcast_to");
+  if (x.shape() == shape) return x;
+  int r = x.ndim(), rank = static_cast<int>(shape.size());
+  bool ok = r <= rank;
+  for (int i = 0; ok && i < r; ++i) {
+    int64_t d = x.shape()[i];
+    ok = d == 1 || d == shape[rank - r + i];
+  }
+  if (!ok)
+    fail("broadcast_to", "cannot broadcast " + x.type().str() + " to " + ir::shape_str(shape));
+  std::vector<int64_t> dims(r);
+  std::iota(dims.begin(), dims.end(), rank - r);
+  return make(OpKind::Broadcast, {x},
+              {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}}, std::nullopt,
+              "broadcast_to", x.is_weak());
+}
+
+Tensor reshape(const Tensor& x, const Shape& shape) {
+  check_valid(x, "reshape");
+  int64_t known = 1;
+  int inferred = -1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      if (inferred >= 0)
+        fail("reshape", "only one dimension can be -1, got " + ir::shape_str(shape));
+      inferred = static_cast<int>(i);
+    } else if (shape[i] < 0) {
+      fail("reshape", "dimensions must be non-negative or -1, got " + ir::shape_str(shape));
+    } else {
+      known *= shape[i];
+    }
+  }
+  Shape out = shape;
+  if (inferred >= 0) {
+    if (known == 0 || x.size() % known != 0)
+      fail("reshape", "cannot reshape " + x.type().str() + " into " + ir::shape_str(shape));
+    out[inferred] = x.size() / known;
+  } else if (known != x.size()) {
+    fail("reshape", "cannot reshape " + x.type().str() + " (" + std::to_string(x.size()) +
+                        " elements) into " + ir::shape_str(shape) + " (" + std::to_string(known) +
+                        " elements)");
+  }
+  if (out == x.shape()) return x;
+  return make(OpKind::Reshape, {x}, {{"shape", ir::int_list(out)}}, std::nullopt, "reshape",
+              x.is_weak());
+}
+
+Tensor flatten(const Tensor& x) {
+  return reshape(x, {-1});
+}
+
+Tensor transpose(const Tensor& x) {
+  check_valid(x, "transpose");
+  std::vector<int> axes(x.ndim());
+  std::iota(axes.rbegin(), axes.rend(), 0);
+  return transpose(x, axes);
+}
+
+Tensor transpose(const Tensor& x, const std::vector<int>& axes) {
+  check_valid(x, "transpose");
+  if (static_cast<int>(axes.size()) != x.ndim())
+    fail("transpose", "axes " + ints_str(axes) + " must name each of the " +
+                          std::to_string(x.ndim()) + " axes of " + x.type().str() + " once");
+  std::vector<int> perm = normalize_axes("transpose", axes, x.ndim());
+  std::vector<int64_t> perm64(perm.begin(), perm.end());
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i)
+    identity = identity && perm[i] == static_cast<int>(i);
+  if (identity) return x;
+  return make(OpKind::Transpose, {x}, {{"perm", ir::int_list(perm64)}}, std::nullopt, "transpose",
+              x.is_weak());
+}
+
+Tensor swapaxes(const Tensor& x, int a, int b) {
+  check_valid(x, "swapaxes");
+  std::vector<int> perm(x.ndim());
+  std::iota(perm.begin(), perm.end(), 0);
+  std::swap(perm[normalize_axis("swapaxes", a, x.ndim())],
+            perm[normalize_axis("swapaxes", b, x.ndim())]);
+  return transpose(x, perm);
+}
+
+Tensor expand_dims(const Tensor& x, int axis) {
+  return expand_dims(x, std::vector<int>{axis});
+}
+
+Tensor expand_dims(const Tensor& x, const std::vector<int>& axes) {
+  check_valid(x, "expand_dims");
+  int rank = x.ndim() + static_cast<int>(axes.size());
+  std::vector<int> at = normalize_axes("expand_dims", axes, rank);
+  Shape shape;
+  auto old = x.shape().begin();
+  for (int i = 0; i < rank; ++i)
+    shape.push_back(std::find(at.begin(), at.end(), i) != at.end() ? 1 : *old++);
+  return reshape(x, shape);
+}
+
+Tensor squeeze(const Tensor& x) {
+  check_valid(x, "squeeze");
+  std::vector<int> axes;
+  for (int i = 0; i < x.ndim(); ++i)
+    if (x.shape()[i] == 1) axes.push_back(i);
+  return squeeze(x, axes);
+}
+
+Tensor squeeze(const Tensor& x, const std::vector<int>& axes) {
+  check_valid(x, "squeeze");
+  std::vector<int> drop = normalize_axes("squeeze", axes, x.ndim());
+  Shape shape;
+  for (int i = 0; i < x.ndim(); ++i) {
+    bool dropped = std::find(drop.begin(), drop.end(), i) != drop.end();
+    if (dropped && x.shape()[i] != 1)
+      fail("squeeze", "axis " + std::to_string(i) + " of " + x.type().str() + " has size " +
+                          std::to_string(x.shape()[i]) + ", not 1");
+    if (!dropped) shape.push_back(x.shape()[i]);
+  }
+  return reshape(x, shape);
+}
+
+Tensor slice(const Tensor& x, const std::vector<Slice>& slices) {
+  check_valid(x, "slice");
+  if (static_cast<int>(slices.size()) > x.ndim())
+    fail("slice", std::to_string(slices.size()) + " slices for " + x.type().str());
+  int rank = x.ndim();
+  std::vector<int64_t> start(rank, 0), limit(x.shape()), stride(rank, 1);
+  std::vector<std::pair<int, Range>> reversed;  // negative steps: gathered afterwards
+  for (size_t i = 0; i < slices.size(); ++i) {
+    Range r = resolve(slices[i], x.shape()[i]);
+    if (r.step < 0 && r.count > 0) {
+      reversed.emplace_back(static_cast<int>(i), r);
+    } else if (r.count == 0) {
+      start[i] = limit[i] = 0;
+    } else {
+      start[i] = r.start;
+      limit[i] = r.start + (r.count - 1) * r.step + 1;
+      stride[i] = r.step;
+    }
+  }
+  Tensor out = x;
+  if (start != std::vector<int64_t>(rank, 0) || limit != x.shape() ||
+      stride != std::vector<int64_t>(rank, 1)) {
+    out = make(OpKind::Slice, {x},
+               {{"start", ir::int_list(start)},
+                {"limit", ir::int_list(limit)},
+                {"stride", ir::int_list(stride)}},
+               std::nullopt, "slice", x.is_weak());
+  }
+  // The IR slice has positive strides only; a backward walk is a gather of its indices.
+  for (const auto& [axis, r] : reversed) {
+    Tensor table = index_table(r.start, r.count, r.step, x.shape()[axis]);
+    out = make(OpKind::Take, {out, table}, {{"axis", axis}}, std::nullopt, "slice", x.is_weak());
+  }
+  return out;
+}
+
+Tensor slice(const Tensor& x, const std::vector<int64_t>& start, const std::vector<int64_t>& stop,
+             const std::vector<int64_t>& step) {
+  if (start.size() != stop.size() || (!step.empty() && step.size() != start.size()))
+    fail("slice", "start, stop and step need one entry per axis, got " +
+                      std::to_string(start.size()) + ", " + std::to_string(stop.size()) + " and " +
+                      std::to_string(step.size()));
+  std::vector<Slice> slices;
+  for (size_t i = 0; i < start.size(); ++i)
+    slices.push_back({start[i], stop[i], step.empty() ? 1 : step[i]});
+  return slice(x, slices);
+}
+
+Tensor slice(const Tensor& x, int axis, std::optional<int64_t> start, std::optional<int64_t> stop,
+             int64_t step) {
+  check_valid(x, "slice");
+  int a = normalize_axis("slice", axis, x.ndim());
+  std::vector<Slice> slices(a + 1);
+  slices[a] = {start, stop, step};
+  return slice(x, slices);
+}
+
+Tensor index(const Tensor& x, int64_t i, int axis) {
+  check_valid(x, "index");
+  int a = normalize_axis("index", axis, x.ndim());
+  int64_t n = x.shape()[a];
+  if (i < -n || i >= n)
+    fail("index", "index " + std::to_string(i) + " is out of range for axis " + std::to_string(a) +
+                      " of " + x.type().str());
+  if (i < 0) i += n;
+  Tensor s = slice(x, a, i, i + 1);
+  return squeeze(s, {a});
+}
+
+Tensor concatenate(const std::vector<Tensor>& xs, int axis) {
+  if (xs.empty()) fail("concatenate", "needs at least one tensor");
+  for (const Tensor& x : xs)
+    check_valid(x, "concatenate");
+  const Tensor& first = xs[0];
+  if (first.ndim() == 0) fail("concatenate", "cannot join scalars (" + first.type().str() + ")");
+  int a = normalize_axis("concatenate", axis, first.ndim());
+  Promoted type = result_type(xs);
+  std::vector<Tensor> operands;
+  for (const Tensor& x : xs) {
+    bool agree = x.ndim() == first.ndim();
+    for (int d = 0; agree && d < x.ndim(); ++d)
+      agree = d == a || x.shape()[d] == first.shape()[d];
+    if (!agree)
+      fail("concatenate", "shapes must agree off axis " + std::to_string(a) + ", got " +
+                              first.type().str() + " and " + x.type().str());
+    operands.push_back(cast_operand(x, type.dtype, "concatenate"));
+  }
+  if (operands.size() == 1) return operands[0];
+  return make(OpKind::Concatenate, operands, {{"axis", a}}, std::nullopt, "concatenate", type.weak);
+}
+
+Tensor stack(const std::vector<Tensor>& xs, int axis) {
+  if (xs.empty()) fail("stack", "needs at least one tensor");
+  for (const Tensor& x : xs)
+    check_valid(x, "stack");
+  int a = normalize_axis("stack", axis, xs[0].ndim() + 1);
+  std::vector<Tensor> expanded;
+  for (const Tensor& x : xs) {
+    if (x.shape() != xs[0].shape())
+      fail("stack",
+           "tensors must have one shape, got " + xs[0].type().str() + " and " + x.type().str());
+    expanded.push_back(expand_dims(x, a));
+  }
+  return concatenate(expanded, a);
+}
+
+Tensor take(const Tensor& x, const Tensor& indices, std::optional<int> axis) {
+  check_valid(x, "take");
+  check_valid(indices, "take");
+  if (!ir::is_integer(indices.dtype()))
+    fail("take", "indices must be integers, got " + indices.type().str());
+  Tensor source = axis ? x : flatten(x);
+  int a = axis ? normalize_axis("take", *axis, x.ndim()) : 0;
+  int64_t n = source.shape()[a];
+  if (n == 0)
+    fail("take", "cannot take from empty axis " + std::to_string(a) + " of " + x.type().str());
+  Tensor idx = indices;
+  if (ir::is_signed_int(idx.dtype())) {
+    if (ir::dtype_size(idx.dtype()) < 4) idx = astype(idx, DType::I32);
+    // Known non-negative indices (literals, index tables) need no wrap-around.
+    bool known_nonnegative = false;
+    if (const auto& data = idx.node()->data) {
+      known_nonnegative = true;
+      for (int64_t i = 0; i < data->num_elements() && known_nonnegative; ++i)
+        known_nonnegative = data->get_i64(i) >= 0;
+    }
+    if (!known_nonnegative) idx = where(idx < 0, idx + n, idx);
+  }
+  return make(OpKind::Take, {source, idx}, {{"axis", a}}, std::nullopt, "take", x.is_weak());
+}
+
+}  // namespace kiln

@@ -1,0 +1,245 @@
+#pragma once
+// kiln::Tensor: a lazy handle to a node of a computation graph. Ops build nodes; eval() lowers
+// the graph reachable from the requested tensors to an ir::Function, runs the reference
+// interpreter and stores the results back in the nodes as data, dropping their inputs so that
+// graphs do not grow without bound (as MLX does).
+//
+// Numbers from C++ are weakly typed (as in JAX and MLX): Tensor(2.0) is an f32 scalar that
+// takes the dtype of the tensor it meets, so `x_f16 * 2.0` stays f16 and `x_u8 + 1` stays u8.
+
+#include <concepts>
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "ir/array.h"
+#include "ir/attr.h"
+#include "ir/error.h"
+#include "ir/ops.h"
+#include "ir/type.h"
+
+namespace kiln {
+
+using ir::DType;
+using ir::Shape;
+
+// Element types a Tensor can be built from and read back into.
+template <class T>
+concept Element = std::same_as<T, bool> || std::same_as<T, int8_t> || std::same_as<T, int16_t> ||
+    std::same_as<T, int32_t> || std::same_as<T, int64_t> || std::same_as<T, uint8_t> ||
+    std::same_as<T, uint32_t> || std::same_as<T, float> || std::same_as<T, double>;
+
+// Any C++ number; these become weakly typed scalars.
+template <class T>
+concept Number = std::is_arithmetic_v<T>;
+
+template <Element T>
+constexpr DType dtype_of() {
+  if constexpr (std::same_as<T, bool>)
+    return DType::Bool;
+  else if constexpr (std::same_as<T, int8_t>)
+    return DType::I8;
+  else if constexpr (std::same_as<T, int16_t>)
+    return DType::I16;
+  else if constexpr (std::same_as<T, int32_t>)
+    return DType::I32;
+  else if constexpr (std::same_as<T, int64_t>)
+    return DType::I64;
+  else if constexpr (std::same_as<T, uint8_t>)
+    return DType::U8;
+  else if constexpr (std::same_as<T, uint32_t>)
+    return DType::U32;
+  else if constexpr (std::same_as<T, float>)
+    return DType::F32;
+  else
+    return DType::F64;
+}
+
+// The C++ number a scalar was made from, kept at full precision so that a weak scalar meeting
+// an f64 or i64 tensor loses nothing.
+using Literal = std::variant<double, int64_t, bool>;
+
+namespace detail {
+
+// A graph node. Three states: an op with inputs (lazy), data (a leaf or an evaluated node:
+// inputs empty), or a trace parameter (op Parameter, no data; only meaningful while trace()
+// that made it runs).
+struct Node {
+  ir::OpKind op = ir::OpKind::Constant;
+  ir::Attrs attrs;
+  std::vector<std::shared_ptr<Node>> inputs;
+  ir::TensorType type;
+  std::optional<ir::HostArray> data;
+  std::optional<Literal> literal;  // scalars made from C++ numbers
+  bool weak = false;
+  // Lower as a `constant` even when evaluating (literals, small index tables); other data
+  // becomes a parameter of the evaluated function so that big arrays are not copied into
+  // attributes.
+  bool embed = false;
+  std::string param_name;  // trace parameters
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Tears long chains down iteratively: a loop of a million adds must not overflow the stack.
+  ~Node();
+};
+
+}  // namespace detail
+
+class Tensor {
+ public:
+  // An empty handle; every operation on it throws. Exists so Tensors fit in containers.
+  Tensor() = default;
+
+  // Weakly typed scalars: floating -> f32, integral -> i32 (i64 if the value needs it). A bool
+  // is a strong bool (bool is the bottom of the promotion lattice, so weakness changes nothing).
+  template <Number T>
+  Tensor(T value) : Tensor(from_literal(to_literal(value))) {}  // NOLINT: implicit by design
+
+  // Data, row-major. Without a shape the tensor is 1-D; `dtype` converts the values (e.g. to
+  // f16 or bf16, which have no C++ type).
+  template <Element T>
+  explicit Tensor(const std::vector<T>& values, Shape shape,
+                  std::optional<DType> dtype = std::nullopt)
+      : Tensor(pack(values, std::move(shape), dtype)) {}
+  template <Element T>
+  explicit Tensor(const std::vector<T>& values)
+      : Tensor(pack(values, Shape{static_cast<int64_t>(values.size())}, std::nullopt)) {}
+  template <Element T>
+  Tensor(std::initializer_list<T> values) : Tensor(std::vector<T>(values)) {}
+  template <Element T>
+  Tensor(std::initializer_list<std::initializer_list<T>> rows) : Tensor(pack_rows(rows)) {}
+  explicit Tensor(ir::HostArray array);
+
+  // A strong scalar of the given dtype.
+  static Tensor scalar(Literal value, DType dtype);
+  static Tensor from_node(std::shared_ptr<detail::Node> node);
+
+  bool valid() const { return node_ != nullptr; }
+  const ir::TensorType& type() const;
+  const Shape& shape() const { return type().shape; }
+  int64_t shape(int axis) const;  // negative counts from the end
+  DType dtype() const { return type().dtype; }
+  int ndim() const { return type().rank(); }
+  int64_t size() const { return type().num_elements(); }
+  bool is_weak() const;
+
+  // Graph introspection: nullopt once the tensor holds data.
+  std::optional<ir::OpKind> op() const;
+  const ir::Attrs& attrs() const;
+  std::vector<Tensor> inputs() const;
+  bool has_data() const;
+  bool same_node(const Tensor& other) const { return node_ == other.node_; }
+  const std::shared_ptr<detail::Node>& node() const { return node_; }
+
+  // Computes the value (if not yet computed) and keeps it; returns *this.
+  const Tensor& eval() const;
+  const ir::HostArray& data() const;  // evaluates
+
+  template <Element T>
+  T item() const {
+    const ir::HostArray& a = data();
+    check_item();
+    return read<T>(a, 0);
+  }
+  template <Element T>
+  std::vector<T> to_vector() const {
+    const ir::HostArray& a = data();
+    std::vector<T> out;
+    out.reserve(static_cast<size_t>(a.num_elements()));
+    for (int64_t i = 0; i < a.num_elements(); ++i)
+      out.push_back(read<T>(a, i));
+    return out;
+  }
+
+  // Member spellings of common free functions.
+  Tensor astype(DType dtype) const;
+  Tensor reshape(const Shape& shape) const;
+  Tensor transpose() const;
+  Tensor transpose(const std::vector<int>& axes) const;
+  Tensor T() const { return transpose(); }
+  Tensor slice(int axis, std::optional<int64_t> start, std::optional<int64_t> stop,
+               int64_t step = 1) const;
+  Tensor operator[](int64_t index) const;  // along axis 0, which disappears
+
+ private:
+  static Literal to_literal(bool v) { return v; }
+  template <Number T>
+  static Literal to_literal(T v) {
+    if constexpr (std::is_floating_point_v<T>)
+      return static_cast<double>(v);
+    else
+      return static_cast<int64_t>(v);
+  }
+  static Tensor from_literal(const Literal& value);
+  static ir::HostArray pack_f64(std::span<const double> values, Shape shape, DType dtype);
+  static ir::HostArray pack_i64(std::span<const int64_t> values, Shape shape, DType dtype);
+
+  template <Element T>
+  static ir::HostArray pack(const std::vector<T>& values, Shape shape, std::optional<DType> dtype) {
+    DType d = dtype.value_or(dtype_of<T>());
+    if constexpr (std::is_floating_point_v<T>) {
+      std::vector<double> wide(values.begin(), values.end());
+      return pack_f64(wide, std::move(shape), d);
+    } else {
+      std::vector<int64_t> wide(values.begin(), values.end());
+      return pack_i64(wide, std::move(shape), d);
+    }
+  }
+  template <Element T>
+  static ir::HostArray pack_rows(std::initializer_list<std::initializer_list<T>> rows) {
+    std::vector<T> flat;
+    size_t width = rows.size() ? rows.begin()->size() : 0;
+    for (const auto& row : rows) {
+      check_row_width(row.size(), width);
+      flat.insert(flat.end(), row.begin(), row.end());
+    }
+    return pack(flat, Shape{static_cast<int64_t>(rows.size()), static_cast<int64_t>(width)},
+                std::nullopt);
+  }
+  static void check_row_width(size_t got, size_t expected);
+  void check_item() const;
+
+  template <Element T>
+  static T read(const ir::HostArray& a, int64_t i) {
+    if constexpr (std::same_as<T, bool>)
+      return a.get_f64(i) != 0.0;
+    else if constexpr (std::is_floating_point_v<T>)
+      return static_cast<T>(a.get_f64(i));
+    else
+      return static_cast<T>(a.get_i64(i));  // floats truncate, saturating
+  }
+
+  std::shared_ptr<detail::Node> node_;
+};
+
+// Evaluates several tensors with one function (shared subgraphs are computed once).
+void eval(const std::vector<Tensor>& tensors);
+
+namespace detail {
+
+// Builds a lazy node, checking it against the IR op's rule now so that errors point at the
+// line that made the mistake. IR messages are rethrown as "[frontend] FN: ...".
+Tensor make(ir::OpKind op, const std::vector<Tensor>& inputs, ir::Attrs attrs,
+            std::optional<ir::TensorType> declared, std::string_view fn, bool weak = false);
+
+// A data node lowered as a constant even when evaluating.
+Tensor embedded(ir::HostArray array);
+
+// Throws kiln::Error("[frontend] FN: RULE").
+[[noreturn]] void fail(std::string_view fn, const std::string& rule);
+
+// Validates a (possibly negative) axis against `rank` and returns it normalized.
+int normalize_axis(std::string_view fn, int64_t axis, int rank);
+
+}  // namespace detail
+
+}  // namespace kiln

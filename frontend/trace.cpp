@@ -1,0 +1,44 @@
+#include "frontend/trace.h"
+
+#include "frontend/graph_lowering.h"
+
+namespace kiln {
+
+namespace detail {
+
+void check_arity(size_t expected, size_t got) {
+  if (expected != got)
+    fail("trace", "the function takes " + std::to_string(expected) + " tensors but " +
+                      std::to_string(got) + " input types were given");
+}
+
+}  // namespace detail
+
+ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                          const std::vector<std::string>& names, const std::string& function_name) {
+  if (!names.empty() && names.size() != input_types.size())
+    detail::fail("trace", std::to_string(names.size()) + " names for " +
+                              std::to_string(input_types.size()) + " inputs");
+  ir::Function function(function_name);
+  GraphLowering lowering(function, GraphLowering::Leaves::Constants, "trace");
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < input_types.size(); ++i) {
+    auto node = std::make_shared<detail::Node>();
+    node->op = ir::OpKind::Parameter;
+    node->type = input_types[i];
+    node->param_name = names.empty() ? "x" + std::to_string(i) : names[i];
+    if (function.find_param(node->param_name))
+      detail::fail("trace", "two inputs are named '" + node->param_name + "'");
+    lowering.bind(node.get(), function.add_param(node->param_name, node->type));
+    inputs.push_back(Tensor::from_node(std::move(node)));
+  }
+  std::vector<Tensor> outputs = fn(inputs);
+  if (outputs.empty()) detail::fail("trace", "the function returned no tensors");
+  std::vector<ir::Value> results;
+  for (const Tensor& t : outputs)
+    results.push_back(lowering.lower(t));
+  function.set_results(std::move(results));
+  return function;
+}
+
+}  // namespace kiln

@@ -1,0 +1,149 @@
+#include "frontend/io/npy.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "ir/error.h"
+
+namespace kiln::io {
+namespace {
+
+const std::filesystem::path kFixtures = std::filesystem::path(KILN_GOLDEN_DIR) / "npy";
+
+std::filesystem::path temp_dir() {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("kiln_npy_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::vector<std::byte> read_bytes(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto bytes = std::as_bytes(std::span(chars));
+  return {bytes.begin(), bytes.end()};
+}
+
+std::string error_of(std::span<const std::byte> bytes) {
+  try {
+    parse_npy(bytes, "x.npy");
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Npy, ReadsNumpyFloat32) {
+  ir::HostArray a = load_npy(kFixtures / "f32_2x3.npy");
+  EXPECT_EQ(a.type().str(), "f32[2,3]");
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(a.get_f64(i), i / 4.0);
+}
+
+TEST(Npy, ReadsBigEndianAndFortranOrderAndVersion2) {
+  ir::HostArray big = load_npy(kFixtures / "i32_big_endian.npy");
+  EXPECT_EQ(big.type().str(), "i32[3]");
+  EXPECT_EQ(big.get_i64(0), 1);
+  EXPECT_EQ(big.get_i64(1), -2);
+  EXPECT_EQ(big.get_i64(2), 300000);
+  ir::HostArray fortran = load_npy(kFixtures / "f64_fortran.npy");
+  EXPECT_EQ(fortran.type().str(), "f64[2,3]");
+  for (int i = 0; i < 6; ++i)
+    EXPECT_EQ(fortran.get_f64(i), i);
+  ir::HostArray v2 = load_npy(kFixtures / "f32_v2.npy");
+  EXPECT_EQ(v2.get_f64(1), 8.0);
+}
+
+TEST(Npy, ReadsBoolScalarAndEmpty) {
+  ir::HostArray b = load_npy(kFixtures / "bool_4.npy");
+  EXPECT_EQ(b.type().str(), "bool[4]");
+  EXPECT_EQ(b.get_i64(0), 1);
+  EXPECT_EQ(b.get_i64(1), 0);
+  ir::HostArray s = load_npy(kFixtures / "f16_scalar.npy");
+  EXPECT_EQ(s.type().str(), "f16[]");
+  EXPECT_EQ(s.get_f64(0), 1.5);
+  EXPECT_EQ(load_npy(kFixtures / "u8_empty.npy").type().str(), "u8[0,3]");
+}
+
+TEST(Npy, RoundTripsEveryDType) {
+  for (ir::DType dtype : ir::kAllDTypes) {
+    ir::HostArray a(ir::TensorType{dtype, {2, 3}});
+    for (int i = 0; i < 6; ++i)
+      a.set_f64(i, i % 2);
+    ir::HostArray back = parse_npy(serialize_npy(a), "mem");
+    if (dtype == ir::DType::BF16) {
+      EXPECT_EQ(back.dtype(), ir::DType::F32) << "bf16 travels as f32";
+      for (int i = 0; i < 6; ++i)
+        EXPECT_EQ(back.get_f64(i), a.get_f64(i));
+    } else {
+      EXPECT_EQ(back, a) << ir::dtype_name(dtype);
+    }
+  }
+}
+
+TEST(Npy, SavesAtomicallyAndLoadsBack) {
+  auto path = temp_dir() / "saved.npy";
+  ir::HostArray a(ir::TensorType{ir::DType::I64, {3}});
+  a.set_i64(2, -7);
+  save_npy(path, a);
+  EXPECT_EQ(load_npy(path), a);
+  for (const auto& entry : std::filesystem::directory_iterator(path.parent_path()))
+    EXPECT_EQ(entry.path().string().find(".tmp-"), std::string::npos) << entry.path();
+  EXPECT_THROW(save_npy(temp_dir() / "missing_dir" / "x.npy", a), Error);
+  std::filesystem::remove_all(path.parent_path());
+}
+
+TEST(Npy, RejectsBadInputWithOneClearError) {
+  auto good = read_bytes(kFixtures / "f32_2x3.npy");
+  EXPECT_NE(error_of(std::span(good).first(5)).find("[npy] x.npy: not a .npy file"),
+            std::string::npos);
+  EXPECT_NE(error_of(std::span(good).first(good.size() - 4)).find("data is truncated"),
+            std::string::npos);
+  auto longer = good;
+  longer.push_back(std::byte{0});
+  EXPECT_NE(error_of(longer).find("bytes after the data"), std::string::npos);
+  auto bad_magic = good;
+  bad_magic[1] = std::byte{'X'};
+  EXPECT_NE(error_of(bad_magic).find("bad magic"), std::string::npos);
+  auto complex = read_bytes(kFixtures / "complex_unsupported.npy");
+  EXPECT_NE(error_of(complex).find("unsupported dtype '<c16'"), std::string::npos);
+  try {
+    load_npy(kFixtures / "does_not_exist.npy");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
+  }
+}
+
+TEST(Npy, NeverCrashesOnMutatedFiles) {
+  auto good = read_bytes(kFixtures / "f64_fortran.npy");
+  uint64_t state = 12345;
+  auto next = [&] { return state = state * 6364136223846793005ull + 1442695040888963407ull; };
+  for (int trial = 0; trial < 3000; ++trial) {
+    auto bytes = good;
+    int edits = 1 + next() % 4;
+    for (int e = 0; e < edits; ++e) {
+      size_t at = (next() >> 33) % bytes.size();
+      switch (next() % 3) {
+        case 0:
+          bytes[at] = static_cast<std::byte>(next() >> 56);
+          break;
+        case 1:
+          bytes.erase(bytes.begin() + at);
+          break;
+        case 2:
+          bytes.resize(at + 1);
+          break;
+      }
+    }
+    try {
+      parse_npy(bytes, "fuzz.npy");
+    } catch (const Error&) {
+    }
+  }
+}
+
+}  // namespace
+}  // namespace kiln::io
