@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# One entry point for a new machine: installs the dependencies, builds, and then
+#   demo  runs the demo (traces a small model, prints its IR, runs it)
+#   test  runs the whole test suite
+#   build only builds
+# Environment: BUILD_DIR (default build), KILN_SANITIZE=1 for an ASan+UBSan build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+what=${1:-test}
+build_dir=${BUILD_DIR:-build}
+jobs=$(nproc)
+
+bash scripts/install-deps.sh
+
+cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_WERROR=ON)
+[ "${KILN_SANITIZE:-0}" = 1 ] && cmake_args+=(-DKILN_SANITIZE=ON)
+cmake "${cmake_args[@]}" >/dev/null
+cmake --build "$build_dir" -j "$jobs"
+
+case "$what" in
+  demo) "$build_dir/examples/kiln_demo" ;;
+  test) ctest --test-dir "$build_dir" --output-on-failure -j "$jobs" ;;
+  build) ;;
+  *) echo "usage: scripts/dev.sh demo|test|build" >&2; exit 2 ;;
+esac

@@ -1,0 +1,41 @@
+#include "tools/module_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "ir/error.h"
+#include "ir/json.h"
+#include "ir/parser.h"
+#include "ir/verifier.h"
+
+namespace kiln::tools {
+
+ir::Module load_module(const std::filesystem::path& path) {
+  ir::Module module;
+  if (path.extension() == ".json") {
+    std::ifstream in(path, std::ios::binary);
+    std::error_code ec;
+    if (!in || std::filesystem::is_directory(path, ec))
+      throw ir::ParseError(path.string() + ": error: cannot read file");
+    std::stringstream text;
+    text << in.rdbuf();
+    module = ir::parse_json(text.str(), path.string());
+  } else {
+    module = ir::parse_file(path);
+  }
+  ir::verify(module);
+  return module;
+}
+
+const ir::Function& pick_function(const ir::Module& module, const std::string& name,
+                                  const std::filesystem::path& path) {
+  if (module.functions.empty())
+    throw Error("[kiln] " + path.string() + ": the file holds no function");
+  if (name.empty()) return module.functions.front();
+  if (const ir::Function* f = module.find(name)) return *f;
+  std::string known;
+  for (const ir::Function& f : module.functions) known += (known.empty() ? "@" : ", @") + f.name();
+  throw Error("[kiln] " + path.string() + ": no function @" + name + " (the file has " + known + ")");
+}
+
+}  // namespace kiln::tools

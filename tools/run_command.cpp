@@ -1,0 +1,129 @@
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <memory>
+#include <sstream>
+#include <unistd.h>
+
+#include "frontend/io/npy.h"
+#include "ir/error.h"
+#include "ir/interpreter.h"
+#include "tools/commands.h"
+#include "tools/module_loader.h"
+#include "tools/run_inputs.h"
+
+namespace kiln::tools {
+
+namespace {
+
+struct RunOptions {
+  std::string file;
+  std::string func;
+  std::string device = "interp";
+  InputOptions inputs;
+  std::string output_dir = ".";
+};
+
+std::string format_number(double v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.6g", v);
+  return buffer;
+}
+
+// One line per result: its type, range, mean and first values.
+std::string summarize(const ir::HostArray& array) {
+  std::ostringstream out;
+  out << array.type().str();
+  int64_t n = array.num_elements();
+  if (n == 0) return out.str() + "  (empty)";
+  double lo = INFINITY, hi = -INFINITY, sum = 0;
+  int64_t nans = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    double v = array.get_f64(i);
+    if (std::isnan(v)) {
+      ++nans;
+      continue;
+    }
+    lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
+  }
+  if (nans < n)
+    out << "  min " << format_number(lo) << "  max " << format_number(hi) << "  mean "
+        << format_number(sum / static_cast<double>(n - nans));
+  if (nans) out << "  nan " << nans;
+  out << "  [";
+  for (int64_t i = 0; i < std::min<int64_t>(n, 6); ++i)
+    out << (i ? ", " : "") << format_number(array.get_f64(i));
+  return out.str() + (n > 6 ? ", ...]" : "]");
+}
+
+// Writes every result next to its final name first and renames them into place only when
+// all were written, so a failure never leaves some results new and others stale or partial.
+void write_results(const std::filesystem::path& dir, const std::vector<ir::HostArray>& results) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw Error("[run] " + dir.string() + ": cannot create the output directory" +
+                (ec ? ": " + ec.message() : ""));
+  std::vector<std::filesystem::path> temps;
+  auto remove_temps = [&] {
+    for (const auto& t : temps) std::filesystem::remove(t, ec);
+  };
+  for (size_t k = 0; k < results.size(); ++k) {
+    auto temp = dir / (std::to_string(k) + ".npy.tmp-" + std::to_string(::getpid()));
+    temps.push_back(temp);
+    std::vector<std::byte> bytes = io::serialize_npy(results[k]);
+    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      remove_temps();
+      throw Error("[run] " + temp.string() + ": cannot write the result");
+    }
+  }
+  for (size_t k = 0; k < results.size(); ++k) {
+    std::filesystem::rename(temps[k], dir / (std::to_string(k) + ".npy"), ec);
+    if (ec) {
+      remove_temps();
+      throw Error("[run] " + dir.string() + ": cannot move result " + std::to_string(k) +
+                  " into place: " + ec.message());
+    }
+  }
+}
+
+int run(const RunOptions& options) {
+  if (options.device != "interp")
+    throw Error("[run] unknown device '" + options.device + "' (available: interp)");
+  ir::Module module = load_module(options.file);
+  const ir::Function& function = pick_function(module, options.func, options.file);
+  std::vector<ir::HostArray> args = bind_inputs(function, options.inputs);
+  std::vector<ir::HostArray> results = ir::interpret(function, args);
+  write_results(options.output_dir, results);
+  for (size_t k = 0; k < results.size(); ++k)
+    std::cout << "result " << k << ": " << summarize(results[k]) << "  -> "
+              << (std::filesystem::path(options.output_dir) / (std::to_string(k) + ".npy")).string()
+              << "\n";
+  return 0;
+}
+
+}  // namespace
+
+Action add_run_command(CLI::App& app) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* cmd = app.add_subcommand("run", "Run a function of a .kir file on inputs from .npy files");
+  cmd->add_option("file", options->file, "The .kir or .json file")->required();
+  cmd->add_option("--func", options->func, "The function to run (default: the first)");
+  cmd->add_option("--device", options->device, "Where to run it: interp (the reference interpreter)")
+      ->capture_default_str();
+  cmd->add_option("--input", options->inputs.inputs,
+                  "NAME=FILE.npy: the value of parameter %NAME (repeat for each)");
+  cmd->add_flag("--random-inputs", options->inputs.random_inputs,
+                "Fill parameters without --input with seeded random data (floats in [-1,1), "
+                "signed ints in [-8,8], unsigned in [0,16])");
+  cmd->add_option("--seed", options->inputs.seed, "Seed for --random-inputs")->capture_default_str();
+  cmd->add_option("--output-dir", options->output_dir, "Where result k is written as k.npy")
+      ->capture_default_str();
+  return [cmd, options]() -> int { return cmd->parsed() ? run(*options) : -1; };
+}
+
+}  // namespace kiln::tools

@@ -1,0 +1,87 @@
+#include "tools/run_inputs.h"
+
+#include <map>
+#include <random>
+
+#include "frontend/io/npy.h"
+#include "ir/error.h"
+
+namespace kiln::tools {
+
+namespace {
+
+[[noreturn]] void fail(const std::string& message) { throw Error("[run] " + message); }
+
+std::string param_list(const ir::Function& f) {
+  std::string s;
+  for (ir::Value p : f.params())
+    s += (s.empty() ? "%" : ", %") + f.node(p).param_name + ": " + f.type(p).str();
+  return s.empty() ? "none" : s;
+}
+
+// Reads FILE.npy for parameter `param`; bf16 parameters take f32 files, as .npy has no bf16.
+ir::HostArray load_input(const std::string& file, const std::string& param,
+                         const ir::TensorType& expected) {
+  ir::HostArray array = io::load_npy(file);
+  if (expected.dtype == ir::DType::BF16 && array.dtype() == ir::DType::F32 &&
+      array.shape() == expected.shape) {
+    ir::HostArray converted(expected);
+    for (int64_t i = 0; i < array.num_elements(); ++i) converted.set_f64(i, array.get_f64(i));
+    return converted;
+  }
+  if (array.type() != expected)
+    fail(file + ": holds " + array.type().str() + " but parameter %" + param + " is " +
+         expected.str());
+  return array;
+}
+
+}  // namespace
+
+ir::HostArray random_array(const ir::TensorType& type, uint64_t seed) {
+  ir::HostArray array(type);
+  std::mt19937_64 engine(seed);
+  for (int64_t i = 0; i < array.num_elements(); ++i) {
+    if (ir::is_float(type.dtype)) {
+      array.set_f64(i, std::uniform_real_distribution<double>(-1.0, 1.0)(engine));
+    } else if (type.dtype == ir::DType::Bool) {
+      array.set_i64(i, static_cast<int64_t>(engine() & 1));
+    } else if (ir::is_unsigned(type.dtype)) {
+      array.set_i64(i, std::uniform_int_distribution<int64_t>(0, 16)(engine));
+    } else {
+      array.set_i64(i, std::uniform_int_distribution<int64_t>(-8, 8)(engine));
+    }
+  }
+  return array;
+}
+
+std::vector<ir::HostArray> bind_inputs(const ir::Function& f, const InputOptions& options) {
+  std::map<std::string, std::string> files;  // parameter name -> file
+  for (const std::string& spec : options.inputs) {
+    size_t eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      fail("--input takes NAME=FILE.npy, got '" + spec + "'");
+    std::string name = spec.substr(0, eq);
+    if (name.front() == '%') name.erase(0, 1);
+    if (!f.find_param(name))
+      fail("--input names '" + name + "', which is not a parameter of @" + f.name() +
+           " (parameters: " + param_list(f) + ")");
+    if (!files.emplace(name, spec.substr(eq + 1)).second)
+      fail("--input gives parameter %" + name + " twice");
+  }
+  std::vector<ir::HostArray> args;
+  for (size_t i = 0; i < f.params().size(); ++i) {
+    const ir::Node& param = f.node(f.params()[i]);
+    if (auto it = files.find(param.param_name); it != files.end()) {
+      args.push_back(load_input(it->second, param.param_name, param.type));
+    } else if (options.random_inputs) {
+      args.push_back(random_array(param.type, options.seed + i));
+    } else {
+      fail("no --input for parameter %" + param.param_name + ": " + param.type.str() +
+           " of @" + f.name() + " (give --input " + param.param_name +
+           "=FILE.npy or --random-inputs)");
+    }
+  }
+  return args;
+}
+
+}  // namespace kiln::tools
