@@ -4,10 +4,13 @@
 
 #include <cmath>
 #include <cstdint>
+#include <fstream>
+#include <iostream>
 #include <string>
 #include <vector>
 
 #include "frontend/kiln.h"
+#include "ir/printer.h"
 
 namespace kiln::examples {
 
@@ -120,6 +123,23 @@ inline ir::Function trace_attention(const AttentionConfig& c = {}) {
         return attention(in[0], in[1], in[2], in[3], in[4], c.heads, c.causal);
       },
       attention_input_types(c), kAttentionNames, "attention");
+}
+
+// What the example programs do with a traced function: write its .kir to argv[1], or print
+// it when no path is given. Returns the process exit status.
+inline int write_or_print_kir(const ir::Function& function, int argc, char** argv) {
+  std::string text = ir::print(function);
+  if (argc < 2) {
+    std::cout << text;
+    return 0;
+  }
+  std::ofstream out(argv[1]);
+  out << text;
+  if (!out) {
+    std::cerr << argv[0] << ": cannot write " << argv[1] << "\n";
+    return 1;
+  }
+  return 0;
 }
 
 }  // namespace kiln::examples

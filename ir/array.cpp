@@ -24,12 +24,18 @@ double HostArray::get_f64(int64_t i) const {
   assert(i >= 0 && i < num_elements());
   const std::byte* p = bytes_.data();
   switch (dtype()) {
-    case DType::F16: return f16_to_float(load<uint16_t>(p, i));
-    case DType::BF16: return bf16_to_float(load<uint16_t>(p, i));
-    case DType::F32: return load<float>(p, i);
-    case DType::F64: return load<double>(p, i);
-    case DType::U32: return static_cast<double>(load<uint32_t>(p, i));
-    default: return static_cast<double>(get_i64(i));
+    case DType::F16:
+      return f16_to_float(load<uint16_t>(p, i));
+    case DType::BF16:
+      return bf16_to_float(load<uint16_t>(p, i));
+    case DType::F32:
+      return load<float>(p, i);
+    case DType::F64:
+      return load<double>(p, i);
+    case DType::U32:
+      return static_cast<double>(load<uint32_t>(p, i));
+    default:
+      return static_cast<double>(get_i64(i));
   }
 }
 
@@ -37,13 +43,20 @@ int64_t HostArray::get_i64(int64_t i) const {
   assert(i >= 0 && i < num_elements());
   const std::byte* p = bytes_.data();
   switch (dtype()) {
-    case DType::Bool: return load<uint8_t>(p, i) != 0;
-    case DType::I8: return load<int8_t>(p, i);
-    case DType::I16: return load<int16_t>(p, i);
-    case DType::I32: return load<int32_t>(p, i);
-    case DType::I64: return load<int64_t>(p, i);
-    case DType::U8: return load<uint8_t>(p, i);
-    case DType::U32: return load<uint32_t>(p, i);
+    case DType::Bool:
+      return load<uint8_t>(p, i) != 0;
+    case DType::I8:
+      return load<int8_t>(p, i);
+    case DType::I16:
+      return load<int16_t>(p, i);
+    case DType::I32:
+      return load<int32_t>(p, i);
+    case DType::I64:
+      return load<int64_t>(p, i);
+    case DType::U8:
+      return load<uint8_t>(p, i);
+    case DType::U32:
+      return load<uint32_t>(p, i);
     case DType::F16:
     case DType::BF16:
     case DType::F32:
@@ -64,17 +77,31 @@ void HostArray::set_f64(int64_t i, double value) {
   assert(i >= 0 && i < num_elements());
   std::byte* p = bytes_.data();
   switch (dtype()) {
-    case DType::F16: store<uint16_t>(p, i, float_to_f16(static_cast<float>(value))); return;
-    case DType::BF16: store<uint16_t>(p, i, float_to_bf16(static_cast<float>(value))); return;
-    case DType::F32: store<float>(p, i, static_cast<float>(value)); return;
-    case DType::F64: store<double>(p, i, value); return;
-    case DType::Bool: store<uint8_t>(p, i, value != 0.0); return;
+    case DType::F16:
+      store<uint16_t>(p, i, float_to_f16(static_cast<float>(value)));
+      return;
+    case DType::BF16:
+      store<uint16_t>(p, i, float_to_bf16(static_cast<float>(value)));
+      return;
+    case DType::F32:
+      store<float>(p, i, static_cast<float>(value));
+      return;
+    case DType::F64:
+      store<double>(p, i, value);
+      return;
+    case DType::Bool:
+      store<uint8_t>(p, i, value != 0.0);
+      return;
     default: {
       int64_t v = 0;
-      if (std::isnan(value)) v = 0;
-      else if (value >= 9.2233720368547758e18) v = INT64_MAX;
-      else if (value <= -9.2233720368547758e18) v = INT64_MIN;
-      else v = static_cast<int64_t>(value);
+      if (std::isnan(value))
+        v = 0;
+      else if (value >= 9.2233720368547758e18)
+        v = INT64_MAX;
+      else if (value <= -9.2233720368547758e18)
+        v = INT64_MIN;
+      else
+        v = static_cast<int64_t>(value);
       set_i64(i, v);
     }
   }
@@ -84,17 +111,33 @@ void HostArray::set_i64(int64_t i, int64_t value) {
   assert(i >= 0 && i < num_elements());
   std::byte* p = bytes_.data();
   switch (dtype()) {
-    case DType::Bool: store<uint8_t>(p, i, value != 0); return;
-    case DType::I8: store<int8_t>(p, i, static_cast<int8_t>(value)); return;
-    case DType::I16: store<int16_t>(p, i, static_cast<int16_t>(value)); return;
-    case DType::I32: store<int32_t>(p, i, static_cast<int32_t>(value)); return;
-    case DType::I64: store<int64_t>(p, i, value); return;
-    case DType::U8: store<uint8_t>(p, i, static_cast<uint8_t>(value)); return;
-    case DType::U32: store<uint32_t>(p, i, static_cast<uint32_t>(value)); return;
+    case DType::Bool:
+      store<uint8_t>(p, i, value != 0);
+      return;
+    case DType::I8:
+      store<int8_t>(p, i, static_cast<int8_t>(value));
+      return;
+    case DType::I16:
+      store<int16_t>(p, i, static_cast<int16_t>(value));
+      return;
+    case DType::I32:
+      store<int32_t>(p, i, static_cast<int32_t>(value));
+      return;
+    case DType::I64:
+      store<int64_t>(p, i, value);
+      return;
+    case DType::U8:
+      store<uint8_t>(p, i, static_cast<uint8_t>(value));
+      return;
+    case DType::U32:
+      store<uint32_t>(p, i, static_cast<uint32_t>(value));
+      return;
     case DType::F16:
     case DType::BF16:
     case DType::F32:
-    case DType::F64: set_f64(i, static_cast<double>(value)); return;
+    case DType::F64:
+      set_f64(i, static_cast<double>(value));
+      return;
   }
 }
 

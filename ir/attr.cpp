@@ -36,7 +36,8 @@ std::optional<std::vector<int64_t>> Attr::as_int_list() const {
 Attr int_list(const std::vector<int64_t>& values) {
   AttrList list;
   list.reserve(values.size());
-  for (int64_t v : values) list.emplace_back(v);
+  for (int64_t v : values)
+    list.emplace_back(v);
   return Attr(std::move(list));
 }
 
@@ -46,7 +47,8 @@ size_t hash_attr(const Attr& attr) {
       [&](const auto& v) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, AttrList>) {
-          for (const Attr& a : v) h = combine(h, hash_attr(a));
+          for (const Attr& a : v)
+            h = combine(h, hash_attr(a));
         } else if constexpr (std::is_same_v<T, DType>) {
           h = combine(h, static_cast<size_t>(v));
         } else if constexpr (std::is_same_v<T, double>) {

@@ -21,11 +21,15 @@ size_t dtype_size(DType dtype);
 inline bool is_float(DType d) {
   return d == DType::F16 || d == DType::BF16 || d == DType::F32 || d == DType::F64;
 }
-inline bool is_unsigned(DType d) { return d == DType::U8 || d == DType::U32; }
+inline bool is_unsigned(DType d) {
+  return d == DType::U8 || d == DType::U32;
+}
 inline bool is_signed_int(DType d) {
   return d == DType::I8 || d == DType::I16 || d == DType::I32 || d == DType::I64;
 }
 // Integers of either signedness; bool is not an integer here.
-inline bool is_integer(DType d) { return is_signed_int(d) || is_unsigned(d); }
+inline bool is_integer(DType d) {
+  return is_signed_int(d) || is_unsigned(d);
+}
 
 }  // namespace kiln::ir

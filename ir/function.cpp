@@ -13,14 +13,16 @@ size_t combine(size_t seed, size_t value) {
 }
 size_t hash_type(const TensorType& t) {
   size_t h = static_cast<size_t>(t.dtype);
-  for (int64_t d : t.shape) h = combine(h, std::hash<int64_t>{}(d));
+  for (int64_t d : t.shape)
+    h = combine(h, std::hash<int64_t>{}(d));
   return h;
 }
 }  // namespace
 
 size_t Function::KeyHash::operator()(const Key& key) const {
   size_t h = static_cast<size_t>(key.op);
-  for (Value v : key.operands) h = combine(h, v.id);
+  for (Value v : key.operands)
+    h = combine(h, v.id);
   return combine(combine(h, key.attrs.hash()), hash_type(key.type));
 }
 
@@ -55,19 +57,22 @@ Value Function::add(OpKind op, std::vector<Value> operands, Attrs attrs,
 }
 
 void Function::set_results(std::vector<Value> results) {
-  for ([[maybe_unused]] Value v : results) assert(v.valid() && v.id < nodes_.size());
+  for ([[maybe_unused]] Value v : results)
+    assert(v.valid() && v.id < nodes_.size());
   results_ = std::move(results);
 }
 
 std::vector<TensorType> Function::param_types() const {
   std::vector<TensorType> out;
-  for (Value v : params_) out.push_back(type(v));
+  for (Value v : params_)
+    out.push_back(type(v));
   return out;
 }
 
 std::vector<TensorType> Function::result_types() const {
   std::vector<TensorType> out;
-  for (Value v : results_) out.push_back(type(v));
+  for (Value v : results_)
+    out.push_back(type(v));
   return out;
 }
 
@@ -83,11 +88,14 @@ size_t Function::structural_hash() const {
     h = combine(h, static_cast<size_t>(node.op));
     h = combine(h, hash_type(node.type));
     h = combine(h, node.attrs.hash());
-    for (Value v : node.operands) h = combine(h, v.id);
+    for (Value v : node.operands)
+      h = combine(h, v.id);
   }
-  for (Value v : params_) h = combine(h, v.id);
+  for (Value v : params_)
+    h = combine(h, v.id);
   h = combine(h, 0x5eed);
-  for (Value v : results_) h = combine(h, v.id);
+  for (Value v : results_)
+    h = combine(h, v.id);
   return h;
 }
 

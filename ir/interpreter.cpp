@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <new>
 #include <string>
 
 #include "ir/error.h"
@@ -289,14 +290,26 @@ std::vector<HostArray> interpret(const Function& function, std::span<const HostA
     for (Value v : node.operands)
       operands.push_back(&values[v.id]);
     const HostArray* argument = param_index[i] >= 0 ? &args[param_index[i]] : nullptr;
-    values[i] = evaluate(node, operands, argument);
+    try {
+      values[i] = evaluate(node, operands, argument);
+    } catch (const std::bad_alloc&) {
+      throw Error("[interp] @" + function.name() + ": " + std::string(op_name(node.op)) + " : " +
+                  node.type.str() + " needs " + std::to_string(node.type.size_bytes()) +
+                  " bytes, more than this machine can allocate");
+    }
     for (Value v : node.operands)
       if (last_use[v.id] == static_cast<int64_t>(i)) values[v.id] = HostArray();
   }
 
-  std::vector<HostArray> results;
-  for (Value v : function.results())
-    results.push_back(values[v.id]);
+  // A value returned once is moved out; one returned twice is copied for all but the last.
+  std::vector<HostArray> results(function.results().size());
+  for (size_t k = function.results().size(); k-- > 0;) {
+    Value v = function.results()[k];
+    bool returned_earlier = false;
+    for (size_t j = 0; j < k; ++j)
+      returned_earlier |= function.results()[j] == v;
+    results[k] = returned_earlier ? values[v.id] : std::move(values[v.id]);
+  }
   return results;
 }
 

@@ -23,20 +23,23 @@ std::vector<OpInfo> build_table() {
   };
   row(K::Parameter, "parameter", C::Parameter, 0, 0);
   const std::pair<K, std::string_view> unary[] = {
-      {K::Neg, "neg"},     {K::Abs, "abs"},       {K::Sign, "sign"},   {K::Exp, "exp"},
-      {K::Log, "log"},     {K::Log1p, "log1p"},   {K::Expm1, "expm1"}, {K::Sqrt, "sqrt"},
-      {K::Rsqrt, "rsqrt"}, {K::Sin, "sin"},       {K::Cos, "cos"},     {K::Tanh, "tanh"},
-      {K::Logistic, "logistic"}, {K::Erf, "erf"}, {K::Floor, "floor"}, {K::Ceil, "ceil"},
-      {K::Round, "round"}, {K::Not, "not"}};
-  for (auto [k, name] : unary) row(k, name, C::Unary, 1, 1);
+      {K::Neg, "neg"},           {K::Abs, "abs"},     {K::Sign, "sign"},   {K::Exp, "exp"},
+      {K::Log, "log"},           {K::Log1p, "log1p"}, {K::Expm1, "expm1"}, {K::Sqrt, "sqrt"},
+      {K::Rsqrt, "rsqrt"},       {K::Sin, "sin"},     {K::Cos, "cos"},     {K::Tanh, "tanh"},
+      {K::Logistic, "logistic"}, {K::Erf, "erf"},     {K::Floor, "floor"}, {K::Ceil, "ceil"},
+      {K::Round, "round"},       {K::Not, "not"}};
+  for (auto [k, name] : unary)
+    row(k, name, C::Unary, 1, 1);
   const std::pair<K, std::string_view> binary[] = {
       {K::Add, "add"}, {K::Sub, "sub"}, {K::Mul, "mul"}, {K::Div, "div"},
       {K::Rem, "rem"}, {K::Pow, "pow"}, {K::Max, "max"}, {K::Min, "min"},
       {K::And, "and"}, {K::Or, "or"},   {K::Xor, "xor"}};
-  for (auto [k, name] : binary) row(k, name, C::Binary, 2, 2);
+  for (auto [k, name] : binary)
+    row(k, name, C::Binary, 2, 2);
   const std::pair<K, std::string_view> compare[] = {{K::Eq, "eq"}, {K::Ne, "ne"}, {K::Lt, "lt"},
                                                     {K::Le, "le"}, {K::Gt, "gt"}, {K::Ge, "ge"}};
-  for (auto [k, name] : compare) row(k, name, C::Compare, 2, 2);
+  for (auto [k, name] : compare)
+    row(k, name, C::Compare, 2, 2);
   row(K::Select, "select", C::Other, 3, 3);
   row(K::Convert, "convert", C::Other, 1, 1, {}, true);
   row(K::Constant, "constant", C::Other, 0, 0, {{"value", AttrKind::Value, true}}, true);
@@ -67,7 +70,8 @@ std::vector<OpInfo> build_table() {
        {"rhs_contract", AttrKind::IntList, true}});
   row(K::Take, "take", C::Other, 2, 2, {axis});
   row(K::ScatterAdd, "scatter_add", C::Other, 3, 3, {axis});
-  for (int i = 0; i < kNumOpKinds; ++i) assert(t[i].kind == static_cast<K>(i) && !t[i].name.empty());
+  for (int i = 0; i < kNumOpKinds; ++i)
+    assert(t[i].kind == static_cast<K>(i) && !t[i].name.empty());
   return t;
 }
 
@@ -76,7 +80,9 @@ const std::vector<OpInfo>& table() {
   return t;
 }
 
-[[noreturn]] void fail(std::string message) { throw TypeError(std::move(message)); }
+[[noreturn]] void fail(std::string message) {
+  throw TypeError(std::move(message));
+}
 
 std::string types_str(std::span<const TensorType> types) {
   std::string s;
@@ -87,7 +93,9 @@ std::string types_str(std::span<const TensorType> types) {
   return s;
 }
 
-std::string ints_str(const std::vector<int64_t>& v) { return shape_str(v); }
+std::string ints_str(const std::vector<int64_t>& v) {
+  return shape_str(v);
+}
 
 // Checks the attribute dictionary against the op's schema: no unknown names, required ones
 // present, each of the declared kind.
@@ -132,7 +140,9 @@ void check_distinct_axes(std::string_view op, const std::vector<int64_t>& axes, 
   std::vector<bool> seen(rank, false);
   for (int64_t a : axes) {
     check_axis(op, a, rank, what);
-    if (seen[a]) fail(std::string(op) + " " + std::string(what) + " lists axis " + std::to_string(a) + " twice");
+    if (seen[a])
+      fail(std::string(op) + " " + std::string(what) + " lists axis " + std::to_string(a) +
+           " twice");
     seen[a] = true;
   }
 }
@@ -159,11 +169,16 @@ enum class DTypeRule { Any, Numeric, Float, BoolOrInt, NumericOrBool };
 
 bool accepts(DTypeRule rule, DType d) {
   switch (rule) {
-    case DTypeRule::Any: return true;
-    case DTypeRule::Numeric: return is_integer(d) || is_float(d);
-    case DTypeRule::Float: return is_float(d);
-    case DTypeRule::BoolOrInt: return d == DType::Bool || is_integer(d);
-    case DTypeRule::NumericOrBool: return true;
+    case DTypeRule::Any:
+      return true;
+    case DTypeRule::Numeric:
+      return is_integer(d) || is_float(d);
+    case DTypeRule::Float:
+      return is_float(d);
+    case DTypeRule::BoolOrInt:
+      return d == DType::Bool || is_integer(d);
+    case DTypeRule::NumericOrBool:
+      return true;
   }
   return false;
 }
@@ -171,10 +186,14 @@ bool accepts(DTypeRule rule, DType d) {
 std::string_view rule_text(DTypeRule rule) {
   switch (rule) {
     case DTypeRule::Any:
-    case DTypeRule::NumericOrBool: return "any dtype";
-    case DTypeRule::Numeric: return "an integer or float dtype";
-    case DTypeRule::Float: return "a float dtype";
-    case DTypeRule::BoolOrInt: return "a bool or integer dtype";
+    case DTypeRule::NumericOrBool:
+      return "any dtype";
+    case DTypeRule::Numeric:
+      return "an integer or float dtype";
+    case DTypeRule::Float:
+      return "a float dtype";
+    case DTypeRule::BoolOrInt:
+      return "a bool or integer dtype";
   }
   return "";
 }
@@ -195,20 +214,25 @@ DTypeRule elementwise_rule(OpKind k) {
     case OpKind::Mul:
     case OpKind::Div:
     case OpKind::Rem:
-    case OpKind::Pow: return DTypeRule::Numeric;
+    case OpKind::Pow:
+      return DTypeRule::Numeric;
     case OpKind::Not:
     case OpKind::And:
     case OpKind::Or:
-    case OpKind::Xor: return DTypeRule::BoolOrInt;
+    case OpKind::Xor:
+      return DTypeRule::BoolOrInt;
     case OpKind::Max:
-    case OpKind::Min: return DTypeRule::NumericOrBool;
+    case OpKind::Min:
+      return DTypeRule::NumericOrBool;
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
     case OpKind::Le:
     case OpKind::Gt:
-    case OpKind::Ge: return DTypeRule::Any;
-    default: return DTypeRule::Float;  // the transcendental and rounding unary ops
+    case OpKind::Ge:
+      return DTypeRule::Any;
+    default:
+      return DTypeRule::Float;  // the transcendental and rounding unary ops
   }
 }
 
@@ -227,13 +251,26 @@ void check_constant_value(const Attr& value, DType dtype, const Shape& shape, si
         int64_t v = value.as_int();
         int64_t lo = 0, hi = 0;
         switch (dtype) {
-          case DType::I8: lo = -128, hi = 127; break;
-          case DType::I16: lo = -32768, hi = 32767; break;
-          case DType::I32: lo = INT32_MIN, hi = INT32_MAX; break;
-          case DType::I64: lo = INT64_MIN, hi = INT64_MAX; break;
-          case DType::U8: lo = 0, hi = 255; break;
-          case DType::U32: lo = 0, hi = UINT32_MAX; break;
-          default: break;
+          case DType::I8:
+            lo = -128, hi = 127;
+            break;
+          case DType::I16:
+            lo = -32768, hi = 32767;
+            break;
+          case DType::I32:
+            lo = INT32_MIN, hi = INT32_MAX;
+            break;
+          case DType::I64:
+            lo = INT64_MIN, hi = INT64_MAX;
+            break;
+          case DType::U8:
+            lo = 0, hi = 255;
+            break;
+          case DType::U32:
+            lo = 0, hi = UINT32_MAX;
+            break;
+          default:
+            break;
         }
         if (v < lo || v > hi)
           fail("constant value " + std::to_string(v) + " does not fit " +
@@ -267,7 +304,8 @@ void check_constant_value(const Attr& value, DType dtype, const Shape& shape, si
 TensorType infer_elementwise(const OpInfo& info, std::span<const TensorType> in) {
   for (size_t i = 1; i < in.size(); ++i)
     if (in[i] != in[0])
-      fail(std::string(info.name) + " expects operands of one shape and dtype, got " + types_str(in));
+      fail(std::string(info.name) + " expects operands of one shape and dtype, got " +
+           types_str(in));
   check_dtype(info.name, elementwise_rule(info.kind), in[0].dtype);
   if (info.op_class == OpClass::Compare) return {DType::Bool, in[0].shape};
   return in[0];
@@ -282,7 +320,8 @@ TensorType infer_dot_general(std::span<const TensorType> in, const Attrs& attrs)
   auto lb = ints_or(attrs, "lhs_batch", {}), rb = ints_or(attrs, "rhs_batch", {});
   auto lc = attrs.get_ints("lhs_contract"), rc = attrs.get_ints("rhs_contract");
   if (lb.size() != rb.size())
-    fail("dot_general lhs_batch and rhs_batch differ in length: " + ints_str(lb) + " and " + ints_str(rb));
+    fail("dot_general lhs_batch and rhs_batch differ in length: " + ints_str(lb) + " and " +
+         ints_str(rb));
   if (lc.size() != rc.size())
     fail("dot_general lhs_contract and rhs_contract differ in length: " + ints_str(lc) + " and " +
          ints_str(rc));
@@ -301,11 +340,14 @@ TensorType infer_dot_general(std::span<const TensorType> in, const Attrs& attrs)
            std::to_string(lc[i]) + " of " + lhs.str() + " and rhs dimension " +
            std::to_string(rc[i]) + " of " + rhs.str());
   Shape out;
-  for (int64_t d : lb) out.push_back(lhs.shape[d]);
+  for (int64_t d : lb)
+    out.push_back(lhs.shape[d]);
   for (int i = 0; i < lhs.rank(); ++i)
-    if (std::find(lhs_used.begin(), lhs_used.end(), i) == lhs_used.end()) out.push_back(lhs.shape[i]);
+    if (std::find(lhs_used.begin(), lhs_used.end(), i) == lhs_used.end())
+      out.push_back(lhs.shape[i]);
   for (int i = 0; i < rhs.rank(); ++i)
-    if (std::find(rhs_used.begin(), rhs_used.end(), i) == rhs_used.end()) out.push_back(rhs.shape[i]);
+    if (std::find(rhs_used.begin(), rhs_used.end(), i) == rhs_used.end())
+      out.push_back(rhs.shape[i]);
   return {lhs.dtype, out};
 }
 
@@ -314,11 +356,12 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
   const std::string op(info.name);
   switch (info.kind) {
     case OpKind::Select: {
-      if (in[0].dtype != DType::Bool)
-        fail("select expects a bool predicate, got " + in[0].str());
+      if (in[0].dtype != DType::Bool) fail("select expects a bool predicate, got " + in[0].str());
       if (in[1] != in[2] || in[0].shape != in[1].shape)
-        fail("select expects a predicate and two operands of one shape (and the operands of one "
-             "dtype), got " + types_str(in));
+        fail(
+            "select expects a predicate and two operands of one shape (and the operands of one "
+            "dtype), got " +
+            types_str(in));
       return in[1];
     }
     case OpKind::Convert: {
@@ -344,7 +387,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
       check_rank_list(op, "dims", dims, in[0].rank());
       for (size_t i = 0; i < dims.size(); ++i) {
         check_axis(op, dims[i], static_cast<int>(shape.size()), "dims entry");
-        if (i && dims[i] <= dims[i - 1]) fail("broadcast dims must increase, got " + ints_str(dims));
+        if (i && dims[i] <= dims[i - 1])
+          fail("broadcast dims must increase, got " + ints_str(dims));
         int64_t from = in[0].shape[i], to = shape[dims[i]];
         if (from != 1 && from != to)
           fail("broadcast cannot stretch operand dimension " + std::to_string(i) + " of size " +
@@ -368,7 +412,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
       check_rank_list(op, "perm", perm, in[0].rank());
       check_distinct_axes(op, perm, in[0].rank(), "perm entry");
       Shape out;
-      for (int64_t p : perm) out.push_back(in[0].shape[p]);
+      for (int64_t p : perm)
+        out.push_back(in[0].shape[p]);
       return {in[0].dtype, out};
     }
     case OpKind::Slice: {
@@ -383,8 +428,7 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
           fail("slice needs 0 <= start <= limit <= size in every dimension; dimension " +
                std::to_string(i) + " has start " + std::to_string(start[i]) + ", limit " +
                std::to_string(limit[i]) + ", size " + std::to_string(in[0].shape[i]));
-        if (stride[i] < 1)
-          fail("slice strides must be positive, got " + ints_str(stride));
+        if (stride[i] < 1) fail("slice strides must be positive, got " + ints_str(stride));
         // ceil((limit - start) / stride), written so that a huge stride cannot overflow.
         out.push_back(limit[i] == start[i] ? 0 : (limit[i] - start[i] - 1) / stride[i] + 1);
       }
@@ -450,7 +494,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
       out.erase(out.begin() + axis);
       return {DType::I32, out};
     }
-    case OpKind::DotGeneral: return infer_dot_general(in, attrs);
+    case OpKind::DotGeneral:
+      return infer_dot_general(in, attrs);
     case OpKind::Take:
     case OpKind::ScatterAdd: {
       int64_t axis = attrs.get_int("axis");
@@ -469,7 +514,8 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
              in[2].str());
       return in[0];
     }
-    default: break;
+    default:
+      break;
   }
   assert(false && "infer_other called for an elementwise op");
   return {};
@@ -477,8 +523,12 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
 
 }  // namespace
 
-const OpInfo& op_info(OpKind kind) { return table()[static_cast<int>(kind)]; }
-std::string_view op_name(OpKind kind) { return op_info(kind).name; }
+const OpInfo& op_info(OpKind kind) {
+  return table()[static_cast<int>(kind)];
+}
+std::string_view op_name(OpKind kind) {
+  return op_info(kind).name;
+}
 
 std::optional<OpKind> op_from_name(std::string_view name) {
   for (const OpInfo& info : table())
@@ -489,7 +539,8 @@ std::optional<OpKind> op_from_name(std::string_view name) {
 std::span<const OpKind> all_ops() {
   static const std::vector<OpKind> ops = [] {
     std::vector<OpKind> v;
-    for (int i = 1; i < kNumOpKinds; ++i) v.push_back(static_cast<OpKind>(i));
+    for (int i = 1; i < kNumOpKinds; ++i)
+      v.push_back(static_cast<OpKind>(i));
     return v;
   }();
   return ops;
@@ -501,24 +552,28 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
   assert(kind != OpKind::Parameter);
   int n = static_cast<int>(operands.size());
   if (n < info.min_operands || (info.max_operands >= 0 && n > info.max_operands)) {
-    std::string expected = info.max_operands < 0 ? "at least " + std::to_string(info.min_operands)
-                           : info.min_operands == info.max_operands
-                               ? std::to_string(info.min_operands)
-                               : std::to_string(info.min_operands) + " to " +
-                                     std::to_string(info.max_operands);
+    std::string expected =
+        info.max_operands < 0 ? "at least " + std::to_string(info.min_operands)
+        : info.min_operands == info.max_operands
+            ? std::to_string(info.min_operands)
+            : std::to_string(info.min_operands) + " to " + std::to_string(info.max_operands);
     fail(std::string(info.name) + " takes " + expected + " operand" +
          (expected == "1" || expected == "at least 1" ? "" : "s") + ", got " + std::to_string(n));
   }
   check_attr_schema(info, attrs);
   if (info.declares_result_type && !declared)
     fail(std::string(info.name) + " needs its result type written out");
-  for (const TensorType& t : operands) check_shape(info.name, t.shape);
+  for (const TensorType& t : operands)
+    check_shape(info.name, t.shape);
   switch (info.op_class) {
     case OpClass::Unary:
     case OpClass::Binary:
-    case OpClass::Compare: return infer_elementwise(info, operands);
-    case OpClass::Other: return infer_other(info, operands, attrs, declared);
-    case OpClass::Parameter: break;
+    case OpClass::Compare:
+      return infer_elementwise(info, operands);
+    case OpClass::Other:
+      return infer_other(info, operands, attrs, declared);
+    case OpClass::Parameter:
+      break;
   }
   assert(false);
   return {};
@@ -529,7 +584,8 @@ Attr floats_for_constant(const Attr& value) {
   if (value.is_list()) {
     AttrList out;
     out.reserve(value.as_list().size());
-    for (const Attr& a : value.as_list()) out.push_back(floats_for_constant(a));
+    for (const Attr& a : value.as_list())
+      out.push_back(floats_for_constant(a));
     return out;
   }
   if (value.is_int()) return static_cast<double>(value.as_int());
@@ -563,7 +619,8 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
       attrs.set("axes", int_list(axes));
       break;
     }
-    default: break;
+    default:
+      break;
   }
   return attrs;
 }

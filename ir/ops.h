@@ -17,18 +17,64 @@ namespace kiln::ir {
 enum class OpKind : uint8_t {
   Parameter,  // a function parameter; never written as an op in text
   // elementwise unary
-  Neg, Abs, Sign, Exp, Log, Log1p, Expm1, Sqrt, Rsqrt, Sin, Cos, Tanh, Logistic, Erf,
-  Floor, Ceil, Round, Not,
+  Neg,
+  Abs,
+  Sign,
+  Exp,
+  Log,
+  Log1p,
+  Expm1,
+  Sqrt,
+  Rsqrt,
+  Sin,
+  Cos,
+  Tanh,
+  Logistic,
+  Erf,
+  Floor,
+  Ceil,
+  Round,
+  Not,
   // elementwise binary
-  Add, Sub, Mul, Div, Rem, Pow, Max, Min, And, Or, Xor,
+  Add,
+  Sub,
+  Mul,
+  Div,
+  Rem,
+  Pow,
+  Max,
+  Min,
+  And,
+  Or,
+  Xor,
   // comparisons, result bool
-  Eq, Ne, Lt, Le, Gt, Ge,
-  Select, Convert, Constant, Iota,
+  Eq,
+  Ne,
+  Lt,
+  Le,
+  Gt,
+  Ge,
+  Select,
+  Convert,
+  Constant,
+  Iota,
   // index movement
-  Broadcast, Reshape, Transpose, Slice, Pad, Concatenate,
+  Broadcast,
+  Reshape,
+  Transpose,
+  Slice,
+  Pad,
+  Concatenate,
   // reductions
-  ReduceSum, ReduceMax, ReduceMin, ReduceProd, Argmax, Argmin,
-  DotGeneral, Take, ScatterAdd,
+  ReduceSum,
+  ReduceMax,
+  ReduceMin,
+  ReduceProd,
+  Argmax,
+  Argmin,
+  DotGeneral,
+  Take,
+  ScatterAdd,
 };
 inline constexpr int kNumOpKinds = static_cast<int>(OpKind::ScatterAdd) + 1;
 
@@ -51,7 +97,7 @@ struct OpInfo {
   std::string_view name;
   OpClass op_class;
   int min_operands;
-  int max_operands;  // -1: any number
+  int max_operands;             // -1: any number
   std::vector<AttrSpec> attrs;  // in the order the printer writes them
   // The result type comes from the text ("convert %x : f16[3]"); for every other op it
   // is inferred and the text's type is checked against it.
@@ -61,7 +107,7 @@ struct OpInfo {
 const OpInfo& op_info(OpKind kind);
 std::string_view op_name(OpKind kind);
 std::optional<OpKind> op_from_name(std::string_view name);  // never returns Parameter
-std::span<const OpKind> all_ops();                           // every op but Parameter
+std::span<const OpKind> all_ops();                          // every op but Parameter
 
 inline bool is_elementwise(OpKind k) {
   OpClass c = op_info(k).op_class;

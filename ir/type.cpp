@@ -4,7 +4,8 @@ namespace kiln::ir {
 
 int64_t TensorType::num_elements() const {
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape)
+    n *= d;
   return n;
 }
 
@@ -17,7 +18,9 @@ std::string shape_str(const Shape& shape) {
   return s + "]";
 }
 
-std::string TensorType::str() const { return std::string(dtype_name(dtype)) + shape_str(shape); }
+std::string TensorType::str() const {
+  return std::string(dtype_name(dtype)) + shape_str(shape);
+}
 
 std::vector<int64_t> row_major_strides(const Shape& shape) {
   std::vector<int64_t> strides(shape.size(), 1);

@@ -34,8 +34,10 @@ const ir::Function& pick_function(const ir::Module& module, const std::string& n
   if (name.empty()) return module.functions.front();
   if (const ir::Function* f = module.find(name)) return *f;
   std::string known;
-  for (const ir::Function& f : module.functions) known += (known.empty() ? "@" : ", @") + f.name();
-  throw Error("[kiln] " + path.string() + ": no function @" + name + " (the file has " + known + ")");
+  for (const ir::Function& f : module.functions)
+    known += (known.empty() ? "@" : ", @") + f.name();
+  throw Error("[kiln] " + path.string() + ": no function @" + name + " (the file has " + known +
+              ")");
 }
 
 }  // namespace kiln::tools

@@ -1,10 +1,10 @@
+#include <unistd.h>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
-#include <unistd.h>
 
 #include "frontend/io/npy.h"
 #include "ir/error.h"
@@ -67,14 +67,16 @@ void write_results(const std::filesystem::path& dir, const std::vector<ir::HostA
                 (ec ? ": " + ec.message() : ""));
   std::vector<std::filesystem::path> temps;
   auto remove_temps = [&] {
-    for (const auto& t : temps) std::filesystem::remove(t, ec);
+    for (const auto& t : temps)
+      std::filesystem::remove(t, ec);
   };
   for (size_t k = 0; k < results.size(); ++k) {
     auto temp = dir / (std::to_string(k) + ".npy.tmp-" + std::to_string(::getpid()));
     temps.push_back(temp);
     std::vector<std::byte> bytes = io::serialize_npy(results[k]);
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) {
       remove_temps();
@@ -110,17 +112,20 @@ int run(const RunOptions& options) {
 
 Action add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
-  CLI::App* cmd = app.add_subcommand("run", "Run a function of a .kir file on inputs from .npy files");
+  CLI::App* cmd =
+      app.add_subcommand("run", "Run a function of a .kir file on inputs from .npy files");
   cmd->add_option("file", options->file, "The .kir or .json file")->required();
   cmd->add_option("--func", options->func, "The function to run (default: the first)");
-  cmd->add_option("--device", options->device, "Where to run it: interp (the reference interpreter)")
+  cmd->add_option("--device", options->device,
+                  "Where to run it: interp (the reference interpreter)")
       ->capture_default_str();
   cmd->add_option("--input", options->inputs.inputs,
                   "NAME=FILE.npy: the value of parameter %NAME (repeat for each)");
   cmd->add_flag("--random-inputs", options->inputs.random_inputs,
                 "Fill parameters without --input with seeded random data (floats in [-1,1), "
                 "signed ints in [-8,8], unsigned in [0,16])");
-  cmd->add_option("--seed", options->inputs.seed, "Seed for --random-inputs")->capture_default_str();
+  cmd->add_option("--seed", options->inputs.seed, "Seed for --random-inputs")
+      ->capture_default_str();
   cmd->add_option("--output-dir", options->output_dir, "Where result k is written as k.npy")
       ->capture_default_str();
   return [cmd, options]() -> int { return cmd->parsed() ? run(*options) : -1; };

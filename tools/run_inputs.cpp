@@ -10,7 +10,9 @@ namespace kiln::tools {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) { throw Error("[run] " + message); }
+[[noreturn]] void fail(const std::string& message) {
+  throw Error("[run] " + message);
+}
 
 std::string param_list(const ir::Function& f) {
   std::string s;
@@ -26,7 +28,8 @@ ir::HostArray load_input(const std::string& file, const std::string& param,
   if (expected.dtype == ir::DType::BF16 && array.dtype() == ir::DType::F32 &&
       array.shape() == expected.shape) {
     ir::HostArray converted(expected);
-    for (int64_t i = 0; i < array.num_elements(); ++i) converted.set_f64(i, array.get_f64(i));
+    for (int64_t i = 0; i < array.num_elements(); ++i)
+      converted.set_f64(i, array.get_f64(i));
     return converted;
   }
   if (array.type() != expected)
@@ -76,9 +79,8 @@ std::vector<ir::HostArray> bind_inputs(const ir::Function& f, const InputOptions
     } else if (options.random_inputs) {
       args.push_back(random_array(param.type, options.seed + i));
     } else {
-      fail("no --input for parameter %" + param.param_name + ": " + param.type.str() +
-           " of @" + f.name() + " (give --input " + param.param_name +
-           "=FILE.npy or --random-inputs)");
+      fail("no --input for parameter %" + param.param_name + ": " + param.type.str() + " of @" +
+           f.name() + " (give --input " + param.param_name + "=FILE.npy or --random-inputs)");
     }
   }
   return args;

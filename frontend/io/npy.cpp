@@ -1,5 +1,6 @@
 #include "frontend/io/npy.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <bit>
 #include <cctype>
@@ -9,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <system_error>
-#include <unistd.h>
 
 #include "ir/error.h"
 #include "ir/half.h"
@@ -49,17 +49,27 @@ std::optional<Descr> parse_descr(std::string_view d) {
 
 std::string descr_for(ir::DType dtype) {
   switch (dtype) {
-    case ir::DType::Bool: return "|b1";
-    case ir::DType::I8: return "|i1";
-    case ir::DType::I16: return "<i2";
-    case ir::DType::I32: return "<i4";
-    case ir::DType::I64: return "<i8";
-    case ir::DType::U8: return "|u1";
-    case ir::DType::U32: return "<u4";
-    case ir::DType::F16: return "<f2";
+    case ir::DType::Bool:
+      return "|b1";
+    case ir::DType::I8:
+      return "|i1";
+    case ir::DType::I16:
+      return "<i2";
+    case ir::DType::I32:
+      return "<i4";
+    case ir::DType::I64:
+      return "<i8";
+    case ir::DType::U8:
+      return "|u1";
+    case ir::DType::U32:
+      return "<u4";
+    case ir::DType::F16:
+      return "<f2";
     case ir::DType::BF16:  // numpy has no bf16: it travels as f32
-    case ir::DType::F32: return "<f4";
-    case ir::DType::F64: return "<f8";
+    case ir::DType::F32:
+      return "<f4";
+    case ir::DType::F64:
+      return "<f8";
   }
   return "";
 }
@@ -107,7 +117,8 @@ class HeaderReader {
 
  private:
   void skip_space() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_])))
+      ++pos_;
   }
   bool consume(char c) {
     skip_space();
@@ -119,8 +130,8 @@ class HeaderReader {
   }
   void expect(char c) {
     if (!consume(c))
-      fail(name_, std::string("malformed header: expected '") + c + "' at offset " +
-                      std::to_string(pos_));
+      fail(name_,
+           std::string("malformed header: expected '") + c + "' at offset " + std::to_string(pos_));
   }
   std::string read_string() {
     skip_space();
@@ -203,7 +214,8 @@ ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name)
     header_start = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) fail(name, "truncated header");
-    for (int i = 3; i >= 0; --i) header_len = (header_len << 8) | static_cast<uint8_t>(chars[8 + i]);
+    for (int i = 3; i >= 0; --i)
+      header_len = (header_len << 8) | static_cast<uint8_t>(chars[8 + i]);
     header_start = 12;
   } else {
     fail(name, "unsupported .npy format version " + std::to_string(major));
@@ -219,7 +231,8 @@ ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name)
   ir::TensorType type{descr->dtype, header.shape};
   // Guard the size product against overflow before allocating.
   long double count = 1;
-  for (int64_t d : header.shape) count *= static_cast<long double>(d);
+  for (int64_t d : header.shape)
+    count *= static_cast<long double>(d);
   size_t item = ir::dtype_size(type.dtype);
   size_t available = bytes.size() - header_start - header_len;
   if (count * item > static_cast<long double>(available))
@@ -240,7 +253,8 @@ ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name)
   }
   if (type.dtype == ir::DType::Bool) {
     for (std::byte& b : array.bytes())
-      if (b != std::byte{0} && b != std::byte{1}) fail(name, "bool data holds a byte other than 0 or 1");
+      if (b != std::byte{0} && b != std::byte{1})
+        fail(name, "bool data holds a byte other than 0 or 1");
   }
   if (header.fortran_order) array = from_fortran_order(array);
   return array;
@@ -249,7 +263,8 @@ ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name)
 std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
   const ir::TensorType& type = array.type();
   std::string shape = "(";
-  for (size_t i = 0; i < type.shape.size(); ++i) shape += std::to_string(type.shape[i]) + ", ";
+  for (size_t i = 0; i < type.shape.size(); ++i)
+    shape += std::to_string(type.shape[i]) + ", ";
   if (type.shape.size() > 1) shape.resize(shape.size() - 2);
   if (type.shape.size() == 1) shape.resize(shape.size() - 1);
   shape += ")";
@@ -300,7 +315,8 @@ void save_npy(const std::filesystem::path& path, const ir::HostArray& array) {
   {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out) fail(name, "cannot write: " + std::string(std::strerror(errno)));
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
     out.flush();
     if (!out) {
       std::error_code ignored;

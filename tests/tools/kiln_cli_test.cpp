@@ -25,7 +25,8 @@ class KilnCli : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() /
-           ("kiln_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("kiln_cli_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
@@ -45,8 +46,9 @@ class KilnCli : public ::testing::Test {
   }
 
   Result kiln(const std::string& args) {
-    std::string command = std::string(KILN_BINARY) + " " + args + " >" + (dir_ / "stdout").string() +
-                          " 2>" + (dir_ / "stderr").string() + " </dev/null";
+    std::string command = std::string(KILN_BINARY) + " " + args + " >" +
+                          (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
+                          " </dev/null";
     int raw = std::system(command.c_str());
     int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
     return {status, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
@@ -72,8 +74,10 @@ func @second(%a: i32[2]) -> i32[2] {
 )";
 
 kiln::ir::HostArray vector_f32(std::vector<float> values) {
-  kiln::ir::HostArray a(kiln::ir::TensorType{kiln::ir::DType::F32, {static_cast<int64_t>(values.size())}});
-  for (size_t i = 0; i < values.size(); ++i) a.set_f64(static_cast<int64_t>(i), values[i]);
+  kiln::ir::HostArray a(
+      kiln::ir::TensorType{kiln::ir::DType::F32, {static_cast<int64_t>(values.size())}});
+  for (size_t i = 0; i < values.size(); ++i)
+    a.set_f64(static_cast<int64_t>(i), values[i]);
   return a;
 }
 
@@ -102,8 +106,9 @@ TEST_F(KilnCli, RunsOnNpyInputsAndWritesResults) {
   auto file = write("p.kir", kAddProgram);
   kiln::io::save_npy(dir_ / "x.npy", vector_f32({1, 2, 3}));
   kiln::io::save_npy(dir_ / "y.npy", vector_f32({10, 20, 30}));
-  Result r = kiln("run " + file.string() + " --input x=" + (dir_ / "x.npy").string() +
-                  " --input y=" + (dir_ / "y.npy").string() + " --output-dir " + (dir_ / "out").string());
+  Result r =
+      kiln("run " + file.string() + " --input x=" + (dir_ / "x.npy").string() +
+           " --input y=" + (dir_ / "y.npy").string() + " --output-dir " + (dir_ / "out").string());
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_NE(r.out.find("result 0: f32[3]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("result 1: f32[]"), std::string::npos) << r.out;
@@ -130,10 +135,13 @@ void expect_error(const Result& r, const std::string& fragment) {
 }
 
 TEST_F(KilnCli, MalformedTextNamesFileLineAndColumn) {
-  auto bad = write("bad.kir", "func @f(%x: f32[3]) -> f32[3] {\n  %0 = frobnicate %x : f32[3]\n  return %0\n}\n");
+  auto bad =
+      write("bad.kir",
+            "func @f(%x: f32[3]) -> f32[3] {\n  %0 = frobnicate %x : f32[3]\n  return %0\n}\n");
   expect_error(kiln("dump " + bad.string()), bad.string() + ":2:8: error: unknown op 'frobnicate'");
-  auto mismatch =
-      write("shape.kir", "func @f(%x: f32[3], %y: f32[4]) -> f32[3] {\n  %0 = add %x, %y : f32[3]\n  return %0\n}\n");
+  auto mismatch = write(
+      "shape.kir",
+      "func @f(%x: f32[3], %y: f32[4]) -> f32[3] {\n  %0 = add %x, %y : f32[3]\n  return %0\n}\n");
   Result r = kiln("run " + mismatch.string() + " --random-inputs");
   expect_error(r, mismatch.string() + ":2:8: error: add expects operands of one shape");
   EXPECT_EQ(r.err.rfind(mismatch.string(), 0), 0u) << "the message starts with the place";
@@ -154,15 +162,26 @@ TEST_F(KilnCli, InputProblemsAreClearErrors) {
   expect_error(kiln("run " + file.string() + x + " --input y=" + (dir_ / "corrupt.npy").string()),
                "[npy] " + (dir_ / "corrupt.npy").string());
   expect_error(kiln("run " + file.string() + x + " --input y"), "--input takes NAME=FILE.npy");
-  expect_error(kiln("run " + file.string() + " --random-inputs --device gpu9"), "unknown device 'gpu9'");
+  expect_error(kiln("run " + file.string() + " --random-inputs --device gpu9"),
+               "unknown device 'gpu9'");
   expect_error(kiln("run " + file.string() + " --random-inputs --func nope"), "no function @nope");
   expect_error(kiln("dump " + (dir_ / "missing.kir").string()), "missing.kir");
+}
+
+TEST_F(KilnCli, ValuesTooLargeToAllocateAreClearErrors) {
+  auto file = write("big.kir",
+                    "func @big() -> f32[1000000,1000000] {\n"
+                    "  %0 = constant {value=1.0} : f32[1000000,1000000]\n  return %0\n}\n");
+  expect_error(kiln("run " + file.string() + " --output-dir " + (dir_ / "out").string()),
+               "[interp] @big: constant : f32[1000000,1000000] needs 4000000000000 bytes");
+  EXPECT_FALSE(fs::exists(dir_ / "out" / "0.npy"));
 }
 
 TEST_F(KilnCli, FailedRunLeavesNoOutput) {
   auto file = write("p.kir", kAddProgram);
   write("out", "a file where the output directory should be");
-  Result r = kiln("run " + file.string() + " --random-inputs --output-dir " + (dir_ / "out").string());
+  Result r =
+      kiln("run " + file.string() + " --random-inputs --output-dir " + (dir_ / "out").string());
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("cannot create the output directory"), std::string::npos) << r.err;
   for (const auto& entry : fs::directory_iterator(dir_))
@@ -179,7 +198,8 @@ TEST_F(KilnCli, UsageErrorsExitOneAndHelpListsOptions) {
   EXPECT_NE(help.out.find("run"), std::string::npos);
   Result run_help = kiln("run --help");
   EXPECT_EQ(run_help.status, 0);
-  for (const char* option : {"--func", "--device", "--input", "--random-inputs", "--seed", "--output-dir"})
+  for (const char* option :
+       {"--func", "--device", "--input", "--random-inputs", "--seed", "--output-dir"})
     EXPECT_NE(run_help.out.find(option), std::string::npos) << option;
   EXPECT_NE(kiln("dump --help").out.find("--json"), std::string::npos);
 }
