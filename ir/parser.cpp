@@ -1,5 +1,7 @@
 #include "ir/parser.h"
 
+#include <algorithm>
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -77,7 +79,7 @@ class Parser {
   void parse_body(Function& f, Scope& scope, SourceLoc open);
   void parse_statement(Function& f, Scope& scope);
   std::vector<Value> parse_operands(const Scope& scope);
-  Attrs parse_attr_dict();
+  Attrs parse_attr_dict(OpKind op);
   void parse_return(Function& f, const Scope& scope, const std::vector<TensorType>& declared);
 
   Lexer lexer_;
@@ -168,7 +170,7 @@ void Parser::parse_statement(Function& f, Scope& scope) {
   std::vector<Value> operands = parse_operands(scope);
   Attrs attrs;
   if (lexer_.peek().is(TokenKind::LBrace)) {
-    attrs = parse_attr_dict();
+    attrs = parse_attr_dict(*op);
     lexer_.expect(TokenKind::Colon, "':' and the result type");
   } else if (!lexer_.accept(TokenKind::Colon)) {
     syntax_error(lexer_.peek().loc, (operands.empty() ? "expected an operand, '{' or ':', got "
@@ -193,18 +195,27 @@ std::vector<Value> Parser::parse_operands(const Scope& scope) {
   return operands;
 }
 
-Attrs Parser::parse_attr_dict() {
+Attrs Parser::parse_attr_dict(OpKind op) {
   lexer_.next();  // '{'
   Attrs attrs;
   if (lexer_.accept(TokenKind::RBrace)) return attrs;
+  std::vector<Token> keys;
   do {
     Token key = lexer_.expect(TokenKind::Ident, "an attribute name");
     std::string name(key.text);
     if (attrs.has(name)) syntax_error(key.loc, "duplicate attribute " + quote_text(name));
     lexer_.expect(TokenKind::Equal, "'=' after the attribute name");
     attrs.set(name, read_attr(lexer_));
+    keys.push_back(key);
   } while (lexer_.accept(TokenKind::Comma));
   lexer_.expect(TokenKind::RBrace, "',' or '}'");
+  // The op table checks names too; here, once the dict is well-formed, the error can point at
+  // the unknown name itself.
+  const auto& schema = op_info(op).attrs;
+  for (const Token& key : keys)
+    if (std::none_of(schema.begin(), schema.end(),
+                     [&](const AttrSpec& spec) { return spec.name == key.text; }))
+      syntax_error(key.loc, std::string(op_name(op)) + " has no attribute " + quote_text(key.text));
   return attrs;
 }
 

@@ -70,7 +70,7 @@ std::vector<ErrorCase> error_cases() {
       {"too many operands", kHead + "  %0 = neg %x, %x : f32[2]\n",
        "2:8: error: neg takes 1 operand, got 2"},
       {"unknown attribute", kHead + "  %0 = neg %x {axis=0} : f32[2]\n",
-       "2:8: error: neg has no attribute 'axis'"},
+       "2:16: error: neg has no attribute 'axis'"},
       {"missing attribute", kHead + "  %0 = broadcast %x {shape=[2]} : f32[2]\n",
        "2:8: error: broadcast needs attribute 'dims'"},
       {"attribute of the wrong kind", kHead + "  %0 = iota {axis=[0]} : i32[2]\n",

@@ -128,6 +128,21 @@ TEST_F(KilnCli, RandomInputsAreSeededAndFuncSelectsByName) {
   EXPECT_EQ(slurp(dir_ / "a" / "0.npy"), slurp(dir_ / "b" / "0.npy"));
 }
 
+TEST_F(KilnCli, ExamplesWriteKirThatTheCommandDumpsAndRuns) {
+  for (std::string example : {KILN_EXAMPLE_MLP, KILN_EXAMPLE_ATTENTION}) {
+    fs::path kir = dir_ / (fs::path(example).filename().string() + ".kir");
+    ASSERT_EQ(std::system((example + " " + kir.string()).c_str()), 0) << example;
+    Result dump = kiln("dump " + kir.string());
+    ASSERT_EQ(dump.status, 0) << dump.err;
+    EXPECT_EQ(dump.out, slurp(kir)) << "examples print canonical .kir";
+    Result run =
+        kiln("run " + kir.string() + " --random-inputs --output-dir " + (dir_ / "out").string());
+    ASSERT_EQ(run.status, 0) << run.err;
+    EXPECT_NE(run.out.find("result 0: f32["), std::string::npos) << run.out;
+    EXPECT_EQ(run.out.find("nan"), std::string::npos) << run.out;
+  }
+}
+
 void expect_error(const Result& r, const std::string& fragment) {
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find(fragment), std::string::npos) << "stderr: " << r.err;
