@@ -7,6 +7,8 @@
 #include <new>
 #include <string>
 
+#include <unistd.h>
+
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/interpreter_kernels.h"
@@ -272,6 +274,20 @@ std::vector<int64_t> last_uses(const Function& f) {
   return last;
 }
 
+Error out_of_memory(const Function& f, const Node& node) {
+  return Error("[interp] @" + f.name() + ": " + std::string(op_name(node.op)) + " : " +
+               node.type.str() + " needs " + std::to_string(node.type.size_bytes()) +
+               " bytes, more than this machine can allocate");
+}
+
+// Refuses a value larger than physical memory before allocating it: past that an allocation
+// either fails (fine) or, with overcommit, succeeds and gets the process killed while filling.
+void check_fits_in_memory(const Function& f, const Node& node) {
+  static const uint64_t physical_bytes =
+      static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  if (node.type.size_bytes() > physical_bytes) throw out_of_memory(f, node);
+}
+
 }  // namespace
 
 std::vector<HostArray> interpret(const Function& function, std::span<const HostArray> args) {
@@ -290,12 +306,11 @@ std::vector<HostArray> interpret(const Function& function, std::span<const HostA
     for (Value v : node.operands)
       operands.push_back(&values[v.id]);
     const HostArray* argument = param_index[i] >= 0 ? &args[param_index[i]] : nullptr;
+    check_fits_in_memory(function, node);
     try {
       values[i] = evaluate(node, operands, argument);
     } catch (const std::bad_alloc&) {
-      throw Error("[interp] @" + function.name() + ": " + std::string(op_name(node.op)) + " : " +
-                  node.type.str() + " needs " + std::to_string(node.type.size_bytes()) +
-                  " bytes, more than this machine can allocate");
+      throw out_of_memory(function, node);
     }
     for (Value v : node.operands)
       if (last_use[v.id] == static_cast<int64_t>(i)) values[v.id] = HostArray();
