@@ -120,7 +120,8 @@ Action add_run_command(CLI::App& app) {
                   "Where to run it: interp (the reference interpreter)")
       ->capture_default_str();
   cmd->add_option("--input", options->inputs.inputs,
-                  "NAME=FILE.npy: the value of parameter %NAME (repeat for each)");
+                  "NAME=FILE.npy: the value of parameter %NAME (repeat for each)")
+      ->allow_extra_args(false);  // one value per --input, so a file name after it stays positional
   cmd->add_flag("--random-inputs", options->inputs.random_inputs,
                 "Fill parameters without --input with seeded random data (floats in [-1,1), "
                 "signed ints in [-8,8], unsigned in [0,16])");

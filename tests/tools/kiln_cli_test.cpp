@@ -113,6 +113,10 @@ TEST_F(KilnCli, RunsOnNpyInputsAndWritesResults) {
   EXPECT_NE(r.out.find("result 0: f32[3]"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("result 1: f32[]"), std::string::npos) << r.out;
   auto r0 = kiln::io::load_npy(dir_ / "out" / "0.npy");
+  Result options_first = kiln("run --input x=" + (dir_ / "x.npy").string() +
+                              " --input y=" + (dir_ / "y.npy").string() + " " + file.string() +
+                              " --output-dir " + (dir_ / "out2").string());
+  ASSERT_EQ(options_first.status, 0) << "options may come before the file: " << options_first.err;
   EXPECT_EQ(r0, vector_f32({22, 44, 66}));
   EXPECT_EQ(kiln::io::load_npy(dir_ / "out" / "1.npy").get_f64(0), 132.0);
 }
