@@ -1,6 +1,7 @@
 #include "frontend/io/npy.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,8 +14,8 @@ namespace {
 const std::filesystem::path kFixtures = std::filesystem::path(KILN_GOLDEN_DIR) / "npy";
 
 std::filesystem::path temp_dir() {
-  auto dir = std::filesystem::temp_directory_path() /
-             ("kiln_npy_test_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("kiln_npy_test_" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
   return dir;
 }
