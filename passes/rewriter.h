@@ -1,0 +1,34 @@
+#pragma once
+// Rebuilding a Function. A Function is append-only and hash-consed, so a pass never edits one:
+// it walks the old nodes in order and builds a new Function, mapping each old value to a new
+// one. Parameters (names, types, order) and results carry over; nodes the results do not reach
+// are never visited, and nodes a rewrite created but left unused are dropped, so every rewrite
+// is also dead code removal. jvp, vmap and fusion preparation reuse this walk.
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "ir/function.h"
+
+namespace kiln::passes {
+
+// Called once per live non-parameter node of the old function, in order. `operands` are the
+// node's operands already mapped into `out`. Returns the node's new value, or nullopt to copy
+// the op unchanged (with the mapped operands).
+using RewriteFn = std::function<std::optional<ir::Value>(
+    const ir::Node& node, std::span<const ir::Value> operands, ir::Function& out)>;
+
+// The rebuilt function; with no callback, a copy without dead code.
+ir::Function rewrite(const ir::Function& in, const RewriteFn& fn = {});
+
+// Adds `node`'s op, attributes and result type to `out` with new operands (the default
+// rewrite of one node).
+ir::Value copy_node(const ir::Node& node, std::vector<ir::Value> operands, ir::Function& out);
+
+// For each node, whether the results reach it. Parameters count as live whatever the results
+// use, as they are part of the signature.
+std::vector<bool> live_nodes(const ir::Function& f);
+
+}  // namespace kiln::passes

@@ -1,0 +1,175 @@
+// `kiln opt` run as a user runs it: the printed IR, dumps after passes, and clear errors.
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Result {
+  int status;
+  std::string out;
+  std::string err;
+};
+
+class KilnOpt : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("kiln_opt_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
+            std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    program_ = write("p.kir", kProgram);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path write(const std::string& name, const std::string& text) {
+    fs::path p = dir_ / name;
+    std::ofstream(p, std::ios::binary) << text;
+    return p;
+  }
+
+  static std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+  Result kiln(const std::string& args) {
+    std::string command = std::string(KILN_BINARY) + " " + args + " >" +
+                          (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
+                          " </dev/null";
+    int raw = std::system(command.c_str());
+    int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
+    return {status, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+  }
+
+  static constexpr const char* kProgram = R"(func @f(%x: f32[3]) -> f32[3] {
+  %0 = neg %x : f32[3]
+  %1 = neg %0 : f32[3]
+  %2 = constant {value=2.0} : f32[]
+  %3 = constant {value=3.0} : f32[]
+  %4 = mul %2, %3 : f32[]
+  %5 = broadcast %4 {shape=[3], dims=[]} : f32[3]
+  %6 = add %1, %5 : f32[3]
+  %7 = exp %x : f32[3]
+  return %6
+}
+
+func @g(%y: i32[]) -> i32[] {
+  %0 = constant {value=0} : i32[]
+  %1 = add %y, %0 : i32[]
+  return %1
+}
+)";
+
+  fs::path dir_;
+  fs::path program_;
+};
+
+const char* kSimplifiedF = R"(func @f(%x: f32[3]) -> f32[3] {
+  %0 = constant {value=6.0} : f32[]
+  %1 = broadcast %0 {shape=[3], dims=[]} : f32[3]
+  %2 = add %x, %1 : f32[3]
+  return %2
+}
+)";
+
+const char* kSimplifiedG = R"(func @g(%y: i32[]) -> i32[] {
+  return %y
+}
+)";
+
+TEST_F(KilnOpt, SimplifyPrintsTheResult) {
+  Result r = kiln("opt " + program_.string() + " --passes=simplify");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, std::string(kSimplifiedF) + "\n" + kSimplifiedG);
+  EXPECT_EQ(r.err, "");
+  // The output is .kir that reads back, and simplify is a fixed point.
+  fs::path again = write("again.kir", r.out);
+  Result r2 = kiln("opt " + again.string() + " --passes=simplify");
+  EXPECT_EQ(r2.out, r.out);
+}
+
+TEST_F(KilnOpt, FuncPicksOneFunction) {
+  Result r = kiln("opt " + program_.string() + " --passes=simplify --func g");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, kSimplifiedG);
+}
+
+TEST_F(KilnOpt, PrintAfterAllShowsEachPass) {
+  Result r =
+      kiln("opt " + program_.string() + " --passes=dce,algebraic --func f --print-after-all");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, R"(// ----- after dce -----
+func @f(%x: f32[3]) -> f32[3] {
+  %0 = neg %x : f32[3]
+  %1 = neg %0 : f32[3]
+  %2 = constant {value=2.0} : f32[]
+  %3 = constant {value=3.0} : f32[]
+  %4 = mul %2, %3 : f32[]
+  %5 = broadcast %4 {shape=[3], dims=[]} : f32[3]
+  %6 = add %1, %5 : f32[3]
+  return %6
+}
+// ----- after algebraic -----
+func @f(%x: f32[3]) -> f32[3] {
+  %0 = constant {value=2.0} : f32[]
+  %1 = constant {value=3.0} : f32[]
+  %2 = mul %0, %1 : f32[]
+  %3 = broadcast %2 {shape=[3], dims=[]} : f32[3]
+  %4 = add %x, %3 : f32[3]
+  return %4
+}
+)");
+}
+
+TEST_F(KilnOpt, PrintAfterOnePassThenTheFinalResult) {
+  Result r = kiln("opt " + program_.string() + " --passes=algebraic,fold-constants --func f " +
+                  "--print-after=algebraic");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("// ----- after algebraic -----\n", 0), 0u) << r.out;
+  EXPECT_EQ(r.out.find("after fold-constants"), std::string::npos);
+  EXPECT_TRUE(r.out.ends_with(kSimplifiedF)) << r.out;
+}
+
+TEST_F(KilnOpt, UnknownPassListsTheKnownOnes) {
+  Result r = kiln("opt " + program_.string() + " --passes=simplify,fuse");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err, "[opt] unknown pass 'fuse' (known: simplify, fold-constants, algebraic, dce)\n");
+}
+
+TEST_F(KilnOpt, PrintAfterAPassNotRunIsAnError) {
+  Result r = kiln("opt " + program_.string() + " --passes=dce --print-after=simplify");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("[opt] --print-after=simplify"), std::string::npos) << r.err;
+}
+
+TEST_F(KilnOpt, BadInputAndUsage) {
+  fs::path bad = write("bad.kir", "func @f(%x: f32[3]) -> f32[3] {\n  %0 = bogus %x : f32[3]\n}\n");
+  Result r = kiln("opt " + bad.string() + " --passes=simplify");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("bad.kir:2:8: error:"), std::string::npos) << r.err;
+  EXPECT_EQ(kiln("opt " + program_.string()).status, 1);  // --passes is required
+  EXPECT_EQ(
+      kiln("opt " + program_.string() + " --passes=dce --print-after-all --print-after=dce").status,
+      1);
+  Result missing = kiln("opt " + program_.string() + " --passes=dce --func nope");
+  EXPECT_EQ(missing.status, 1);
+  EXPECT_NE(missing.err.find("no function @nope"), std::string::npos) << missing.err;
+}
+
+}  // namespace
