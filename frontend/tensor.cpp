@@ -4,10 +4,10 @@
 #include <limits>
 #include <unordered_set>
 
+#include "frontend/compile.h"
 #include "frontend/graph_lowering.h"
 #include "frontend/ops.h"
 #include "frontend/shape_ops.h"
-#include "ir/interpreter.h"
 
 namespace kiln {
 
@@ -230,7 +230,7 @@ void eval(const std::vector<Tensor>& tensors) {
     results.push_back(lowering.lower(t));
   function.set_results(results);
   std::vector<ir::HostArray> arguments = lowering.take_arguments();
-  std::vector<ir::HostArray> values = ir::interpret(function, arguments);
+  std::vector<ir::HostArray> values = detail::run_for_eval(function, arguments);
   for (size_t i = 0; i < pending.size(); ++i) {
     detail::Node& node = *pending[i].node();
     node.data = std::move(values[i]);

@@ -12,5 +12,6 @@ using Action = std::function<int()>;
 Action add_dump_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_opt_command(CLI::App& app);
+Action add_bench_command(CLI::App& app);
 
 }  // namespace kiln::tools

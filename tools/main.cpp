@@ -9,9 +9,9 @@ int main(int argc, char** argv) {
   CLI::App app{"kiln: trace, inspect and run array programs in the .kir IR"};
   app.set_version_flag("--version", "kiln 0.1.0");
   app.require_subcommand(1);
-  std::vector<kiln::tools::Action> actions = {kiln::tools::add_dump_command(app),
-                                              kiln::tools::add_run_command(app),
-                                              kiln::tools::add_opt_command(app)};
+  std::vector<kiln::tools::Action> actions = {
+      kiln::tools::add_dump_command(app), kiln::tools::add_run_command(app),
+      kiln::tools::add_opt_command(app), kiln::tools::add_bench_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,14 +1,19 @@
 #include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "frontend/io/npy.h"
 #include "ir/error.h"
 #include "ir/interpreter.h"
+#include "runtime/executable.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
@@ -21,9 +26,40 @@ struct RunOptions {
   std::string file;
   std::string func;
   std::string device = "interp";
+  bool no_fuse = false;
+  bool stats = false;
+  int repeat = 1;
   InputOptions inputs;
   std::string output_dir = ".";
 };
+
+double median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+struct Timed {
+  std::vector<ir::HostArray> results;
+  std::vector<double> run_ms;
+};
+
+// Runs `run_once` `repeat` times, keeping the last results.
+template <class F>
+Timed time_runs(int repeat, F run_once) {
+  Timed timed;
+  for (int i = 0; i < repeat; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    timed.results = run_once();
+    timed.run_ms.push_back(elapsed_ms(start));
+  }
+  return timed;
+}
 
 std::string format_number(double v) {
   char buffer[32];
@@ -94,17 +130,38 @@ void write_results(const std::filesystem::path& dir, const std::vector<ir::HostA
 }
 
 int run(const RunOptions& options) {
-  if (options.device != "interp")
-    throw Error("[run] unknown device '" + options.device + "' (available: interp)");
+  if (options.device != "interp" && options.device != "cpu")
+    throw Error("[run] unknown device '" + options.device + "' (available: cpu, interp)");
+  if (options.repeat < 1)
+    throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
   const ir::Function& function = pick_function(module, options.func, options.file);
   std::vector<ir::HostArray> args = bind_inputs(function, options.inputs);
-  std::vector<ir::HostArray> results = ir::interpret(function, args);
+  Timed timed;
+  std::optional<runtime::Executable> executable;
+  if (options.device == "cpu") {
+    executable = runtime::Executable::compile(function, {.fuse = !options.no_fuse});
+    timed = time_runs(options.repeat, [&] { return executable->run(args); });
+  } else {
+    timed = time_runs(options.repeat, [&] { return ir::interpret(function, args); });
+  }
+  const std::vector<ir::HostArray>& results = timed.results;
   write_results(options.output_dir, results);
   for (size_t k = 0; k < results.size(); ++k)
     std::cout << "result " << k << ": " << summarize(results[k]) << "  -> "
               << (std::filesystem::path(options.output_dir) / (std::to_string(k) + ".npy")).string()
               << "\n";
+  if (options.stats) {
+    char line[64];
+    if (executable) {
+      std::cout << "kernels: " << executable->num_kernels() << "\n";
+      std::snprintf(line, sizeof line, "compile_ms: %.3f\n", executable->compile_ms());
+      std::cout << line;
+    }
+    std::snprintf(line, sizeof line, "run_ms: %.3f\n", median(timed.run_ms));
+    std::cout << line;
+    if (executable) std::cout << "peak_bytes: " << executable->peak_bytes() << "\n";
+  }
   return 0;
 }
 
@@ -117,7 +174,14 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("file", options->file, "The .kir or .json file")->required();
   cmd->add_option("--func", options->func, "The function to run (default: the first)");
   cmd->add_option("--device", options->device,
-                  "Where to run it: interp (the reference interpreter)")
+                  "Where to run it: interp (the reference interpreter) or cpu (compiled for this "
+                  "machine)")
+      ->capture_default_str();
+  cmd->add_flag("--no-fuse", options->no_fuse, "With --device cpu: one kernel per op");
+  cmd->add_flag("--stats", options->stats,
+                "Print kernels:, compile_ms:, run_ms: (median over the repeats) and peak_bytes: "
+                "lines after the results (interp prints run_ms: only)");
+  cmd->add_option("--repeat", options->repeat, "Run the function N times (timing)")
       ->capture_default_str();
   cmd->add_option("--input", options->inputs.inputs,
                   "NAME=FILE.npy: the value of parameter %NAME (repeat for each)")

@@ -144,10 +144,11 @@ TEST_F(KilnOpt, PrintAfterOnePassThenTheFinalResult) {
 }
 
 TEST_F(KilnOpt, UnknownPassListsTheKnownOnes) {
-  Result r = kiln("opt " + program_.string() + " --passes=simplify,fuse");
+  Result r = kiln("opt " + program_.string() + " --passes=simplify,fusion");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err, "[opt] unknown pass 'fuse' (known: simplify, fold-constants, algebraic, dce)\n");
+  EXPECT_EQ(r.err,
+            "[opt] unknown pass 'fusion' (known: simplify, fold-constants, algebraic, dce)\n");
 }
 
 TEST_F(KilnOpt, PrintAfterAPassNotRunIsAnError) {

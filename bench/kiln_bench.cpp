@@ -1,0 +1,168 @@
+// W1-W5 fused and unfused, and the limits they are judged against, measured in one run:
+// memory bandwidth (read+write and read-only streams), OpenBLAS's sgemm rate at W4's shapes,
+// and a hand-written AVX-512 fused loop for W1. bench/report.py turns a JSON run into ratios.
+
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <thread>
+
+#include "bench/peers.h"
+#include "bench/workloads.h"
+#include "runtime/executable.h"
+
+namespace kiln::bench {
+namespace {
+
+int threads() {
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+ir::HostArray random_f32(const ir::TensorType& type, uint64_t seed) {
+  ir::HostArray a(type);
+  std::mt19937 engine(static_cast<uint32_t>(seed));
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  auto* p = reinterpret_cast<float*>(a.data());
+  for (int64_t i = 0; i < a.num_elements(); ++i)
+    p[i] = dist(engine);
+  return a;
+}
+
+// 64-byte aligned memory, as Executable::run_raw requires.
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t bytes)
+      : data(static_cast<std::byte*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64))) {}
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> data;
+};
+
+// Runs a workload through the compiled path; `bytes` is the traffic its memory floor counts.
+void run_workload(benchmark::State& state, const ir::Function& f, bool fuse, double bytes,
+                  double flops = 0) {
+  runtime::Executable exe = runtime::Executable::compile(f, runtime::CompileOptions{.fuse = fuse});
+  std::vector<AlignedBuffer> storage;
+  std::vector<const void*> params;
+  std::vector<void*> results;
+  for (size_t i = 0; i < f.params().size(); ++i) {
+    ir::HostArray values = random_f32(f.type(f.params()[i]), i + 1);
+    storage.emplace_back(values.bytes().size());
+    std::memcpy(storage.back().data.get(), values.data(), values.bytes().size());
+    params.push_back(storage.back().data.get());
+  }
+  for (const ir::TensorType& type : f.result_types()) {
+    storage.emplace_back(type.size_bytes());
+    results.push_back(storage.back().data.get());
+  }
+  exe.run_raw(params, results);  // warm the pools and caches
+  for (auto _ : state) {
+    exe.run_raw(params, results);
+    benchmark::DoNotOptimize(results.front());
+  }
+  state.counters["kernels"] = static_cast<double>(exe.num_kernels());
+  state.counters["GB/s"] = benchmark::Counter(bytes * static_cast<double>(state.iterations()) / 1e9,
+                                              benchmark::Counter::kIsRate);
+  if (flops > 0)
+    state.counters["GFLOP/s"] = benchmark::Counter(
+        flops * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+constexpr int64_t kW1 = 16 << 20, kW5 = 64 << 20;
+
+void W1(benchmark::State& state) {
+  static const ir::Function f = w1_elementwise(kW1);
+  run_workload(state, f, state.range(0) != 0, 8.0 * kW1);
+}
+void W2(benchmark::State& state) {
+  static const ir::Function f = w2_softmax();
+  run_workload(state, f, state.range(0) != 0, 8.0 * 4096 * 4096);
+}
+void W3(benchmark::State& state) {
+  static const ir::Function f = w3_layernorm();
+  run_workload(state, f, state.range(0) != 0, 8.0 * 8192 * 1024);
+}
+void W4(benchmark::State& state) {
+  static const ir::Function f = w4_mlp();
+  run_workload(state, f, state.range(0) != 0, 0, 2.0 * 256 * 1024 * 4096 * 2);
+}
+void W5(benchmark::State& state) {
+  static const ir::Function f = w5_sum(kW5);
+  run_workload(state, f, state.range(0) != 0, 4.0 * kW5);
+}
+
+void Limit_StreamScale(benchmark::State& state) {
+  std::vector<float> in(kW1, 1.0f), out(kW1);
+  for (auto _ : state) {
+    stream_scale(in.data(), out.data(), kW1, threads());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["GB/s"] = benchmark::Counter(
+      8.0 * kW1 * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+void Limit_StreamSum(benchmark::State& state) {
+  std::vector<float> in(kW5, 1.0f);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(stream_sum(in.data(), kW5, threads()));
+  state.counters["GB/s"] = benchmark::Counter(
+      4.0 * kW5 * static_cast<double>(state.iterations()) / 1e9, benchmark::Counter::kIsRate);
+}
+
+// W4's two matrix products with OpenBLAS, no epilogue: the rate W4 is judged against.
+void Limit_Sgemm(benchmark::State& state) {
+  const int64_t batch = 256, in = 1024, hidden = 4096, out = 1024;
+  std::vector<float> x(batch * in, 0.5f), w1(in * hidden, 0.25f), h(batch * hidden),
+      w2(hidden * out, 0.125f), y(batch * out);
+  for (auto _ : state) {
+    openblas_sgemm(x.data(), w1.data(), h.data(), batch, hidden, in, threads());
+    openblas_sgemm(h.data(), w2.data(), y.data(), batch, out, hidden, threads());
+    benchmark::DoNotOptimize(y.data());
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      2.0 * batch * in * hidden * 2 * static_cast<double>(state.iterations()) / 1e9,
+      benchmark::Counter::kIsRate);
+}
+
+void Peer_HandwrittenW1(benchmark::State& state) {
+  std::vector<float> x(kW1), y(kW1);
+  std::mt19937 engine(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (float& v : x)
+    v = dist(engine);
+  for (auto _ : state) {
+    handwritten_w1(x.data(), 0.7f, 0.1f, y.data(), kW1, threads());
+    benchmark::DoNotOptimize(y.data());
+  }
+}
+
+// A fresh kernel's JIT compile: each iteration compiles a W1 variant never seen before, so
+// neither cache answers.
+void Compile_FreshKernel(benchmark::State& state) {
+  int variant = 0;
+  for (auto _ : state) {
+    ir::Function f = w1_elementwise(1024 + variant++);
+    runtime::Executable exe =
+        runtime::Executable::compile(f, runtime::CompileOptions{.fuse = true});
+    benchmark::DoNotOptimize(exe.num_kernels());
+  }
+}
+
+BENCHMARK(Limit_StreamScale)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Limit_StreamSum)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Limit_Sgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Peer_HandwrittenW1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(W1)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(W2)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(W3)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(W4)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(W5)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Compile_FreshKernel)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace kiln::bench
+
+BENCHMARK_MAIN();

@@ -1,0 +1,47 @@
+#!/usr/bin/env python3
+"""Runs kiln_bench once and prints each workload's time and its share of its limit, all
+measured in the same run, as the table bench/README.md records.
+
+    python3 bench/report.py build/bench/kiln_bench [extra Google Benchmark flags]
+"""
+import json
+import subprocess
+import sys
+
+
+def run(binary, extra):
+    out = subprocess.run([binary, "--benchmark_format=json", *extra], check=True,
+                         capture_output=True, text=True).stdout
+    return {b["name"]: b for b in json.loads(out)["benchmarks"]}
+
+
+def main():
+    if len(sys.argv) < 2:
+        sys.exit(__doc__)
+    b = run(sys.argv[1], sys.argv[2:])
+
+    def ms(name):
+        return b[name]["real_time"]
+
+    def counter(name, key):
+        return b[name][key]
+
+    scale_gbs = counter("Limit_StreamScale/real_time", "GB/s")
+    sum_gbs = counter("Limit_StreamSum/real_time", "GB/s")
+    sgemm = counter("Limit_Sgemm/real_time", "GFLOP/s")
+    print(f"limits: read+write stream {scale_gbs:.1f} GB/s, read stream {sum_gbs:.1f} GB/s, "
+          f"OpenBLAS sgemm {sgemm:.1f} GFLOP/s, hand-written W1 {ms('Peer_HandwrittenW1/real_time'):.2f} ms")
+    print(f"{'workload':<8} {'fused ms':>9} {'unfused ms':>11} {'speedup':>8} {'kernels':>8}  share of limit")
+    rows = [("W1", "GB/s", scale_gbs), ("W2", "GB/s", scale_gbs), ("W3", "GB/s", scale_gbs),
+            ("W4", "GFLOP/s", sgemm), ("W5", "GB/s", sum_gbs)]
+    for name, key, limit in rows:
+        fused, unfused = f"{name}/fused:1/real_time", f"{name}/fused:0/real_time"
+        share = counter(fused, key) / limit
+        print(f"{name:<8} {ms(fused):>9.2f} {ms(unfused):>11.2f} {ms(unfused) / ms(fused):>7.1f}x "
+              f"{int(counter(fused, 'kernels')):>8}  {share:.0%} of {key}")
+    print(f"W1 fused vs hand-written: {ms('W1/fused:1/real_time') / ms('Peer_HandwrittenW1/real_time'):.2f}x its time")
+    print(f"fresh kernel compile: {ms('Compile_FreshKernel/real_time'):.1f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,568 @@
+// The scalar kernel evaluator. Its numeric model is the reference interpreter's: a float value
+// is a double holding a number of its dtype, every op computes in double and rounds once to
+// its dtype (f16 and bf16 through a round-to-odd f32); an integer value is an int64 wrapped to
+// its dtype's width after every op. Reductions accumulate in double (or wrapping int64) and
+// round once, like the interpreter, so only the order of a sum can differ from it.
+
+#include "codegen/kernel_eval.h"
+
+#include <algorithm>
+#include <bit>
+#include <cassert>
+#include <cmath>
+#include <limits>
+
+#include "ir/half.h"
+
+namespace kiln::codegen {
+
+namespace {
+
+using ir::DType;
+using ir::OpClass;
+using ir::OpKind;
+
+// A scalar: `f` for float dtypes, `i` for everything else (bool is 0 or 1).
+struct Scalar {
+  double f = 0;
+  int64_t i = 0;
+};
+
+int64_t wrap_add(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
+}
+int64_t wrap_sub(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
+}
+int64_t wrap_mul(int64_t a, int64_t b) {
+  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
+}
+
+std::pair<int64_t, int64_t> int_range(DType d) {
+  switch (d) {
+    case DType::Bool:
+      return {0, 1};
+    case DType::I8:
+      return {INT8_MIN, INT8_MAX};
+    case DType::I16:
+      return {INT16_MIN, INT16_MAX};
+    case DType::I32:
+      return {INT32_MIN, INT32_MAX};
+    case DType::I64:
+      return {INT64_MIN, INT64_MAX};
+    case DType::U8:
+      return {0, UINT8_MAX};
+    case DType::U32:
+      return {0, UINT32_MAX};
+    case DType::F16:
+    case DType::BF16:
+    case DType::F32:
+    case DType::F64:
+      break;
+  }
+  return {0, 0};
+}
+
+float round_to_odd_f32(double value) {
+  float f = static_cast<float>(value);
+  if (std::isnan(value) || static_cast<double>(f) == value) return f;
+  if (std::fabs(static_cast<double>(f)) > std::fabs(value)) f = std::nextafter(f, 0.0f);
+  return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
+}
+
+double round_to_odd_f64(int64_t value) {
+  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
+  double result = static_cast<double>(magnitude);
+  int width = std::bit_width(magnitude);
+  if (width > 53) {
+    int dropped = width - 53;
+    uint64_t kept = magnitude >> dropped;
+    if (magnitude & ((uint64_t{1} << dropped) - 1)) kept |= 1;
+    result = std::ldexp(static_cast<double>(kept), dropped);
+  }
+  return value < 0 ? -result : result;
+}
+
+// Rounds a double to the nearest value of float dtype `d`.
+double round_float(double v, DType d) {
+  switch (d) {
+    case DType::F16:
+      return ir::f16_to_float(ir::float_to_f16(round_to_odd_f32(v)));
+    case DType::BF16:
+      return ir::bf16_to_float(ir::float_to_bf16(round_to_odd_f32(v)));
+    case DType::F32:
+      return static_cast<double>(static_cast<float>(v));
+    default:
+      return v;
+  }
+}
+
+// Wraps an int64 to integer dtype `d` (bool: nonzero is 1).
+int64_t wrap_int(int64_t v, DType d) {
+  switch (d) {
+    case DType::Bool:
+      return v != 0;
+    case DType::I8:
+      return static_cast<int8_t>(v);
+    case DType::I16:
+      return static_cast<int16_t>(v);
+    case DType::I32:
+      return static_cast<int32_t>(v);
+    case DType::U8:
+      return static_cast<uint8_t>(v);
+    case DType::U32:
+      return static_cast<uint32_t>(v);
+    default:
+      return v;
+  }
+}
+
+Scalar make(double f, DType d) {
+  return Scalar{round_float(f, d), 0};
+}
+Scalar make_int(int64_t i, DType d) {
+  return Scalar{0, wrap_int(i, d)};
+}
+
+int64_t saturating_trunc(double v, int64_t lo, int64_t hi) {
+  if (std::isnan(v)) return 0;
+  if (v < static_cast<double>(lo)) return lo;
+  if (v >= static_cast<double>(hi) + 1.0) return hi;
+  return static_cast<int64_t>(v);
+}
+
+double max_f64(double a, double b) {
+  if (std::isnan(a)) return a;
+  if (std::isnan(b)) return b;
+  if (a == b) return std::signbit(a) ? b : a;
+  return a > b ? a : b;
+}
+
+double min_f64(double a, double b) {
+  if (std::isnan(a)) return a;
+  if (std::isnan(b)) return b;
+  if (a == b) return std::signbit(a) ? a : b;
+  return a < b ? a : b;
+}
+
+int64_t int_div(int64_t a, int64_t b) {
+  if (b == 0) return -1;
+  if (b == -1) return wrap_sub(0, a);
+  return a / b;
+}
+int64_t int_rem(int64_t a, int64_t b) {
+  if (b == 0) return a;
+  if (b == -1) return 0;
+  return a % b;
+}
+int64_t int_pow(int64_t base, int64_t exponent) {
+  if (exponent < 0) {
+    if (base == 1) return 1;
+    if (base == -1) return (exponent & 1) ? -1 : 1;
+    return 0;
+  }
+  int64_t result = 1;
+  for (; exponent > 0; exponent >>= 1) {
+    if (exponent & 1) result = wrap_mul(result, base);
+    base = wrap_mul(base, base);
+  }
+  return result;
+}
+
+double round_half_even(double x) {
+  if (std::fabs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
+  return std::round(x);
+}
+
+Scalar convert(Scalar x, DType from, DType to) {
+  if (ir::is_float(from) && ir::is_float(to)) return make(x.f, to);
+  if (ir::is_float(from) && to == DType::Bool) return make_int(x.f != 0.0, to);
+  if (ir::is_float(from)) {
+    auto [lo, hi] = int_range(to);
+    return make_int(saturating_trunc(x.f, lo, hi), to);
+  }
+  if (to == DType::F64) return Scalar{static_cast<double>(x.i), 0};
+  if (ir::is_float(to)) return make(round_to_odd_f64(x.i), to);
+  return make_int(x.i, to);
+}
+
+Scalar unary(OpKind op, Scalar x, DType d) {
+  const double v = x.f;
+  switch (op) {
+    case OpKind::Neg:
+      return ir::is_float(d) ? make(-v, d) : make_int(wrap_sub(0, x.i), d);
+    case OpKind::Abs:
+      return ir::is_float(d) ? make(std::fabs(v), d)
+                             : make_int(x.i < 0 ? wrap_sub(0, x.i) : x.i, d);
+    case OpKind::Sign:
+      if (ir::is_float(d)) return make(std::isnan(v) || v == 0.0 ? v : std::copysign(1.0, v), d);
+      return make_int((x.i > 0) - (x.i < 0), d);
+    case OpKind::Exp:
+      return make(std::exp(v), d);
+    case OpKind::Log:
+      return make(std::log(v), d);
+    case OpKind::Log1p:
+      return make(std::log1p(v), d);
+    case OpKind::Expm1:
+      return make(std::expm1(v), d);
+    case OpKind::Sqrt:
+      return make(std::sqrt(v), d);
+    case OpKind::Rsqrt:
+      return make(1.0 / std::sqrt(v), d);
+    case OpKind::Sin:
+      return make(std::sin(v), d);
+    case OpKind::Cos:
+      return make(std::cos(v), d);
+    case OpKind::Tanh:
+      return make(std::tanh(v), d);
+    case OpKind::Logistic:
+      return make(1.0 / (1.0 + std::exp(-v)), d);
+    case OpKind::Erf:
+      return make(std::erf(v), d);
+    case OpKind::Floor:
+      return make(std::floor(v), d);
+    case OpKind::Ceil:
+      return make(std::ceil(v), d);
+    case OpKind::Round:
+      return make(round_half_even(v), d);
+    case OpKind::Not:
+      return make_int(d == DType::Bool ? 1 - x.i : ~x.i, d);
+    default:
+      assert(false && "not a unary op");
+      return {};
+  }
+}
+
+template <typename T>
+bool compare(OpKind op, T a, T b) {
+  switch (op) {
+    case OpKind::Eq:
+      return a == b;
+    case OpKind::Ne:
+      return a != b;
+    case OpKind::Lt:
+      return a < b;
+    case OpKind::Le:
+      return a <= b;
+    case OpKind::Gt:
+      return a > b;
+    case OpKind::Ge:
+      return a >= b;
+    default:
+      assert(false && "not a comparison");
+      return false;
+  }
+}
+
+Scalar binary_float(OpKind op, double a, double b, DType d) {
+  switch (op) {
+    case OpKind::Add:
+      return make(a + b, d);
+    case OpKind::Sub:
+      return make(a - b, d);
+    case OpKind::Mul:
+      return make(a * b, d);
+    case OpKind::Div:
+      return make(a / b, d);
+    case OpKind::Rem:
+      return make(std::fmod(a, b), d);
+    case OpKind::Pow:
+      return make(std::pow(a, b), d);
+    case OpKind::Max:
+      return make(max_f64(a, b), d);
+    case OpKind::Min:
+      return make(min_f64(a, b), d);
+    default:
+      assert(false && "not a float binary op");
+      return {};
+  }
+}
+
+Scalar binary_int(OpKind op, int64_t a, int64_t b, DType d) {
+  switch (op) {
+    case OpKind::Add:
+      return make_int(wrap_add(a, b), d);
+    case OpKind::Sub:
+      return make_int(wrap_sub(a, b), d);
+    case OpKind::Mul:
+      return make_int(wrap_mul(a, b), d);
+    case OpKind::Div:
+      return make_int(int_div(a, b), d);
+    case OpKind::Rem:
+      return make_int(int_rem(a, b), d);
+    case OpKind::Pow:
+      return make_int(int_pow(a, b), d);
+    case OpKind::Max:
+      return make_int(std::max(a, b), d);
+    case OpKind::Min:
+      return make_int(std::min(a, b), d);
+    case OpKind::And:
+      return make_int(a & b, d);
+    case OpKind::Or:
+      return make_int(a | b, d);
+    case OpKind::Xor:
+      return make_int(a ^ b, d);
+    default:
+      assert(false && "not an integer binary op");
+      return {};
+  }
+}
+
+Scalar apply(const Expr& e, const std::vector<Expr>& pool, const std::vector<Scalar>& values) {
+  auto in = [&](size_t i) { return values[e.operands[i]]; };
+  const DType from = pool[e.operands[0]].dtype;
+  const OpClass cls = ir::op_info(e.op).op_class;
+  if (e.op == OpKind::Select) return in(0).i ? in(1) : in(2);
+  if (e.op == OpKind::Convert) return convert(in(0), from, e.dtype);
+  if (cls == OpClass::Unary) return unary(e.op, in(0), e.dtype);
+  if (cls == OpClass::Compare)
+    return make_int(
+        ir::is_float(from) ? compare(e.op, in(0).f, in(1).f) : compare(e.op, in(0).i, in(1).i),
+        DType::Bool);
+  if (ir::is_float(e.dtype)) return binary_float(e.op, in(0).f, in(1).f, e.dtype);
+  return binary_int(e.op, in(0).i, in(1).i, e.dtype);
+}
+
+Scalar load(const ir::HostArray& buffer, int64_t offset) {
+  assert(offset >= 0 && offset < buffer.num_elements() && "load out of bounds");
+  if (ir::is_float(buffer.dtype())) return Scalar{buffer.get_f64(offset), 0};
+  return Scalar{0, buffer.get_i64(offset)};
+}
+
+void store(ir::HostArray& buffer, int64_t offset, Scalar v) {
+  assert(offset >= 0 && offset < buffer.num_elements() && "store out of bounds");
+  if (ir::is_float(buffer.dtype()))
+    buffer.set_f64(offset, v.f);
+  else
+    buffer.set_i64(offset, v.i);
+}
+
+// Calls fn(index) for every index of `extents` in row-major order (once for no extents).
+template <typename Fn>
+void for_each_index(const std::vector<int64_t>& extents, Fn fn) {
+  for (int64_t e : extents)
+    if (e == 0) return;
+  std::vector<int64_t> index(extents.size(), 0);
+  while (true) {
+    fn(index);
+    int d = static_cast<int>(extents.size()) - 1;
+    for (; d >= 0; --d) {
+      if (++index[d] < extents[d]) break;
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+// Accumulates one reduce phase, like the interpreter's folds.
+class Accumulator {
+ public:
+  Accumulator(const Phase& phase, DType value_dtype)
+      : op_(phase.reduce_op), dtype_(value_dtype), result_(phase.result_dtype) {
+    constexpr double inf = std::numeric_limits<double>::infinity();
+    const auto [lo, hi] =
+        ir::is_float(dtype_) ? std::pair<int64_t, int64_t>{0, 0} : int_range(dtype_);
+    switch (op_) {
+      case OpKind::ReduceSum:
+        acc_ = {-0.0, 0};
+        break;
+      case OpKind::ReduceProd:
+        acc_ = {1.0, 1};
+        break;
+      case OpKind::ReduceMax:
+        acc_ = {-inf, lo};
+        break;
+      case OpKind::ReduceMin:
+        acc_ = {inf, hi};
+        break;
+      default:
+        break;
+    }
+  }
+
+  void add(Scalar v) {
+    const bool is_float = ir::is_float(dtype_);
+    switch (op_) {
+      case OpKind::ReduceSum:
+        acc_ = is_float ? Scalar{acc_.f + v.f, 0} : Scalar{0, wrap_add(acc_.i, v.i)};
+        break;
+      case OpKind::ReduceProd:
+        acc_ = is_float ? Scalar{acc_.f * v.f, 0} : Scalar{0, wrap_mul(acc_.i, v.i)};
+        break;
+      case OpKind::ReduceMax:
+        acc_ = is_float ? Scalar{max_f64(acc_.f, v.f), 0} : Scalar{0, std::max(acc_.i, v.i)};
+        break;
+      case OpKind::ReduceMin:
+        acc_ = is_float ? Scalar{min_f64(acc_.f, v.f), 0} : Scalar{0, std::min(acc_.i, v.i)};
+        break;
+      case OpKind::Argmax:
+      case OpKind::Argmin:
+        arg(v, is_float);
+        break;
+      default:
+        assert(false && "not a reduction");
+    }
+    ++count_;
+  }
+
+  Scalar result() const {
+    if (op_ == OpKind::Argmax || op_ == OpKind::Argmin) return make_int(best_, result_);
+    if (op_ == OpKind::ReduceSum && count_ == 0) return Scalar{0.0, 0};
+    return ir::is_float(result_) ? make(acc_.f, result_) : make_int(acc_.i, result_);
+  }
+
+ private:
+  void arg(Scalar v, bool is_float) {
+    const bool is_max = op_ == OpKind::Argmax;
+    if (count_ == 0) {
+      acc_ = v;
+      return;
+    }
+    if (is_float) {
+      if (std::isnan(acc_.f)) return;
+      if (std::isnan(v.f) || (is_max ? v.f > acc_.f : v.f < acc_.f)) {
+        acc_ = v;
+        best_ = count_;
+      }
+    } else if (is_max ? v.i > acc_.i : v.i < acc_.i) {
+      acc_ = v;
+      best_ = count_;
+    }
+  }
+
+  OpKind op_;
+  DType dtype_, result_;
+  Scalar acc_;
+  int64_t count_ = 0, best_ = 0;
+};
+
+// The expressions each phase needs, in pool order (operands first).
+std::vector<ExprId> needed(const Kernel& k, std::vector<ExprId> roots) {
+  std::vector<bool> seen(k.exprs.size(), false);
+  while (!roots.empty()) {
+    const ExprId id = roots.back();
+    roots.pop_back();
+    if (seen[id]) continue;
+    seen[id] = true;
+    for (ExprId o : k.exprs[id].operands)
+      roots.push_back(o);
+  }
+  std::vector<ExprId> out;
+  for (size_t id = 0; id < seen.size(); ++id)
+    if (seen[id]) out.push_back(static_cast<ExprId>(id));
+  return out;
+}
+
+void run_matmul(const Matmul& m, std::span<ir::HostArray> buffers) {
+  const ir::HostArray& lhs = buffers[m.lhs];
+  const ir::HostArray& rhs = buffers[m.rhs];
+  ir::HostArray& out = buffers[m.out];
+  const bool is_float = ir::is_float(out.dtype());
+  for (int64_t b = 0; b < m.batch; ++b)
+    for (int64_t i = 0; i < m.m; ++i)
+      for (int64_t j = 0; j < m.n; ++j) {
+        double accf = m.k > 0 ? -0.0 : 0.0;
+        int64_t acci = 0;
+        for (int64_t p = 0; p < m.k; ++p) {
+          const int64_t lb = m.lhs_batched ? b : 0, rb = m.rhs_batched ? b : 0;
+          const int64_t l = m.transpose_lhs ? (lb * m.k + p) * m.m + i : (lb * m.m + i) * m.k + p;
+          const int64_t r = m.transpose_rhs ? (rb * m.n + j) * m.k + p : (rb * m.k + p) * m.n + j;
+          if (is_float) {
+            const double product = lhs.get_f64(l) * rhs.get_f64(r);
+            accf += product;
+          } else {
+            acci = wrap_add(acci, wrap_mul(lhs.get_i64(l), rhs.get_i64(r)));
+          }
+        }
+        const int64_t o = (b * m.m + i) * m.n + j;
+        if (is_float)
+          out.set_f64(o, round_float(accf, out.dtype()));
+        else
+          out.set_i64(o, acci);
+      }
+}
+
+class Evaluator {
+ public:
+  Evaluator(const Kernel& k, std::span<ir::HostArray> buffers)
+      : k_(k), buffers_(buffers), values_(k.exprs.size()), results_(k.phases.size()) {
+    for (const Phase& p : k.phases) {
+      std::vector<ExprId> roots;
+      if (p.kind == PhaseKind::Reduce) roots.push_back(p.value);
+      for (const Store& s : p.stores) {
+        roots.push_back(s.offset);
+        roots.push_back(s.value);
+      }
+      needed_.push_back(needed(k, roots));
+    }
+  }
+
+  void run() {
+    if (k_.matmul) run_matmul(*k_.matmul, buffers_);
+    for_each_index(k_.outer, [&](const std::vector<int64_t>& outer) {
+      outer_ = &outer;
+      for (size_t p = 0; p < k_.phases.size(); ++p)
+        run_phase(p);
+    });
+  }
+
+ private:
+  void run_phase(size_t p) {
+    const Phase& phase = k_.phases[p];
+    if (phase.kind == PhaseKind::Store) {
+      for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
+        evaluate(p, inner);
+        for (const Store& s : phase.stores)
+          store(buffers_[s.buffer], values_[s.offset].i, values_[s.value]);
+      });
+      return;
+    }
+    Accumulator acc(phase, k_.exprs[phase.value].dtype);
+    for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
+      evaluate(p, inner);
+      acc.add(values_[phase.value]);
+    });
+    results_[p] = acc.result();
+  }
+
+  void evaluate(size_t p, const std::vector<int64_t>& inner) {
+    for (ExprId id : needed_[p]) {
+      const Expr& e = k_.exprs[id];
+      Scalar& v = values_[id];
+      switch (e.kind) {
+        case ExprKind::Index:
+          v = Scalar{0, e.loop == LoopLevel::Outer ? (*outer_)[e.axis] : inner[e.axis]};
+          break;
+        case ExprKind::Constant:
+          v = ir::is_float(e.dtype) ? make(e.float_value, e.dtype) : make_int(e.int_value, e.dtype);
+          break;
+        case ExprKind::Load:
+          v = load(buffers_[e.buffer], values_[e.operands[0]].i);
+          break;
+        case ExprKind::Op:
+          v = apply(e, k_.exprs, values_);
+          break;
+        case ExprKind::PhaseResult:
+          assert(static_cast<size_t>(e.phase) < p && "a phase reads only earlier phases");
+          v = results_[e.phase];
+          break;
+      }
+    }
+  }
+
+  const Kernel& k_;
+  std::span<ir::HostArray> buffers_;
+  std::vector<Scalar> values_;
+  std::vector<Scalar> results_;
+  std::vector<std::vector<ExprId>> needed_;
+  const std::vector<int64_t>* outer_ = nullptr;
+};
+
+}  // namespace
+
+void evaluate_kernel(const Kernel& kernel, std::span<ir::HostArray> buffers) {
+  assert(buffers.size() == kernel.buffers.size());
+  Evaluator(kernel, buffers).run();
+}
+
+}  // namespace kiln::codegen

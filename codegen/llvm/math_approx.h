@@ -1,0 +1,22 @@
+#pragma once
+// Inline f32 approximations of the transcendental ops, emitted as plain arithmetic, bitcasts
+// and selects so that a loop using them still vectorizes (no calls into libm). Each takes and
+// returns an f32 scalar. Worst errors measured against a double reference are stated in
+// tests/codegen/llvm_math_test.cpp; the reductions assume the host fuses multiply-adds
+// (llvm.fmuladd becomes an FMA wherever the target has one).
+
+#include <llvm/IR/IRBuilder.h>
+
+namespace kiln::codegen::cpu {
+
+llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_log_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_log1p_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_expm1_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_tanh_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_logistic_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_erf_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_sin_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+llvm::Value* emit_cos_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+
+}  // namespace kiln::codegen::cpu

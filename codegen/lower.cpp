@@ -1,0 +1,396 @@
+// Lowering: one Kernel per fusion group. The group's root decides the kernel's shape:
+//   Loop      the root's shape, split into outer dims (parallel) and trailing inner dims;
+//   Reduction outer = the kept dims of the reduced row, one Reduce phase per member reduction
+//             over the reduced dims, then a Store phase over the row (or once per outer point);
+//   Dot       outer = [batch, m] and a Store phase over [n] that applies the epilogue to the
+//             product, which the Matmul wrote to a scratch buffer (or straight to the output).
+// scatter_add is a Loop-like kernel of two Store phases: copy the operand, then add the updates.
+
+#include "codegen/lower.h"
+
+#include <algorithm>
+#include <cassert>
+#include <set>
+#include <unordered_map>
+
+#include "codegen/lower_emit.h"
+
+namespace kiln::codegen {
+
+using ir::DType;
+using ir::Node;
+using ir::OpKind;
+using ir::Value;
+using lowering::Index;
+
+namespace {
+
+constexpr int64_t kMinInnerElements = 1024;  // a Loop kernel's inner loops cover at least this
+constexpr int64_t kSplitChunk = 4096;        // a long 1-D space splits into rows of this
+
+bool is_reduction(OpKind op) {
+  return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
+         op == OpKind::ReduceProd || op == OpKind::Argmax || op == OpKind::Argmin;
+}
+
+ir::Shape squeezed(const ir::Shape& shape) {
+  ir::Shape out;
+  for (int64_t d : shape)
+    if (d != 1) out.push_back(d);
+  return out;
+}
+
+int64_t product(const ir::Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& batch,
+                               const std::vector<int64_t>& contract) {
+  std::vector<int64_t> out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (std::find(batch.begin(), batch.end(), d) == batch.end() &&
+        std::find(contract.begin(), contract.end(), d) == contract.end())
+      out.push_back(d);
+  return out;
+}
+
+class KernelBuilder {
+ public:
+  KernelBuilder(const ir::Function& f, const passes::FusionGroup& group, std::string name)
+      : f_(f), group_(group), b_(kernel_.exprs) {
+    kernel_.name = std::move(name);
+    std::unordered_map<uint32_t, int> inputs;
+    for (Value v : group.inputs)
+      inputs.emplace(v.id, add_buffer(v, false));
+    assert(group.outputs.size() == 1);
+    root_ = group.outputs.front();
+    out_ = add_buffer(root_, true);
+    std::set<uint32_t> members;
+    for (Value v : group.members)
+      members.insert(v.id);
+    emitter_.emplace(f, b_, std::move(members), std::move(inputs),
+                     [this](Value v, const Index& index) { return reduction(v, index); });
+  }
+
+  Kernel build(std::vector<Value>& values) {
+    if (f_.node(root_).op == OpKind::ScatterAdd)
+      scatter();
+    else if (group_.kind == passes::KernelKind::Dot)
+      dot();
+    else if (group_.kind == passes::KernelKind::Reduction)
+      reduce();
+    else
+      loop();
+    values = values_;
+    return std::move(kernel_);
+  }
+
+ private:
+  int add_buffer(Value v, bool is_output) {
+    kernel_.buffers.push_back({f_.type(v), is_output});
+    values_.push_back(v);
+    return static_cast<int>(kernel_.buffers.size()) - 1;
+  }
+
+  ExprId index(LoopLevel loop, int axis, int64_t extent) {
+    return extent == 1 ? b_.constant_int(0) : b_.index(loop, axis);
+  }
+
+  void store_phase(std::vector<int64_t> extents, const Index& at) {
+    const ir::Shape& shape = f_.type(root_).shape;
+    const ExprId value = emitter_->emit(root_, at);
+    Phase phase;
+    phase.kind = PhaseKind::Store;
+    phase.extents = std::move(extents);
+    phase.stores.push_back({out_, emitter_->math().linear(at, shape), value});
+    kernel_.phases.push_back(std::move(phase));
+  }
+
+  // ---- Loop ---------------------------------------------------------------------------------
+
+  void loop() {
+    const ir::Shape& shape = f_.type(root_).shape;
+    const int rank = static_cast<int>(shape.size());
+    Index at(shape.size());
+    if (rank == 1 && shape[0] >= 16 * kSplitChunk && shape[0] % kSplitChunk == 0) {
+      // One long dim: rows of kSplitChunk, so there is an outer space to share out.
+      kernel_.outer = {shape[0] / kSplitChunk};
+      at[0] = emitter_->math().add(emitter_->math().mul(b_.index(LoopLevel::Outer, 0), kSplitChunk),
+                                   b_.index(LoopLevel::Inner, 0));
+      store_phase({kSplitChunk}, at);
+      return;
+    }
+    int split = std::max(rank - 1, 0);
+    while (split > 0 && product(ir::Shape(shape.begin() + split, shape.end())) < kMinInnerElements)
+      --split;
+    std::vector<int64_t> inner;
+    for (int d = 0; d < rank; ++d) {
+      if (d < split) {
+        kernel_.outer.push_back(shape[d]);
+        at[d] = index(LoopLevel::Outer, d, shape[d]);
+      } else {
+        inner.push_back(shape[d]);
+        at[d] = index(LoopLevel::Inner, d - split, shape[d]);
+      }
+    }
+    store_phase(std::move(inner), at);
+  }
+
+  // ---- Reduction ----------------------------------------------------------------------------
+
+  // The reduced row of a reduction-like member, as the planner defines it.
+  void set_signature(Value v) {
+    const Node& n = f_.node(v);
+    if (n.op == OpKind::DotGeneral) {
+      row_ = n.type.shape;
+      const ir::Shape& lhs = f_.type(n.operands[0]).shape;
+      for (int64_t d : n.attrs.get_ints("lhs_contract")) {
+        axes_.push_back(static_cast<int64_t>(row_.size()));
+        row_.push_back(lhs[d]);
+      }
+      return;
+    }
+    row_ = f_.type(n.operands[0]).shape;
+    axes_ = (n.op == OpKind::Argmax || n.op == OpKind::Argmin)
+                ? std::vector<int64_t>{n.attrs.get_int("axis")}
+                : n.attrs.get_ints("axes");
+  }
+
+  bool is_reduced(int64_t d) const {
+    return std::find(axes_.begin(), axes_.end(), d) != axes_.end();
+  }
+
+  // Positions in a value squeeze-equal to the row (or to the kept dims): the kernel's indices.
+  Index index_like(const ir::Shape& shape, const Index& full, const ir::Shape& full_shape) {
+    Index wanted;
+    for (size_t d = 0; d < full_shape.size(); ++d)
+      if (full_shape[d] != 1) wanted.push_back(full[d]);
+    Index out(shape.size(), b_.constant_int(0));
+    size_t next = 0;
+    for (size_t d = 0; d < shape.size(); ++d)
+      if (shape[d] != 1) out[d] = wanted[next++];
+    assert(next == wanted.size());
+    return out;
+  }
+
+  void reduce() {
+    for (Value m : group_.members) {
+      const OpKind op = f_.node(m).op;
+      if (is_reduction(op) || op == OpKind::DotGeneral) {
+        set_signature(m);
+        break;
+      }
+    }
+    int outer_axis = 0, inner_axis = 0;
+    for (int64_t d = 0; d < static_cast<int64_t>(row_.size()); ++d) {
+      if (is_reduced(d)) {
+        reduced_.push_back(row_[d]);
+        row_index_.push_back(index(LoopLevel::Inner, inner_axis++, row_[d]));
+      } else {
+        kernel_.outer.push_back(row_[d]);
+        kept_.push_back(row_[d]);
+        outer_index_.push_back(index(LoopLevel::Outer, outer_axis++, row_[d]));
+        row_index_.push_back(outer_index_.back());
+      }
+    }
+    const ir::Shape& shape = f_.type(root_).shape;
+    if (squeezed(shape) == squeezed(row_))
+      store_phase(reduced_, index_like(shape, row_index_, row_));
+    else
+      store_phase({}, index_like(shape, outer_index_, kept_));
+  }
+
+  ExprId reduction(Value v, [[maybe_unused]] const Index& at) {
+    assert(at == index_like(f_.type(v).shape, outer_index_, kept_) &&
+           "a fused reduction is read at its kernel's outer point");
+    const Node& n = f_.node(v);
+    if (auto it = phase_of_.find(v.id); it != phase_of_.end())
+      return b_.phase_result(it->second, n.type.dtype);
+    Phase phase;
+    phase.kind = PhaseKind::Reduce;
+    phase.extents = reduced_;
+    phase.result_dtype = n.type.dtype;
+    if (n.op == OpKind::DotGeneral) {
+      phase.reduce_op = OpKind::ReduceSum;
+      phase.value = dot_product_term(n);
+    } else {
+      phase.reduce_op = n.op;
+      phase.value = emitter_->emit(n.operands[0], row_index_);
+    }
+    const int p = static_cast<int>(kernel_.phases.size());
+    kernel_.phases.push_back(std::move(phase));
+    phase_of_[v.id] = p;
+    return b_.phase_result(p, n.type.dtype);
+  }
+
+  // lhs * rhs at one point of a dot's [result..., contracting...] row. Floats multiply in f64,
+  // so the sum of exact products rounds once, as in the interpreter.
+  ExprId dot_product_term(const Node& n) {
+    const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
+    const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
+    const ir::TensorType& lt = f_.type(n.operands[0]);
+    const ir::TensorType& rt = f_.type(n.operands[1]);
+    const auto lf = free_dims(lt.rank(), lb, lc), rf = free_dims(rt.rank(), rb, rc);
+    const size_t nb = lb.size(), rank = n.type.shape.size();
+    Index li(lt.shape.size()), ri(rt.shape.size());
+    for (size_t i = 0; i < nb; ++i)
+      li[lb[i]] = ri[rb[i]] = row_index_[i];
+    for (size_t j = 0; j < lf.size(); ++j)
+      li[lf[j]] = row_index_[nb + j];
+    for (size_t j = 0; j < rf.size(); ++j)
+      ri[rf[j]] = row_index_[nb + lf.size() + j];
+    for (size_t i = 0; i < lc.size(); ++i)
+      li[lc[i]] = ri[rc[i]] = row_index_[rank + i];
+    ExprId l = emitter_->emit(n.operands[0], li), r = emitter_->emit(n.operands[1], ri);
+    DType dtype = n.type.dtype;
+    if (ir::is_float(dtype) && dtype != DType::F64) {
+      dtype = DType::F64;
+      l = b_.op(OpKind::Convert, dtype, {l});
+      r = b_.op(OpKind::Convert, dtype, {r});
+    }
+    return b_.op(OpKind::Mul, dtype, {l, r});
+  }
+
+  // ---- Dot ----------------------------------------------------------------------------------
+
+  void dot() {
+    Value d;
+    for (Value m : group_.members)
+      if (f_.node(m).op == OpKind::DotGeneral) d = m;
+    assert(d.valid());
+    const Node& n = f_.node(d);
+    const std::optional<passes::MatmulLayout> layout = passes::matmul_layout(f_, d);
+    assert(layout);
+    Matmul mm;
+    mm.lhs = buffer_of(n.operands[0]);
+    mm.rhs = buffer_of(n.operands[1]);
+    mm.batch = layout->batch;
+    mm.m = layout->m;
+    mm.n = layout->n;
+    mm.k = layout->k;
+    mm.transpose_lhs = layout->transpose_lhs;
+    mm.transpose_rhs = layout->transpose_rhs;
+    kernel_.outer = {mm.batch, mm.m};
+    if (d == root_) {
+      mm.out = out_;
+      kernel_.matmul = mm;
+      return;
+    }
+    mm.out = static_cast<int32_t>(kernel_.buffers.size());
+    kernel_.buffers.push_back({n.type, false});
+    values_.push_back(Value{});
+    kernel_.scratch.push_back(mm.out);
+    kernel_.matmul = mm;
+    emitter_->read_from_buffer(d, mm.out);
+    // The product's dims are [batch..., lhs free..., rhs free...]; outer 0, outer 1 and the
+    // inner loop walk those three runs.
+    const size_t nb = n.attrs.get_ints("lhs_batch").size();
+    const size_t nlf = static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb -
+                       n.attrs.get_ints("lhs_contract").size();
+    const ir::Shape& shape = n.type.shape;
+    auto run = [&](size_t begin, size_t end, ExprId i) {
+      return emitter_->math().delinear(i, ir::Shape(shape.begin() + begin, shape.begin() + end));
+    };
+    Index at;
+    for (const Index& part : {run(0, nb, index(LoopLevel::Outer, 0, mm.batch)),
+                              run(nb, nb + nlf, index(LoopLevel::Outer, 1, mm.m)),
+                              run(nb + nlf, shape.size(), index(LoopLevel::Inner, 0, mm.n))})
+      at.insert(at.end(), part.begin(), part.end());
+    store_phase({mm.n}, at);
+  }
+
+  int buffer_of(Value v) const {
+    for (size_t i = 0; i < values_.size(); ++i)
+      if (values_[i] == v) return static_cast<int>(i);
+    assert(false && "a dot's operands are kernel inputs");
+    return -1;
+  }
+
+  // ---- scatter_add --------------------------------------------------------------------------
+
+  // Outer = the dims before the axis; per outer point, phase 0 copies the operand's slab and
+  // phase 1 adds each update into place. Phase 1 reads the output it writes: duplicates
+  // accumulate in order, so its loops over the index dims must run in sequence.
+  void scatter() {
+    const Node& n = f_.node(root_);
+    const int64_t axis = n.attrs.get_int("axis");
+    const ir::Shape& shape = n.type.shape;
+    const ir::Shape& idx_shape = f_.type(n.operands[1]).shape;
+    auto& math = emitter_->math();
+    Index outer;
+    for (int64_t d = 0; d < axis; ++d) {
+      kernel_.outer.push_back(shape[d]);
+      outer.push_back(index(LoopLevel::Outer, static_cast<int>(d), shape[d]));
+    }
+    // Phase 0: out = x over this outer point's slab.
+    Index at = outer;
+    std::vector<int64_t> extents;
+    for (size_t d = static_cast<size_t>(axis); d < shape.size(); ++d) {
+      extents.push_back(shape[d]);
+      at.push_back(index(LoopLevel::Inner, static_cast<int>(extents.size()) - 1, shape[d]));
+    }
+    Phase copy;
+    copy.kind = PhaseKind::Store;
+    copy.extents = extents;
+    copy.stores.push_back({out_, math.linear(at, shape), emitter_->emit(n.operands[0], at)});
+    kernel_.phases.push_back(std::move(copy));
+    // Phase 1: out[.., clamp(idx[j]), ..] += upd[.., j, ..].
+    extents.clear();
+    Index upd_at = outer;
+    for (int64_t e : idx_shape) {
+      extents.push_back(e);
+      upd_at.push_back(index(LoopLevel::Inner, static_cast<int>(extents.size()) - 1, e));
+    }
+    Index target = outer;
+    const Index j(upd_at.begin() + axis, upd_at.end());
+    const ExprId i = lowering::to_index(b_, emitter_->emit(n.operands[1], j));
+    target.push_back(math.clamp(i, 0, shape[axis] - 1));
+    for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) {
+      extents.push_back(shape[d]);
+      const ExprId t = index(LoopLevel::Inner, static_cast<int>(extents.size()) - 1, shape[d]);
+      upd_at.push_back(t);
+      target.push_back(t);
+    }
+    const ExprId offset = math.linear(target, shape);
+    const ExprId old = b_.load(out_, n.type.dtype, offset);
+    const ExprId sum =
+        b_.op(OpKind::Add, n.type.dtype, {old, emitter_->emit(n.operands[2], upd_at)});
+    Phase add;
+    add.kind = PhaseKind::Store;
+    add.extents = extents;
+    add.stores.push_back({out_, offset, sum});
+    kernel_.phases.push_back(std::move(add));
+  }
+
+  const ir::Function& f_;
+  const passes::FusionGroup& group_;
+  Kernel kernel_;
+  ExprBuilder b_;
+  std::optional<lowering::Emitter> emitter_;
+  std::vector<Value> values_;
+  Value root_;
+  int out_ = -1;
+  // Reduction kernels: the row, its reduced axes, and the loop indices over both.
+  ir::Shape row_, kept_;
+  std::vector<int64_t> axes_, reduced_;
+  Index row_index_, outer_index_;
+  std::unordered_map<uint32_t, int> phase_of_;
+};
+
+}  // namespace
+
+LoweredFunction lower(const ir::Function& function, const passes::FusionPlan& plan) {
+  LoweredFunction out;
+  for (size_t k = 0; k < plan.groups.size(); ++k) {
+    KernelBuilder builder(function, plan.groups[k], function.name() + "_k" + std::to_string(k));
+    std::vector<Value> values;
+    out.kernels.push_back(builder.build(values));
+    out.kernel_values.push_back(std::move(values));
+  }
+  return out;
+}
+
+}  // namespace kiln::codegen

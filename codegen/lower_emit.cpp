@@ -1,0 +1,379 @@
+// Writes fused values as kernel expressions: elementwise ops as scalar ops, index movement as
+// index arithmetic.
+
+#include "codegen/lower_emit.h"
+
+#include <cassert>
+
+namespace kiln::codegen::lowering {
+
+using ir::DType;
+using ir::Node;
+using ir::OpKind;
+using ir::Value;
+
+// ---- index arithmetic ---------------------------------------------------------------------
+
+std::optional<int64_t> IndexMath::value(ExprId e) const {
+  const Expr& x = b_.get(e);
+  if (x.kind == ExprKind::Constant && x.dtype == DType::I64) return x.int_value;
+  return std::nullopt;
+}
+
+ExprId IndexMath::add(ExprId a, ExprId b) {
+  auto va = value(a), vb = value(b);
+  if (va && vb) return cst(*va + *vb);
+  if (va == 0) return b;
+  if (vb == 0) return a;
+  return b_.op(OpKind::Add, DType::I64, {a, b});
+}
+
+ExprId IndexMath::sub(ExprId a, ExprId b) {
+  auto va = value(a), vb = value(b);
+  if (va && vb) return cst(*va - *vb);
+  if (vb == 0) return a;
+  return b_.op(OpKind::Sub, DType::I64, {a, b});
+}
+
+ExprId IndexMath::mul(ExprId a, int64_t c) {
+  if (auto va = value(a)) return cst(*va * c);
+  if (c == 0) return cst(0);
+  if (c == 1) return a;
+  return b_.op(OpKind::Mul, DType::I64, {a, cst(c)});
+}
+
+ExprId IndexMath::div(ExprId a, int64_t c) {
+  assert(c > 0);
+  if (auto va = value(a)) return cst(*va / c);
+  if (c == 1) return a;
+  return b_.op(OpKind::Div, DType::I64, {a, cst(c)});
+}
+
+ExprId IndexMath::rem(ExprId a, int64_t c) {
+  assert(c > 0);
+  if (auto va = value(a)) return cst(*va % c);
+  if (c == 1) return cst(0);
+  return b_.op(OpKind::Rem, DType::I64, {a, cst(c)});
+}
+
+ExprId IndexMath::clamp(ExprId a, int64_t lo, int64_t hi) {
+  if (auto va = value(a)) return cst(std::min(std::max(*va, lo), hi));
+  if (lo == hi) return cst(lo);
+  ExprId upper = b_.op(OpKind::Min, DType::I64, {a, cst(hi)});
+  return b_.op(OpKind::Max, DType::I64, {upper, cst(lo)});
+}
+
+ExprId IndexMath::cmp(OpKind op, ExprId a, ExprId b) {
+  return b_.op(op, DType::Bool, {a, b});
+}
+
+ExprId IndexMath::both(ExprId a, ExprId b) {
+  return b_.op(OpKind::And, DType::Bool, {a, b});
+}
+
+ExprId IndexMath::linear(const Index& index, const ir::Shape& shape) {
+  assert(index.size() == shape.size());
+  ExprId acc = cst(0);
+  for (size_t d = 0; d < shape.size(); ++d)
+    acc = add(mul(acc, shape[d]), index[d]);
+  return acc;
+}
+
+Index IndexMath::delinear(ExprId linear, const ir::Shape& shape) {
+  Index out(shape.size(), cst(0));
+  int first = -1;  // the outermost dim of size > 1 needs no remainder
+  for (size_t d = 0; d < shape.size(); ++d)
+    if (shape[d] != 1) {
+      first = static_cast<int>(d);
+      break;
+    }
+  int64_t stride = 1;
+  for (int d = static_cast<int>(shape.size()) - 1; d >= 0; --d) {
+    if (shape[d] == 1) continue;
+    ExprId q = div(linear, stride);
+    out[d] = d == first ? q : rem(q, shape[d]);
+    stride *= shape[d];
+  }
+  return out;
+}
+
+ExprId to_index(ExprBuilder& b, ExprId value) {
+  if (b.get(value).dtype == DType::I64) return value;
+  return b.op(OpKind::Convert, DType::I64, {value});
+}
+
+// ---- values -------------------------------------------------------------------------------
+
+namespace {
+
+void flatten(const ir::Attr& value, std::vector<ir::Attr>& out) {
+  if (!value.is_list()) {
+    out.push_back(value);
+    return;
+  }
+  for (const ir::Attr& element : value.as_list())
+    flatten(element, out);
+}
+
+ExprId constant_expr(ExprBuilder& b, const ir::Attr& a, DType dtype) {
+  if (ir::is_float(dtype)) {
+    const double v = a.is_float()  ? a.as_float()
+                     : a.is_bool() ? (a.as_bool() ? 1.0 : 0.0)
+                                   : static_cast<double>(a.as_int());
+    return b.constant_float(v, dtype);
+  }
+  int64_t v = a.is_bool() ? int64_t{a.as_bool()} : a.is_float() ? 0 : a.as_int();
+  if (dtype == DType::Bool) v = v != 0;
+  return b.constant_int(v, dtype);
+}
+
+int64_t product(const ir::Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+}  // namespace
+
+ExprId Emitter::emit(Value v, const Index& index) {
+  const auto key = std::make_pair(v.id, index);
+  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
+  ExprId result;
+  if (!members_.count(v.id)) {
+    const ir::TensorType& type = f_.type(v);
+    auto it = buffers_.find(v.id);
+    assert(it != buffers_.end() && "a value read by a kernel must be a member or an input");
+    result = b_.load(it->second, type.dtype, math_.linear(index, type.shape));
+  } else {
+    result = compute(v, index);
+  }
+  memo_.emplace(key, result);
+  return result;
+}
+
+ExprId Emitter::compute(Value v, const Index& index) {
+  const Node& node = f_.node(v);
+  const DType dtype = node.type.dtype;
+  auto operand = [&](size_t i) { return emit(node.operands[i], index); };
+  switch (node.op) {
+    case OpKind::Parameter:
+      break;  // parameters are inputs, never members
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Sign:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Log1p:
+    case OpKind::Expm1:
+    case OpKind::Sqrt:
+    case OpKind::Rsqrt:
+    case OpKind::Sin:
+    case OpKind::Cos:
+    case OpKind::Tanh:
+    case OpKind::Logistic:
+    case OpKind::Erf:
+    case OpKind::Floor:
+    case OpKind::Ceil:
+    case OpKind::Round:
+    case OpKind::Not:
+    case OpKind::Convert:
+      return b_.op(node.op, dtype, {operand(0)});
+    case OpKind::Add:
+    case OpKind::Sub:
+    case OpKind::Mul:
+    case OpKind::Div:
+    case OpKind::Rem:
+    case OpKind::Pow:
+    case OpKind::Max:
+    case OpKind::Min:
+    case OpKind::And:
+    case OpKind::Or:
+    case OpKind::Xor:
+    case OpKind::Eq:
+    case OpKind::Ne:
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge:
+      return b_.op(node.op, dtype, {operand(0), operand(1)});
+    case OpKind::Select:
+      return b_.op(node.op, dtype, {operand(0), operand(1), operand(2)});
+    case OpKind::Constant:
+      return constant(node, index);
+    case OpKind::Iota: {
+      const ExprId i = index[node.attrs.get_int("axis")];
+      return dtype == DType::I64 ? i : b_.op(OpKind::Convert, dtype, {i});
+    }
+    case OpKind::Broadcast:
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+    case OpKind::Slice:
+      return movement(node, index);
+    case OpKind::Pad:
+      return pad(node, index);
+    case OpKind::Concatenate:
+      return concatenate(node, index);
+    case OpKind::Take:
+      return take(node, index);
+    case OpKind::ReduceSum:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceProd:
+    case OpKind::Argmax:
+    case OpKind::Argmin:
+    case OpKind::DotGeneral:
+      return reduction_(v, index);
+    case OpKind::ScatterAdd:
+      break;  // always a kernel's root, lowered by the kernel builder
+  }
+  assert(false && "no expression for this member");
+  return 0;
+}
+
+ExprId Emitter::constant(const Node& node, const Index& index) {
+  std::vector<ir::Attr> flat;
+  flatten(node.attrs.get("value"), flat);
+  const DType dtype = node.type.dtype;
+  if (flat.size() == 1) return constant_expr(b_, flat[0], dtype);
+  // A short list: a chain of selects on the linear position (longer lists are inputs).
+  const ExprId at = math_.linear(index, node.type.shape);
+  ExprId result = constant_expr(b_, flat.back(), dtype);
+  for (size_t j = flat.size() - 1; j-- > 0;) {
+    const ExprId hit = math_.cmp(OpKind::Eq, at, math_.cst(static_cast<int64_t>(j)));
+    result = b_.op(OpKind::Select, dtype, {hit, constant_expr(b_, flat[j], dtype), result});
+  }
+  return result;
+}
+
+Index Emitter::reshape_index(const ir::Shape& from, const ir::Shape& to, const Index& index) {
+  // `index` is a position in `to`; the result the same element's position in `from`. Dims
+  // split into runs whose sizes multiply to the same count; each run maps on its own, so a
+  // reshape that only merges or splits trailing dims leaves the others alone.
+  Index out(from.size(), math_.cst(0));
+  if (product(from) == 0) return out;  // nothing is ever read
+  size_t i = 0, o = 0;
+  while (i < from.size() || o < to.size()) {
+    const size_t i0 = i, o0 = o;
+    int64_t pi = 1, po = 1;
+    if (i < from.size()) pi *= from[i++];
+    if (o < to.size()) po *= to[o++];
+    while (pi != po) {
+      if (pi < po)
+        pi *= from[i++];
+      else
+        po *= to[o++];
+    }
+    const Index part(index.begin() + o0, index.begin() + o);
+    const ExprId lin = math_.linear(part, ir::Shape(to.begin() + o0, to.begin() + o));
+    const Index mapped = math_.delinear(lin, ir::Shape(from.begin() + i0, from.begin() + i));
+    std::copy(mapped.begin(), mapped.end(), out.begin() + i0);
+  }
+  return out;
+}
+
+ExprId Emitter::movement(const Node& node, const Index& index) {
+  const Value x = node.operands[0];
+  const ir::Shape& in = f_.type(x).shape;
+  Index from(in.size(), math_.cst(0));
+  switch (node.op) {
+    case OpKind::Broadcast: {
+      const auto dims = node.attrs.get_ints("dims");
+      for (size_t j = 0; j < in.size(); ++j)
+        if (in[j] != 1) from[j] = index[dims[j]];
+      break;
+    }
+    case OpKind::Reshape:
+      from = reshape_index(in, node.type.shape, index);
+      break;
+    case OpKind::Transpose: {
+      const auto perm = node.attrs.get_ints("perm");
+      for (size_t i = 0; i < perm.size(); ++i)
+        from[perm[i]] = index[i];
+      break;
+    }
+    case OpKind::Slice: {
+      const auto start = node.attrs.get_ints("start"), stride = node.attrs.get_ints("stride");
+      for (size_t d = 0; d < in.size(); ++d)
+        if (in[d] != 1) from[d] = math_.add(math_.cst(start[d]), math_.mul(index[d], stride[d]));
+      break;
+    }
+    default:
+      assert(false);
+  }
+  return emit(x, from);
+}
+
+ExprId Emitter::pad(const Node& node, const Index& index) {
+  const Value x = node.operands[0];
+  const ir::Shape& in = f_.type(x).shape;
+  const ExprId fill = emit(node.operands[1], {});
+  if (product(in) == 0) return fill;
+  const auto low = node.attrs.get_ints("low"), high = node.attrs.get_ints("high");
+  const auto interior = node.attrs.get_ints("interior");
+  std::optional<ExprId> inside;
+  auto require = [&](ExprId c) { inside = inside ? math_.both(*inside, c) : c; };
+  Index from(in.size(), math_.cst(0));
+  for (size_t d = 0; d < in.size(); ++d) {
+    const int64_t n = in[d], step = interior[d] + 1;
+    if (low[d] == 0 && high[d] == 0 && (interior[d] == 0 || n == 1)) {
+      from[d] = n == 1 ? math_.cst(0) : index[d];
+      continue;
+    }
+    const ExprId t = math_.sub(index[d], math_.cst(low[d]));
+    require(math_.cmp(OpKind::Ge, t, math_.cst(0)));
+    ExprId q = t;
+    if (step > 1) {
+      require(math_.cmp(OpKind::Eq, math_.rem(t, step), math_.cst(0)));
+      q = math_.div(t, step);
+    }
+    require(math_.cmp(OpKind::Lt, q, math_.cst(n)));
+    // Clamped so that the load stays in bounds where the select discards it.
+    from[d] = math_.clamp(q, 0, n - 1);
+  }
+  const ExprId value = emit(x, from);
+  if (!inside) return value;
+  return b_.op(OpKind::Select, node.type.dtype, {*inside, value, fill});
+}
+
+ExprId Emitter::concatenate(const Node& node, const Index& index) {
+  const int64_t axis = node.attrs.get_int("axis");
+  std::vector<int64_t> offsets;
+  int64_t offset = 0;
+  for (Value part : node.operands) {
+    offsets.push_back(offset);
+    offset += f_.type(part).shape[axis];
+  }
+  std::optional<ExprId> result;
+  for (size_t p = node.operands.size(); p-- > 0;) {
+    const int64_t n = f_.type(node.operands[p]).shape[axis];
+    if (n == 0) continue;
+    Index at = index;
+    at[axis] = n == 1 ? math_.cst(0)
+                      : math_.clamp(math_.sub(index[axis], math_.cst(offsets[p])), 0, n - 1);
+    const ExprId value = emit(node.operands[p], at);
+    if (!result) {
+      result = value;
+      continue;
+    }
+    const ExprId here = math_.cmp(OpKind::Lt, index[axis], math_.cst(offsets[p] + n));
+    result = b_.op(OpKind::Select, node.type.dtype, {here, value, *result});
+  }
+  assert(result && "a concatenate with elements has a non-empty part");
+  return *result;
+}
+
+ExprId Emitter::take(const Node& node, const Index& index) {
+  const Value x = node.operands[0], indices = node.operands[1];
+  const int64_t axis = node.attrs.get_int("axis");
+  const ir::Shape& in = f_.type(x).shape;
+  const size_t count = f_.type(indices).shape.size();
+  const Index at(index.begin() + axis, index.begin() + axis + static_cast<int64_t>(count));
+  const ExprId i = to_index(b_, emit(indices, at));
+  Index from(index.begin(), index.begin() + axis);
+  from.push_back(in[axis] == 1 ? math_.cst(0) : math_.clamp(i, 0, in[axis] - 1));
+  from.insert(from.end(), index.begin() + axis + static_cast<int64_t>(count), index.end());
+  return emit(x, from);
+}
+
+}  // namespace kiln::codegen::lowering

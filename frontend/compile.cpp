@@ -1,0 +1,126 @@
+#include "frontend/compile.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <list>
+#include <string>
+#include <unordered_map>
+
+#include "ir/interpreter.h"
+#include "ir/printer.h"
+
+namespace kiln {
+
+namespace {
+
+EvalDevice device_from_env() {
+  const char* env = std::getenv("KILN_EVAL_DEVICE");
+  return env && std::string(env) == "interp" ? EvalDevice::Interp : EvalDevice::Cpu;
+}
+
+std::atomic<EvalDevice>& device_setting() {
+  static std::atomic<EvalDevice> device{device_from_env()};
+  return device;
+}
+
+// Executables for evaluated graphs, most recently used first. The structural hash finds
+// candidates; the printed function confirms a match, so a hash collision never runs the
+// wrong code.
+class EvalCache {
+ public:
+  runtime::Executable get(const ir::Function& function) {
+    const size_t hash = function.structural_hash();
+    std::string text = ir::print(function);
+    {
+      std::lock_guard lock(mutex_);
+      for (auto it = entries_.begin(); it != entries_.end(); ++it)
+        if (it->hash == hash && it->text == text) {
+          entries_.splice(entries_.begin(), entries_, it);
+          return it->executable;
+        }
+    }
+    runtime::Executable executable = runtime::Executable::compile(function);
+    std::lock_guard lock(mutex_);
+    entries_.push_front({hash, std::move(text), executable});
+    if (entries_.size() > kCapacity) entries_.pop_back();
+    return executable;
+  }
+
+ private:
+  static constexpr size_t kCapacity = 128;
+  struct Entry {
+    size_t hash;
+    std::string text;
+    runtime::Executable executable;
+  };
+  std::mutex mutex_;
+  std::list<Entry> entries_;
+};
+
+}  // namespace
+
+void set_eval_device(EvalDevice device) {
+  device_setting().store(device);
+}
+
+EvalDevice eval_device() {
+  return device_setting().load();
+}
+
+namespace detail {
+
+std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
+                                        std::span<const ir::HostArray> args) {
+  if (eval_device() == EvalDevice::Interp) return ir::interpret(function, args);
+  static EvalCache cache;
+  return cache.get(function).run(args);
+}
+
+}  // namespace detail
+
+Compiled::Compiled(TracedFn fn, size_t arity, CompileOptions options)
+    : state_(std::make_shared<State>()) {
+  state_->fn = std::move(fn);
+  state_->arity = arity;
+  state_->options = options;
+}
+
+runtime::Executable Compiled::executable_for(const std::vector<ir::TensorType>& types) const {
+  std::vector<std::pair<int, ir::Shape>> signature;
+  for (const ir::TensorType& t : types)
+    signature.emplace_back(static_cast<int>(t.dtype), t.shape);
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->by_signature.find(signature);
+  if (it != state_->by_signature.end()) return it->second;
+  ir::Function function = trace_vector(state_->fn, types, {}, "compiled");
+  runtime::Executable executable = runtime::Executable::compile(function, state_->options);
+  state_->by_signature.emplace(std::move(signature), executable);
+  return executable;
+}
+
+std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) const {
+  if (state_->arity != 0 && inputs.size() != state_->arity)
+    detail::fail("compile", "the function takes " + std::to_string(state_->arity) +
+                                " tensors but was called with " + std::to_string(inputs.size()));
+  std::vector<ir::TensorType> types;
+  for (const Tensor& t : inputs) {
+    if (!t.valid()) detail::fail("compile", "called with an empty Tensor");
+    types.push_back(t.type());
+  }
+  runtime::Executable executable = executable_for(types);
+  eval(inputs);
+  std::vector<const ir::HostArray*> args;
+  for (const Tensor& t : inputs)
+    args.push_back(&t.data());
+  std::vector<Tensor> out;
+  for (ir::HostArray& result : executable.run(args))
+    out.emplace_back(std::move(result));
+  return out;
+}
+
+size_t Compiled::num_compilations() const {
+  std::lock_guard lock(state_->mutex);
+  return state_->by_signature.size();
+}
+
+}  // namespace kiln

@@ -1,0 +1,90 @@
+#pragma once
+// kiln::compile: a traced function compiled for the CPU, once per input signature.
+//
+//   auto f = kiln::compile([](Tensor x, Tensor b) { return kiln::gelu(x + b); });
+//   std::vector<Tensor> y = f(x, b);   // traces and compiles for x's and b's types, then runs
+//   y = f(x2, b2);                     // same dtypes and shapes: runs the compiled code again
+//
+// Tensor::eval() takes the same road (an Executable per distinct evaluated graph, kept in a
+// small cache). The reference interpreter stays available as the oracle: set_eval_device
+// (EvalDevice::Interp) or KILN_EVAL_DEVICE=interp in the environment.
+
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "frontend/tensor.h"
+#include "frontend/trace.h"
+#include "ir/array.h"
+#include "ir/function.h"
+#include "runtime/executable.h"
+
+namespace kiln {
+
+using runtime::CompileOptions;
+
+enum class EvalDevice { Cpu, Interp };
+
+// Where eval() runs graphs: the CPU compiler unless KILN_EVAL_DEVICE=interp (read once) or
+// set_eval_device says otherwise.
+void set_eval_device(EvalDevice device);
+EvalDevice eval_device();
+
+namespace detail {
+// eval()'s back end: runs `function` on the eval device.
+std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
+                                        std::span<const ir::HostArray> args);
+}  // namespace detail
+
+class Compiled {
+ public:
+  Compiled(TracedFn fn, size_t arity, CompileOptions options);
+
+  // Traces and compiles on the first call with these inputs' dtypes and shapes; evaluates the
+  // inputs, runs the compiled code and returns the results as evaluated Tensors. Throws
+  // kiln::Error "[frontend] compile: ..." when the number of inputs is wrong.
+  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) const;
+  template <class... T>
+  requires(sizeof...(T) > 0 && (std::is_convertible_v<const T&, Tensor> && ...)) std::vector<Tensor>
+  operator()(const T&... inputs) const { return (*this)(std::vector<Tensor>{Tensor(inputs)...}); }
+
+  // How many signatures have been traced and compiled so far.
+  size_t num_compilations() const;
+  // The Executable for these input types (compiling it if new).
+  runtime::Executable executable_for(const std::vector<ir::TensorType>& types) const;
+
+ private:
+  struct State {
+    TracedFn fn;
+    size_t arity = 0;  // 0: any number (fn takes a vector)
+    CompileOptions options;
+    std::mutex mutex;
+    std::map<std::vector<std::pair<int, ir::Shape>>, runtime::Executable> by_signature;
+  };
+  std::shared_ptr<State> state_;
+};
+
+// fn as in trace(): takes `const std::vector<Tensor>&` or one Tensor per input, returns a
+// Tensor or a std::vector<Tensor>.
+template <class F>
+Compiled compile(F fn, CompileOptions options = {}) {
+  if constexpr (std::is_invocable_v<F&, const std::vector<Tensor>&>) {
+    return Compiled(
+        [fn](const std::vector<Tensor>& in) mutable { return detail::as_results(fn(in)); }, 0,
+        options);
+  } else {
+    constexpr size_t n = detail::arity<F>::value;
+    return Compiled(
+        [fn](const std::vector<Tensor>& in) mutable {
+          return detail::call_spread(fn, in, std::make_index_sequence<n>{});
+        },
+        n, options);
+  }
+}
+
+}  // namespace kiln

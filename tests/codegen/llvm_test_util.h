@@ -1,0 +1,118 @@
+#pragma once
+// Shared by the LLVM backend's tests: running a compiled kernel on 64-byte aligned copies of
+// host arrays (the runtime's guarantee, which the emitted code relies on), evaluating the
+// reference interpreter on .kir text, and comparing within a number of ulps of the dtype.
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "codegen/kernel.h"
+#include "codegen/llvm/cpu_compiler.h"
+#include "ir/array.h"
+#include "ir/interpreter.h"
+#include "ir/parser.h"
+
+namespace kiln::codegen::testing {
+
+struct AlignedCopy {
+  struct Free {
+    void operator()(std::byte* p) const { std::free(p); }
+  };
+  std::unique_ptr<std::byte, Free> data;
+
+  explicit AlignedCopy(const ir::HostArray& a) {
+    const size_t size = (a.bytes().size() + 63) / 64 * 64 + 64;
+    data.reset(static_cast<std::byte*>(std::aligned_alloc(64, size)));
+    std::memcpy(data.get(), a.data(), a.bytes().size());
+  }
+};
+
+// Runs outer indices [begin, end) over aligned copies of `buffers` and copies them back.
+inline void run_range(KernelEntry entry, std::span<ir::HostArray> buffers, int64_t begin,
+                      int64_t end) {
+  std::vector<AlignedCopy> copies;
+  std::vector<void*> pointers;
+  for (const ir::HostArray& b : buffers)
+    copies.emplace_back(b);
+  for (AlignedCopy& c : copies)
+    pointers.push_back(c.data.get());
+  entry(pointers.data(), begin, end);
+  for (size_t i = 0; i < buffers.size(); ++i)
+    std::memcpy(buffers[i].data(), copies[i].data.get(), buffers[i].bytes().size());
+}
+
+inline int64_t outer_count(const Kernel& k) {
+  int64_t n = 1;
+  for (int64_t e : k.outer)
+    n *= e;
+  return n;
+}
+
+// Fresh zeroed buffers of the kernel's types, with `inputs` copied into the first ones.
+inline std::vector<ir::HostArray> make_buffers(const Kernel& k,
+                                               const std::vector<ir::HostArray>& inputs) {
+  std::vector<ir::HostArray> buffers;
+  for (size_t i = 0; i < k.buffers.size(); ++i)
+    buffers.push_back(i < inputs.size() ? inputs[i] : ir::HostArray(k.buffers[i].type));
+  return buffers;
+}
+
+inline std::vector<ir::HostArray> interpret_text(const std::string& text,
+                                                 const std::vector<ir::HostArray>& args) {
+  ir::Module m = ir::parse_module(text);
+  return ir::interpret(m.functions.at(0), args);
+}
+
+// The spacing of `dtype`'s values around `v`.
+inline double ulp_of(ir::DType dtype, double v) {
+  int mantissa = 23, min_exp = -126;
+  if (dtype == ir::DType::F64) mantissa = 52, min_exp = -1022;
+  if (dtype == ir::DType::F16) mantissa = 10, min_exp = -14;
+  if (dtype == ir::DType::BF16) mantissa = 7, min_exp = -126;
+  int e = 0;
+  std::frexp(v, &e);
+  return std::ldexp(1.0, std::max(e - 1, min_exp) - mantissa);
+}
+
+// Element i of `got` equals `want` (NaN matching NaN), or for floats lies within `ulps`.
+inline ::testing::AssertionResult close(const ir::HostArray& got, const ir::HostArray& want,
+                                        double ulps, int64_t i) {
+  if (!ir::is_float(want.dtype())) {
+    if (got.get_i64(i) == want.get_i64(i)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << "element " << i << ": got " << got.get_i64(i) << ", want " << want.get_i64(i);
+  }
+  const double g = got.get_f64(i), w = want.get_f64(i);
+  if (std::isnan(w) || std::isnan(g)) {
+    if (std::isnan(w) && std::isnan(g)) return ::testing::AssertionSuccess();
+  } else if (g == w && std::signbit(g) == std::signbit(w)) {
+    return ::testing::AssertionSuccess();
+  } else if (!std::isinf(w) && !std::isinf(g) &&
+             std::fabs(g - w) <= ulps * ulp_of(want.dtype(), w)) {
+    return ::testing::AssertionSuccess();
+  }
+  return ::testing::AssertionFailure()
+         << "element " << i << ": got " << g << ", want " << w << " (tolerance " << ulps << " ulp)";
+}
+
+inline void expect_close(const ir::HostArray& got, const ir::HostArray& want, double ulps,
+                         const std::string& what) {
+  ASSERT_EQ(got.type(), want.type()) << what;
+  int failures = 0;
+  for (int64_t i = 0; i < want.num_elements() && failures < 5; ++i) {
+    auto r = close(got, want, ulps, i);
+    if (!r) {
+      ADD_FAILURE() << what << ": " << r.message();
+      ++failures;
+    }
+  }
+}
+
+}  // namespace kiln::codegen::testing

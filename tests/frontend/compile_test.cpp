@@ -1,0 +1,67 @@
+// kiln::compile and eval() on the CPU compiler, checked against the interpreter.
+
+#include "frontend/compile.h"
+
+#include <gtest/gtest.h>
+
+#include "frontend/kiln.h"
+
+namespace kiln {
+namespace {
+
+// Restores the eval device a test changes.
+struct DeviceGuard {
+  EvalDevice saved = eval_device();
+  ~DeviceGuard() { set_eval_device(saved); }
+};
+
+std::vector<float> eval_on(EvalDevice device, const Tensor& t) {
+  DeviceGuard guard;
+  set_eval_device(device);
+  return t.to_vector<float>();
+}
+
+TEST(Compile, TracesOncePerSignature) {
+  auto f = compile([](Tensor x, Tensor y) { return softmax(x * y + 1.0); });
+  Tensor a({1.0f, 2.0f, 3.0f});
+  Tensor b({0.5f, -1.0f, 2.0f});
+  std::vector<Tensor> r1 = f(a, b);
+  std::vector<Tensor> r2 = f(b, a);
+  EXPECT_EQ(f.num_compilations(), 1u);
+  std::vector<float> want = eval_on(EvalDevice::Interp, softmax(a * b + 1.0));
+  std::vector<float> got = r1[0].to_vector<float>();
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    EXPECT_NEAR(got[i], want[i], 1e-6);
+  f(Tensor({1.0f, 2.0f}), Tensor({3.0f, 4.0f}));  // a new shape compiles again
+  EXPECT_EQ(f.num_compilations(), 2u);
+}
+
+TEST(Compile, TakesAVectorAndEvaluatesLazyInputs) {
+  auto f = compile([](const std::vector<Tensor>& in) {
+    return std::vector<Tensor>{in[0] + in[1], sum(in[0])};
+  });
+  Tensor lazy = Tensor({1.0f, 2.0f}) * 3.0;
+  std::vector<Tensor> r = f(std::vector<Tensor>{lazy, Tensor({1.0f, 1.0f})});
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0].to_vector<float>(), (std::vector<float>{4.0f, 7.0f}));
+  EXPECT_EQ(r[1].item<float>(), 9.0f);
+}
+
+TEST(Compile, WrongArityIsAnError) {
+  auto f = compile([](Tensor x, Tensor y) { return x + y; });
+  EXPECT_THROW(f(std::vector<Tensor>{Tensor(1.0f)}), Error);
+}
+
+TEST(Compile, EvalRunsCompiledAndInterpretedAlike) {
+  Tensor x = Tensor({{1.0f, -2.0f, 3.0f}, {0.5f, 0.25f, -4.0f}});
+  auto graph = [&] { return layer_norm(gelu(x), 1e-5); };
+  std::vector<float> cpu = eval_on(EvalDevice::Cpu, graph());
+  std::vector<float> interp = eval_on(EvalDevice::Interp, graph());
+  ASSERT_EQ(cpu.size(), interp.size());
+  for (size_t i = 0; i < cpu.size(); ++i)
+    EXPECT_NEAR(cpu[i], interp[i], 1e-4 * (1 + std::abs(interp[i])));
+}
+
+}  // namespace
+}  // namespace kiln

@@ -1,0 +1,264 @@
+// Executable against the reference interpreter: every conformance program, fused and unfused,
+// on seeded random inputs; plus argument checks, special result shapes and concurrency.
+
+#include "runtime/executable.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "ir/interpreter.h"
+#include "ir/parser.h"
+#include "ir/printer.h"
+#include "runtime/kernel_cache.h"
+
+namespace kiln::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The tests compile with the process's cache; keep it off the user's home folder.
+const bool kNoDiskCache = [] {
+  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
+  return true;
+}();
+
+ir::HostArray random_array(const ir::TensorType& type, uint64_t seed) {
+  ir::HostArray a(type);
+  std::mt19937_64 rng(seed);
+  for (int64_t i = 0; i < a.num_elements(); ++i) {
+    if (ir::is_float(type.dtype))
+      a.set_f64(i, std::uniform_real_distribution<double>(-1.0, 1.0)(rng));
+    else if (ir::is_signed_int(type.dtype))
+      a.set_i64(i, std::uniform_int_distribution<int64_t>(-8, 8)(rng));
+    else if (ir::is_unsigned(type.dtype))
+      a.set_i64(i, std::uniform_int_distribution<int64_t>(0, 16)(rng));
+    else
+      a.set_i64(i, static_cast<int64_t>(rng() & 1));
+  }
+  return a;
+}
+
+std::vector<ir::HostArray> random_args(const ir::Function& f, uint64_t seed) {
+  std::vector<ir::HostArray> args;
+  for (const ir::TensorType& t : f.param_types())
+    args.push_back(random_array(t, seed + args.size()));
+  return args;
+}
+
+// Approximated functions and reassociated sums get looser bounds than plain arithmetic.
+bool approximates(const ir::Function& f) {
+  for (const ir::Node& n : f.nodes())
+    switch (n.op) {
+      case ir::OpKind::Exp:
+      case ir::OpKind::Log:
+      case ir::OpKind::Log1p:
+      case ir::OpKind::Expm1:
+      case ir::OpKind::Tanh:
+      case ir::OpKind::Logistic:
+      case ir::OpKind::Erf:
+      case ir::OpKind::Sin:
+      case ir::OpKind::Cos:
+      case ir::OpKind::Pow:
+      case ir::OpKind::Rsqrt:
+      case ir::OpKind::ReduceSum:
+      case ir::OpKind::ReduceProd:
+      case ir::OpKind::DotGeneral:
+        return true;
+      default:
+        break;
+    }
+  return false;
+}
+
+struct Tolerance {
+  double rel, abs;
+};
+
+Tolerance tolerance(ir::DType dtype, bool loose) {
+  switch (dtype) {
+    case ir::DType::F64:
+      return loose ? Tolerance{1e-9, 1e-12} : Tolerance{1e-15, 0};
+    case ir::DType::F32:
+      return loose ? Tolerance{1e-4, 1e-5} : Tolerance{1e-5, 1e-6};
+    case ir::DType::F16:
+      return loose ? Tolerance{1e-2, 2e-3} : Tolerance{2e-3, 1e-3};
+    case ir::DType::BF16:
+      return loose ? Tolerance{4e-2, 1e-2} : Tolerance{1.6e-2, 1e-2};
+    default:
+      return {0, 0};
+  }
+}
+
+// Empty when equal within tolerance; else the first mismatch.
+std::string compare(const ir::HostArray& got, const ir::HostArray& want, bool loose) {
+  if (got.type() != want.type())
+    return "type " + got.type().str() + ", expected " + want.type().str();
+  const Tolerance tol = tolerance(want.dtype(), loose);
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    bool ok;
+    if (ir::is_float(want.dtype())) {
+      double g = got.get_f64(i), w = want.get_f64(i);
+      ok = (std::isnan(g) && std::isnan(w)) || g == w ||
+           (std::isfinite(w) && std::abs(g - w) <= tol.abs + tol.rel * std::abs(w));
+    } else {
+      ok = got.get_i64(i) == want.get_i64(i);
+    }
+    if (!ok) {
+      std::ostringstream s;
+      s << "element " << i << ": got " << got.get_f64(i) << ", expected " << want.get_f64(i);
+      return s.str();
+    }
+  }
+  return {};
+}
+
+void expect_matches_interpreter(const ir::Function& f, bool fuse, uint64_t seed = 1) {
+  std::vector<ir::HostArray> args = random_args(f, seed);
+  std::vector<ir::HostArray> want = ir::interpret(f, args);
+  Executable exe = Executable::compile(f, {.fuse = fuse});
+  std::vector<ir::HostArray> got = exe.run(args);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t r = 0; r < want.size(); ++r) {
+    std::string mismatch = compare(got[r], want[r], approximates(f));
+    EXPECT_EQ(mismatch, "") << "@" << f.name() << (fuse ? " fused" : " unfused") << ", result " << r
+                            << ":\n"
+                            << ir::print(f);
+  }
+}
+
+std::vector<fs::path> conformance_programs() {
+  std::vector<fs::path> files;
+  for (const auto& e :
+       fs::directory_iterator(fs::path(KILN_SOURCE_DIR) / "tests/conformance/programs"))
+    if (e.path().extension() == ".kir") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+class ConformancePrograms : public ::testing::TestWithParam<bool> {};
+
+TEST_P(ConformancePrograms, MatchTheInterpreter) {
+  const bool fuse = GetParam();
+  for (const fs::path& file : conformance_programs()) {
+    SCOPED_TRACE(file.filename().string());
+    ir::Module module = ir::parse_file(file);
+    for (const ir::Function& f : module.functions)
+      expect_matches_interpreter(f, fuse);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Executable, ConformancePrograms, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "Fused" : "Unfused"; });
+
+ir::Function parse_one(std::string_view text) {
+  return std::move(ir::parse_module(text).functions.front());
+}
+
+TEST(Executable, ChecksArguments) {
+  ir::Function f = parse_one(R"(func @f(%x: f32[3], %y: f32[3]) -> f32[3] {
+    %0 = add %x, %y : f32[3]
+    return %0
+  })");
+  Executable exe = Executable::compile(f);
+  std::vector<ir::HostArray> one = {ir::HostArray({ir::DType::F32, {3}})};
+  try {
+    exe.run(one);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), "[runtime] @f: expected 2 arguments, got 1");
+  }
+  std::vector<ir::HostArray> wrong = {ir::HostArray({ir::DType::F32, {3}}),
+                                      ir::HostArray({ir::DType::F32, {4}})};
+  try {
+    exe.run(wrong);
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "[runtime] @f: argument 1 (%y) has type f32[4] but the parameter is f32[3]");
+  }
+}
+
+TEST(Executable, ParametersConstantsAndRepeatedResults) {
+  ir::Function f = parse_one(R"(func @f(%x: f32[5]) -> (f32[5], f32[5], f32[5], f32[2], f32[5]) {
+    %0 = exp %x : f32[5]
+    %1 = constant {value=[1.0, 2.0]} : f32[2]
+    return %0, %x, %0, %1, %x
+  })");
+  expect_matches_interpreter(f, true);
+  expect_matches_interpreter(f, false);
+}
+
+TEST(Executable, ZeroSizedValues) {
+  ir::Function f = parse_one(R"(func @f(%x: f32[0, 3]) -> (f32[0, 3], f32[3]) {
+    %0 = neg %x : f32[0, 3]
+    %1 = reduce_sum %x {axes=[0]} : f32[3]
+    return %0, %1
+  })");
+  expect_matches_interpreter(f, true);
+  expect_matches_interpreter(f, false);
+}
+
+TEST(Executable, RunRawWritesCallerBuffers) {
+  ir::Function f = parse_one(R"(func @f(%x: f32[64]) -> f32[64] {
+    %0 = mul %x, %x : f32[64]
+    return %0
+  })");
+  Executable exe = Executable::compile(f);
+  alignas(64) float x[64], y[64];
+  for (int i = 0; i < 64; ++i)
+    x[i] = static_cast<float>(i);
+  const void* params[] = {x};
+  void* results[] = {y};
+  exe.run_raw(params, results);
+  for (int i = 0; i < 64; ++i)
+    EXPECT_EQ(y[i], static_cast<float>(i * i));
+}
+
+TEST(Executable, UnfusedChainsShareMemory) {
+  // Unfused, each op is a kernel with its own intermediate; a chain needs at most two live
+  // at a time (or one, updated in place).
+  ir::Function f = parse_one(R"(func @f(%x: f32[1024]) -> f32[1024] {
+    %0 = neg %x : f32[1024]
+    %1 = abs %0 : f32[1024]
+    %2 = neg %1 : f32[1024]
+    %3 = abs %2 : f32[1024]
+    %4 = neg %3 : f32[1024]
+    return %4
+  })");
+  Executable exe = Executable::compile(f, {.fuse = false});
+  EXPECT_EQ(exe.num_kernels(), 5u);
+  EXPECT_LE(exe.arena_bytes(), 2u * 4096u);
+  EXPECT_EQ(exe.peak_bytes(), exe.arena_bytes() + 4096u);
+  expect_matches_interpreter(f, false);
+}
+
+TEST(Executable, RunsConcurrently) {
+  ir::Function f = parse_one(R"(func @f(%x: f32[4096]) -> f32[] {
+    %0 = mul %x, %x : f32[4096]
+    %1 = reduce_sum %0 {axes=[0]} : f32[]
+    return %1
+  })");
+  Executable exe = Executable::compile(f);
+  std::vector<ir::HostArray> args = random_args(f, 7);
+  const double want = ir::interpret(f, args)[0].get_f64(0);
+  std::vector<std::thread> threads;
+  std::vector<double> got(4);
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i)
+        got[t] = exe.run(args)[0].get_f64(0);
+    });
+  for (auto& t : threads)
+    t.join();
+  for (double g : got)
+    EXPECT_NEAR(g, want, 1e-3 * std::abs(want));
+}
+
+}  // namespace
+}  // namespace kiln::runtime

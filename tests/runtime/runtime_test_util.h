@@ -1,0 +1,41 @@
+#pragma once
+// Shared pieces of the runtime tests: small hand-made kernels and per-test temp folders.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "codegen/kernel.h"
+
+namespace kiln::runtime::testing {
+
+// out[i] = op(in[i]) over f32[n]: outer space [n], one store per outer index.
+inline codegen::Kernel unary_kernel(int64_t n, ir::OpKind op = ir::OpKind::Neg) {
+  codegen::Kernel k;
+  k.name = "unary";
+  k.buffers = {{{ir::DType::F32, {n}}, false}, {{ir::DType::F32, {n}}, true}};
+  k.outer = {n};
+  codegen::ExprBuilder b(k.exprs);
+  codegen::ExprId i = b.index(codegen::LoopLevel::Outer, 0);
+  codegen::ExprId x = b.load(0, ir::DType::F32, i);
+  codegen::ExprId y = b.op(op, ir::DType::F32, {x});
+  codegen::Phase store;
+  store.kind = codegen::PhaseKind::Store;
+  store.stores.push_back({1, i, y});
+  k.phases.push_back(store);
+  return k;
+}
+
+inline std::filesystem::path temp_dir(const std::string& tag) {
+  auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::filesystem::path dir =
+      std::filesystem::temp_directory_path() /
+      ("kiln_" + tag + "_" + info->name() + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+}  // namespace kiln::runtime::testing
