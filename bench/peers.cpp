@@ -85,17 +85,32 @@ void stream_scale(const float* in, float* out, int64_t n, int threads) {
   });
 }
 
+// The sum of in[begin, end) with enough independent accumulators that the loads, not the
+// adds' latency, bound it.
+float sum_block(const float* in, int64_t begin, int64_t end) {
+  int64_t i = begin;
+  float total = 0;
+#if defined(__AVX512F__)
+  __m512 acc[8];
+  for (__m512& a : acc)
+    a = _mm512_setzero_ps();
+  for (; i + 128 <= end; i += 128)
+    for (int j = 0; j < 8; ++j)
+      acc[j] = _mm512_add_ps(acc[j], _mm512_loadu_ps(in + i + 16 * j));
+  for (int j = 1; j < 8; ++j)
+    acc[0] = _mm512_add_ps(acc[0], acc[j]);
+  total = _mm512_reduce_add_ps(acc[0]);
+#endif
+  for (; i < end; ++i)
+    total += in[i];
+  return total;
+}
+
 float stream_sum(const float* in, int64_t n, int threads) {
   std::vector<float> partial(threads, 0.0f);
   int64_t chunk = (n + threads - 1) / threads;
   split(n, threads, [&](int64_t begin, int64_t end) {
-    float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-    int64_t i = begin;
-    for (; i + 4 <= end; i += 4)
-      s0 += in[i], s1 += in[i + 1], s2 += in[i + 2], s3 += in[i + 3];
-    for (; i < end; ++i)
-      s0 += in[i];
-    partial[begin / std::max<int64_t>(chunk, 1)] = (s0 + s1) + (s2 + s3);
+    partial[begin / std::max<int64_t>(chunk, 1)] = sum_block(in, begin, end);
   });
   float total = 0;
   for (float p : partial)

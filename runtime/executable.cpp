@@ -14,6 +14,7 @@
 #include "ir/interpreter.h"
 #include "passes/fusion.h"
 #include "passes/simplify.h"
+#include "passes/split_reductions.h"
 #include "runtime/buffer_plan.h"
 #include "runtime/buffer_pool.h"
 #include "runtime/cache_file.h"
@@ -110,7 +111,7 @@ struct Executable::State {
 Executable Executable::compile(const ir::Function& function, CompileOptions options) {
   auto start = std::chrono::steady_clock::now();
   auto state = std::make_shared<State>();
-  state->function = passes::simplify(function);
+  state->function = passes::split_reductions(passes::simplify(function));
   const ir::Function& f = state->function;
   passes::FusionPlan plan = passes::plan_fusion(f, passes::FusionOptions{options.fuse});
   codegen::LoweredFunction lowered = codegen::lower(f, plan);
@@ -121,6 +122,12 @@ Executable Executable::compile(const ir::Function& function, CompileOptions opti
     const codegen::Kernel& kernel = lowered.kernels[k];
     Step step{entries[k], std::move(layout.kernel_slots[k]), kernel.outer_count(), 1};
     step.grain = std::max<int64_t>(1, kMinWorkPerChunk / work_per_outer_index(kernel));
+    // A matrix kernel's rows go one block per thread: every BLAS call packs the whole right
+    // operand again, so more, smaller calls cost more than uneven blocks ever would.
+    if (kernel.matmul) {
+      const int64_t threads = ThreadPool::instance().num_threads();
+      step.grain = std::max(step.grain, (step.outer_count + threads - 1) / threads);
+    }
     state->steps.push_back(std::move(step));
   }
   for (ir::Value v : layout.constants) {

@@ -1,0 +1,47 @@
+#include "passes/split_reductions.h"
+
+#include "passes/rewriter.h"
+
+namespace kiln::passes {
+
+namespace {
+
+using ir::OpKind;
+using ir::Value;
+
+bool is_full_reduction(const ir::Node& node, const ir::TensorType& operand) {
+  bool reduction = node.op == OpKind::ReduceSum || node.op == OpKind::ReduceMax ||
+                   node.op == OpKind::ReduceMin || node.op == OpKind::ReduceProd;
+  return reduction && operand.rank() > 0 &&
+         node.attrs.get_ints("axes").size() == static_cast<size_t>(operand.rank());
+}
+
+// The number of rows to split n elements into: the largest divisor of n up to 1024 that
+// leaves rows of at least 4096 elements, or nullopt when n has none above 1.
+std::optional<int64_t> row_count(int64_t n) {
+  for (int64_t rows = 1024; rows > 1; --rows)
+    if (n % rows == 0 && n / rows >= 4096) return rows;
+  return std::nullopt;
+}
+
+}  // namespace
+
+ir::Function split_reductions(const ir::Function& function) {
+  return rewrite(
+      function,
+      [](const ir::Node& node, std::span<const Value> operands,
+         ir::Function& out) -> std::optional<Value> {
+        if (node.operands.size() != 1) return std::nullopt;
+        const ir::TensorType& operand = out.type(operands[0]);
+        if (!is_full_reduction(node, operand) || operand.num_elements() < kMinSplitElements)
+          return std::nullopt;
+        std::optional<int64_t> rows = row_count(operand.num_elements());
+        if (!rows) return std::nullopt;
+        Value matrix = out.add(OpKind::Reshape, {operands[0]},
+                               {{"shape", ir::int_list({*rows, operand.num_elements() / *rows})}});
+        Value per_row = out.add(node.op, {matrix}, {{"axes", ir::int_list({1})}});
+        return out.add(node.op, {per_row}, {{"axes", ir::int_list({0})}});
+      });
+}
+
+}  // namespace kiln::passes
