@@ -2,8 +2,10 @@
 // files, including that bad input gives one clear message and leaves nothing half-written.
 
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/tools/cli_fixture.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -15,49 +17,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using kiln::testing::Result;
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-class KilnCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kiln_cli_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  Result kiln(const std::string& args) {
-    std::string command = std::string(KILN_BINARY) + " " + args + " >" +
-                          (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
-                          " </dev/null";
-    int raw = std::system(command.c_str());
-    int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    return {status, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
-  }
-
-  fs::path dir_;
-};
+class KilnCli : public kiln::testing::KilnCommandTest {};
 
 const char* kAddProgram = R"(// adds two vectors and scales them
 func @scaled_sum(%x: f32[3], %y: f32[3]) -> (f32[3], f32[]) {

@@ -2,8 +2,10 @@
 // across processes: a second run reuses it; a damaged entry is detected and recompiled.
 
 #include <gtest/gtest.h>
+
 #include <sys/stat.h>
 #include <unistd.h>
+#include "tests/tools/cli_fixture.h"
 
 #include <cmath>
 #include <filesystem>
@@ -17,6 +19,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using kiln::testing::Result;
 
 const char* kProgram = R"(func @f(%x: f32[64, 32], %b: f32[32]) -> (f32[64, 32], f32[64]) {
   %bb = broadcast %b {shape=[64, 32], dims=[1]} : f32[64, 32]
@@ -28,43 +31,11 @@ const char* kProgram = R"(func @f(%x: f32[64, 32], %b: f32[32]) -> (f32[64, 32],
 }
 )";
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-class KilnCpu : public ::testing::Test {
+class KilnCpu : public kiln::testing::KilnCommandTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kiln_cpu_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    program_ = dir_ / "p.kir";
-    std::ofstream(program_) << kProgram;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  // Runs kiln with `env` (e.g. "KILN_CACHE_DIR=/x") in front; the disk cache stays in the test
-  // folder unless a test says otherwise.
-  Result kiln(const std::string& args, std::string env = "") {
-    if (env.empty()) env = "KILN_CACHE_DIR=" + (dir_ / "cache").string();
-    std::string command = "env " + env + " " + KILN_BINARY + " " + args + " >" +
-                          (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
-                          " </dev/null";
-    int raw = std::system(command.c_str());
-    int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    return {status, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
+    KilnCommandTest::SetUp();
+    program_ = write("p.kir", kProgram);
   }
 
   std::string run_args(const std::string& device, const std::string& out) {
@@ -92,7 +63,7 @@ class KilnCpu : public ::testing::Test {
     return files;
   }
 
-  fs::path dir_, program_;
+  fs::path program_;
 };
 
 TEST_F(KilnCpu, RunPrintsStatsAndMatchesTheInterpreter) {

@@ -1,8 +1,10 @@
 // `kiln opt` run as a user runs it: the printed IR, dumps after passes, and clear errors.
 
 #include <gtest/gtest.h>
+
 #include <sys/wait.h>
 #include <unistd.h>
+#include "tests/tools/cli_fixture.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -12,46 +14,13 @@
 namespace {
 
 namespace fs = std::filesystem;
+using kiln::testing::Result;
 
-struct Result {
-  int status;
-  std::string out;
-  std::string err;
-};
-
-class KilnOpt : public ::testing::Test {
+class KilnOpt : public kiln::testing::KilnCommandTest {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("kiln_opt_" +
-            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + "_" +
-            std::to_string(::getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    KilnCommandTest::SetUp();
     program_ = write("p.kir", kProgram);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  fs::path write(const std::string& name, const std::string& text) {
-    fs::path p = dir_ / name;
-    std::ofstream(p, std::ios::binary) << text;
-    return p;
-  }
-
-  static std::string slurp(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
-
-  Result kiln(const std::string& args) {
-    std::string command = std::string(KILN_BINARY) + " " + args + " >" +
-                          (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
-                          " </dev/null";
-    int raw = std::system(command.c_str());
-    int status = WIFEXITED(raw) ? WEXITSTATUS(raw) : 128 + WTERMSIG(raw);
-    return {status, slurp(dir_ / "stdout"), slurp(dir_ / "stderr")};
   }
 
   static constexpr const char* kProgram = R"(func @f(%x: f32[3]) -> f32[3] {
@@ -73,7 +42,6 @@ func @g(%y: i32[]) -> i32[] {
 }
 )";
 
-  fs::path dir_;
   fs::path program_;
 };
 
