@@ -279,22 +279,22 @@ std::string print_kernel(const Kernel& k) {
   std::vector<bool> printed(k.exprs.size(), false);
   for (size_t p = 0; p < k.phases.size(); ++p) {
     const Phase& phase = k.phases[p];
+    std::vector<ExprId> roots;
     if (phase.kind == PhaseKind::Reduce) {
       out << "  p" << p << ": reduce " << reduce_name(phase.reduce_op) << " over "
           << list_str(phase.extents) << " -> " << ir::dtype_name(phase.result_dtype) << " {\n";
-      print_exprs(k, {phase.value}, printed, out);
-      out << "    yield e" << phase.value << "\n";
+      roots.push_back(phase.value);
     } else {
       out << "  p" << p << ": store over " << list_str(phase.extents) << " {\n";
-      std::vector<ExprId> roots;
-      for (const Store& s : phase.stores) {
-        roots.push_back(s.offset);
-        roots.push_back(s.value);
-      }
-      print_exprs(k, roots, printed, out);
-      for (const Store& s : phase.stores)
-        out << "    store b" << s.buffer << "[e" << s.offset << "] = e" << s.value << "\n";
     }
+    for (const Store& s : phase.stores) {
+      roots.push_back(s.offset);
+      roots.push_back(s.value);
+    }
+    print_exprs(k, roots, printed, out);
+    for (const Store& s : phase.stores)
+      out << "    store b" << s.buffer << "[e" << s.offset << "] = e" << s.value << "\n";
+    if (phase.kind == PhaseKind::Reduce) out << "    yield e" << phase.value << "\n";
     out << "  }\n";
   }
   out << "}\n";

@@ -66,7 +66,9 @@ struct Phase {
   ir::OpKind reduce_op = ir::OpKind::ReduceSum;
   ExprId value = 0;
   ir::DType result_dtype = ir::DType::F32;
-  // Store: each store runs once per inner iteration.
+  // Each store runs once per inner iteration: in a Store phase these are the phase's work; a
+  // Reduce phase may also have stores (never Argmax/Argmin), which write out values it computes
+  // anyway, so that a later phase loads them instead of computing them again.
   std::vector<Store> stores;
   bool operator==(const Phase&) const = default;
 };

@@ -509,11 +509,14 @@ class Evaluator {
  private:
   void run_phase(size_t p) {
     const Phase& phase = k_.phases[p];
+    auto run_stores = [&] {
+      for (const Store& s : phase.stores)
+        store(buffers_[s.buffer], values_[s.offset].i, values_[s.value]);
+    };
     if (phase.kind == PhaseKind::Store) {
       for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
         evaluate(p, inner);
-        for (const Store& s : phase.stores)
-          store(buffers_[s.buffer], values_[s.offset].i, values_[s.value]);
+        run_stores();
       });
       return;
     }
@@ -521,6 +524,7 @@ class Evaluator {
     for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
       evaluate(p, inner);
       acc.add(values_[phase.value]);
+      run_stores();  // a reduce phase may also write its operand out
     });
     results_[p] = acc.result();
   }

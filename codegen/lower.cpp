@@ -8,6 +8,8 @@
 
 #include "codegen/lower.h"
 
+#include "codegen/kernel_opt.h"
+
 #include <algorithm>
 #include <cassert>
 #include <set>
@@ -388,6 +390,7 @@ LoweredFunction lower(const ir::Function& function, const passes::FusionPlan& pl
     KernelBuilder builder(function, plan.groups[k], function.name() + "_k" + std::to_string(k));
     std::vector<Value> values;
     out.kernels.push_back(builder.build(values));
+    store_reduced_operands(out.kernels.back());
     out.kernel_values.push_back(std::move(values));
   }
   return out;

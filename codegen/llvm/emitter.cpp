@@ -250,14 +250,28 @@ class KernelEmitter {
       roots.push_back(s.value);
     }
     hoist_outer_level(roots);
-    loop_nest(phase.extents, 0, [&] {
-      for (const Store& s : phase.stores) {
-        const DType dtype = k_.buffers[s.buffer].type.dtype;
-        assert(k_.exprs[s.value].dtype == dtype && "a store writes the buffer's dtype");
-        Value* address = element_address(s.buffer, expr(s.offset));
-        b_.CreateStore(to_memory(b_, expr(s.value), dtype), address);
-      }
-    });
+    loop_nest(phase.extents, 0, [&] { emit_stores(phase); });
+  }
+
+  // The phase's stores for the current inner iteration (store phases, and reduce phases that
+  // also write their operand out).
+  void emit_stores(const Phase& phase) {
+    for (const Store& s : phase.stores) {
+      const DType dtype = k_.buffers[s.buffer].type.dtype;
+      assert(k_.exprs[s.value].dtype == dtype && "a store writes the buffer's dtype");
+      Value* address = element_address(s.buffer, expr(s.offset));
+      b_.CreateStore(to_memory(b_, expr(s.value), dtype), address);
+    }
+  }
+
+  static std::vector<ExprId> phase_roots(const Phase& phase) {
+    std::vector<ExprId> roots;
+    if (phase.kind == PhaseKind::Reduce) roots.push_back(phase.value);
+    for (const Store& s : phase.stores) {
+      roots.push_back(s.offset);
+      roots.push_back(s.value);
+    }
+    return roots;
   }
 
   Value* element_address(int32_t buffer, Value* offset) {
@@ -368,9 +382,10 @@ Value* KernelEmitter::emit_reduce(const Phase& phase, bool empty) {
   if (saw_nan) b_.CreateStore(b_.getInt8(0), saw_nan);
 
   if (!empty) {
-    hoist_outer_level({phase.value});
+    hoist_outer_level(phase_roots(phase));
     loop_nest(phase.extents, 0, [&] {
       Value* v = expr(phase.value);
+      emit_stores(phase);
       Value* a = b_.CreateLoad(slot_type, acc);
       Value* r = nullptr;
       if (keyed) {
