@@ -159,9 +159,10 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
 Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
   Value* e = emit_exp_f32(b, b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x)));
   Value* d = b.CreateFAdd(e, f(b, 1.0));
-  Value* positive = b.CreateFDiv(f(b, 1.0), d);
-  Value* negative = b.CreateFDiv(e, d);
-  return b.CreateSelect(b.CreateFCmpOGE(x, f(b, 0.0)), positive, negative);
+  // Choosing the numerator before dividing keeps one division per element (the same result
+  // as dividing both ways and choosing after).
+  Value* numerator = b.CreateSelect(b.CreateFCmpOGE(x, f(b, 0.0)), f(b, 1.0), e);
+  return b.CreateFDiv(numerator, d);
 }
 
 // Juffa's erff: x * P(x^2) below 0.9277, 1 - exp(Q(|x|)) above.
