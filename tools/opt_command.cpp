@@ -1,10 +1,13 @@
 // `kiln opt`: runs a list of passes over a .kir file and prints the result, and on request the
-// IR after each pass, in the .kir syntax. `fuse`, which may only come last, is an analysis: it
-// prints the IR with each kernel of the fusion plan marked by a comment. `--emit=kernel|llvm|asm`
-// prints each kernel of the lowered functions instead of the IR.
+// IR after each pass, in the .kir syntax. Two analyses may end the list: `fuse` prints the IR
+// with each kernel of the fusion plan marked by a comment, and `plan-memory` (which implies
+// fuse) adds the arena plan as comments, so the output still parses. `--stats` writes the
+// kernel count and peak bytes to stderr. `--emit=kernel|llvm|asm` prints each kernel of the
+// lowered functions instead of the IR.
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 
@@ -12,8 +15,10 @@
 #include "codegen/lower.h"
 #include "ir/error.h"
 #include "ir/printer.h"
+#include "ir/syntax.h"
 #include "passes/fusion.h"
 #include "passes/pass_manager.h"
+#include "runtime/buffer_plan.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 
@@ -29,23 +34,67 @@ struct OptOptions {
   std::string func;
   std::string emit = "kir";
   bool no_fuse = false;
+  bool stats = false;
 };
 
-// Takes a trailing `fuse` off the pass list (it is not a rewrite); true if it was there.
-bool take_fuse(std::string& passes) {
+// The analyses that may end --passes, in this order: `fuse`, then `plan-memory`.
+struct Analyses {
+  bool fuse = false;
+  bool plan_memory = false;
+};
+
+// Takes the trailing analyses off the pass list (they are not rewrites).
+Analyses take_analyses(std::string& passes) {
   std::vector<std::string> names;
   std::stringstream list(passes);
   for (std::string name; std::getline(list, name, ',');)
     names.push_back(name);
-  const auto it = std::find(names.begin(), names.end(), "fuse");
-  if (it == names.end()) return false;
-  if (it + 1 != names.end())
-    throw Error("[opt] fuse must be the last pass in --passes (got " + passes + ")");
-  names.pop_back();
+  Analyses found;
+  if (!names.empty() && names.back() == "plan-memory") {
+    found.plan_memory = true;
+    names.pop_back();
+  }
+  if (!names.empty() && names.back() == "fuse") {
+    found.fuse = true;
+    names.pop_back();
+  }
+  for (const char* analysis : {"fuse", "plan-memory"})
+    if (std::find(names.begin(), names.end(), analysis) != names.end())
+      throw Error("[opt] " + std::string(analysis) +
+                  " must come last in --passes (after it only plan-memory; got " + passes + ")");
+  found.fuse = found.fuse || found.plan_memory;
   passes.clear();
   for (const std::string& name : names)
     passes += (passes.empty() ? "" : ",") + name;
-  return true;
+  return found;
+}
+
+// The arena plan of one function as comments: each value that lives in the arena, its bytes
+// and offset (values at one offset share the memory in turn), then the totals.
+std::string memory_plan_comments(const ir::Function& f, const codegen::LoweredFunction& lowered,
+                                 const runtime::BufferLayout& layout) {
+  const std::vector<std::string> names = ir::value_names(f);
+  std::map<std::pair<size_t, uint32_t>, size_t> by_offset;  // (offset, value id) -> bytes
+  size_t scratch = 0;
+  for (size_t k = 0; k < lowered.kernels.size(); ++k)
+    for (size_t i = 0; i < lowered.kernels[k].buffers.size(); ++i) {
+      const runtime::Slot& slot = layout.kernel_slots[k][i];
+      if (slot.kind != runtime::Slot::Kind::Arena) continue;
+      const ir::Value v = lowered.kernel_values[k][i];
+      if (v.valid())
+        by_offset[{slot.index, v.id}] = f.type(v).size_bytes();
+      else
+        scratch += lowered.kernels[k].buffers[i].type.size_bytes();
+    }
+  std::ostringstream out;
+  const passes::MemoryPlan& plan = layout.plan;
+  out << "// memory plan @" << f.name() << ": arena " << plan.arena_bytes << " bytes ("
+      << plan.unshared_bytes << " without sharing), peak " << plan.peak_bytes << " bytes\n";
+  for (const auto& [key, bytes] : by_offset)
+    out << "//   %" << names[key.second] << ": " << bytes << " bytes at offset " << key.first
+        << "\n";
+  if (scratch) out << "//   kernel scratch: " << scratch << " bytes\n";
+  return out.str();
 }
 
 // Every kernel of every function, lowered from the fusion plan, in the form --emit asks for.
@@ -69,19 +118,39 @@ std::string emit_kernels(const ir::Module& module, const OptOptions& options) {
   return out.str();
 }
 
-std::string print_fused(const ir::Module& module, const OptOptions& options) {
+std::string print_fused(const ir::Module& module, const OptOptions& options, bool plan_memory) {
   std::string out;
   for (size_t i = 0; i < module.functions.size(); ++i) {
     const ir::Function& f = module.functions[i];
+    const passes::FusionPlan plan = passes::plan_fusion(f, {.fuse = !options.no_fuse});
     if (i) out += "\n";
-    out += passes::print_with_fusion(f, passes::plan_fusion(f, {.fuse = !options.no_fuse}));
+    out += passes::print_with_fusion(f, plan);
+    if (plan_memory) {
+      const codegen::LoweredFunction lowered = codegen::lower(f, plan);
+      out += memory_plan_comments(f, lowered, runtime::layout_buffers(f, lowered));
+    }
   }
   return out;
 }
 
-void check_print_after(const OptOptions& options, const passes::PassManager& manager, bool fuse) {
+// --stats: each function's kernel count and planned peak bytes, to stderr so that stdout stays
+// .kir (a heading per function when there are several).
+std::string stats_lines(const ir::Module& module, const OptOptions& options) {
+  std::ostringstream out;
+  for (const ir::Function& f : module.functions) {
+    const codegen::LoweredFunction lowered =
+        codegen::lower(f, passes::plan_fusion(f, {.fuse = !options.no_fuse}));
+    if (module.functions.size() > 1) out << "@" << f.name() << "\n";
+    out << "kernels: " << lowered.kernels.size() << "\n"
+        << "peak_bytes: " << runtime::layout_buffers(f, lowered).plan.peak_bytes << "\n";
+  }
+  return out.str();
+}
+
+void check_print_after(const OptOptions& options, const passes::PassManager& manager,
+                       const Analyses& analyses) {
   for (const std::string& name : options.print_after) {
-    if (fuse && name == "fuse") continue;
+    if (analyses.fuse && name == "fuse") continue;
     const auto& list = manager.passes();
     bool listed = std::any_of(list.begin(), list.end(),
                               [&](const passes::Pass& pass) { return pass.name == name; });
@@ -96,10 +165,10 @@ int run_opt(const OptOptions& options) {
       options.emit != "asm")
     throw Error("[opt] --emit=" + options.emit + " is not one of kir, kernel, llvm, asm");
   std::string pass_list = options.passes;
-  const bool fuse = take_fuse(pass_list);
+  const Analyses analyses = take_analyses(pass_list);
   passes::PassManager manager;
-  if (!pass_list.empty() || !fuse) manager.add_list(pass_list);
-  check_print_after(options, manager, fuse);
+  if (!pass_list.empty() || !analyses.fuse) manager.add_list(pass_list);
+  check_print_after(options, manager, analyses);
   ir::Module module = load_module(options.file);
   if (!options.func.empty()) {
     ir::Function chosen = pick_function(module, options.func, options.file);
@@ -117,17 +186,19 @@ int run_opt(const OptOptions& options) {
   module = manager.run(std::move(module));
   if (options.emit != "kir") {
     out << emit_kernels(module, options);
-  } else if (fuse) {
+  } else if (analyses.fuse) {
     const bool dump_fuse =
         options.print_after_all || std::find(options.print_after.begin(), options.print_after.end(),
                                              "fuse") != options.print_after.end();
     if (dump_fuse) out << "// ----- after fuse -----\n";
-    out << print_fused(module, options);
+    out << print_fused(module, options, analyses.plan_memory);
   } else if (!last_dumped) {
     // The final IR is the last dump when the last pass was dumped; it is not printed twice.
     out << ir::print(module);
   }
+  const std::string stats = options.stats ? stats_lines(module, options) : "";
   std::cout << out.str();
+  std::cerr << stats;
   return 0;
 }
 
@@ -140,7 +211,8 @@ Action add_opt_command(CLI::App& app) {
   cmd->add_option("file", options->file, "The .kir or .json file")->required();
   cmd->add_option("--passes", options->passes,
                   "Comma-separated passes to run in order (known: " + passes::known_pass_names() +
-                      "; and last, fuse: print the IR with each kernel of the fusion plan marked)")
+                      "; and last, the analyses fuse: print the IR with each kernel of the fusion "
+                      "plan marked, and plan-memory: add the arena plan as comments)")
       ->required();
   auto* all = cmd->add_flag("--print-after-all", options->print_after_all,
                             "Print the IR after every pass, each under a '// ----- after NAME "
@@ -153,6 +225,9 @@ Action add_opt_command(CLI::App& app) {
   cmd->add_option("--emit", options->emit,
                   "What to print: kir (the IR, default), kernel (the kernel IR of each fused "
                   "kernel), llvm (each kernel's optimized LLVM IR), asm (its host assembly)");
+  cmd->add_flag(
+      "--stats", options->stats,
+      "Write 'kernels: N' and 'peak_bytes: N' (the planned arena plus results) to stderr");
   cmd->add_flag("--no-fuse", options->no_fuse,
                 "Plan one kernel per op (for fuse and --emit), as `kiln run --no-fuse` does");
   return [cmd, options]() -> int {

@@ -142,3 +142,46 @@ TEST_F(KilnOpt, BadInputAndUsage) {
 }
 
 }  // namespace
+
+namespace {
+
+const char* kUnfusedSoftmax = R"(func @sm(%x: f32[8,16]) -> f32[8,16] {
+  %m = reduce_max %x {axes=[1]} : f32[8]
+  %mb = broadcast %m {shape=[8,16], dims=[0]} : f32[8,16]
+  %d = sub %x, %mb : f32[8,16]
+  %e = exp %d : f32[8,16]
+  %s = reduce_sum %e {axes=[1]} : f32[8]
+  %sb = broadcast %s {shape=[8,16], dims=[0]} : f32[8,16]
+  %y = div %e, %sb : f32[8,16]
+  return %y
+}
+)";
+
+class KilnOptMemory : public kiln::testing::KilnCommandTest {};
+
+TEST_F(KilnOptMemory, PlanMemoryPrintsTheArenaAsCommentsAndStatsGoToStderr) {
+  auto file = write("sm.kir", kUnfusedSoftmax);
+  Result r = kiln("opt " + file.string() + " --passes=simplify,plan-memory --no-fuse --stats");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("// memory plan @sm: arena 1088 bytes (2176 without sharing), peak 1600"),
+            std::string::npos)
+      << r.out;
+  // The output is still .kir: dumping it gives back the plain function.
+  auto printed = write("printed.kir", r.out);
+  Result again = kiln("dump " + printed.string());
+  ASSERT_EQ(again.status, 0) << again.err;
+  EXPECT_EQ(r.err, "kernels: 7\npeak_bytes: 1600\n");
+  Result fused = kiln("opt " + file.string() + " --passes=simplify --stats");
+  EXPECT_EQ(fused.err, "kernels: 1\npeak_bytes: 512\n");
+  EXPECT_EQ(fused.out.find("// kernel"), std::string::npos) << "--stats alone keeps plain IR";
+}
+
+TEST_F(KilnOptMemory, AnalysesMustComeLast) {
+  auto file = write("sm.kir", kUnfusedSoftmax);
+  Result r = kiln("opt " + file.string() + " --passes=plan-memory,simplify");
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("[opt] plan-memory must come last in --passes"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out, "");
+}
+
+}  // namespace
