@@ -134,7 +134,7 @@ Executable Executable::compile(const ir::Function& function, CompileOptions opti
     ir::HostArray value = evaluate_constant(f, v);
     Buffer& b =
         state->constants.emplace_back(BufferPool::instance().allocate(value.bytes().size()));
-    std::memcpy(b.data(), value.data(), value.bytes().size());
+    if (!value.bytes().empty()) std::memcpy(b.data(), value.data(), value.bytes().size());
   }
   state->result_slots = std::move(layout.result_slots);
   state->result_types = f.result_types();

@@ -30,7 +30,7 @@ struct AlignedCopy {
   explicit AlignedCopy(const ir::HostArray& a) {
     const size_t size = (a.bytes().size() + 63) / 64 * 64 + 64;
     data.reset(static_cast<std::byte*>(std::aligned_alloc(64, size)));
-    std::memcpy(data.get(), a.data(), a.bytes().size());
+    if (!a.bytes().empty()) std::memcpy(data.get(), a.data(), a.bytes().size());
   }
 };
 
@@ -45,7 +45,8 @@ inline void run_range(KernelEntry entry, std::span<ir::HostArray> buffers, int64
     pointers.push_back(c.data.get());
   entry(pointers.data(), begin, end);
   for (size_t i = 0; i < buffers.size(); ++i)
-    std::memcpy(buffers[i].data(), copies[i].data.get(), buffers[i].bytes().size());
+    if (!buffers[i].bytes().empty())
+      std::memcpy(buffers[i].data(), copies[i].data.get(), buffers[i].bytes().size());
 }
 
 inline int64_t outer_count(const Kernel& k) {
