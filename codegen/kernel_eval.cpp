@@ -13,6 +13,7 @@
 #include <limits>
 
 #include "ir/half.h"
+#include "ir/scalar_semantics.h"
 
 namespace kiln::codegen {
 
@@ -21,67 +22,13 @@ namespace {
 using ir::DType;
 using ir::OpClass;
 using ir::OpKind;
+using namespace ir::scalar;  // the interpreter's scalar rules, shared
 
 // A scalar: `f` for float dtypes, `i` for everything else (bool is 0 or 1).
 struct Scalar {
   double f = 0;
   int64_t i = 0;
 };
-
-int64_t wrap_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-int64_t wrap_sub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
-}
-int64_t wrap_mul(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
-}
-
-std::pair<int64_t, int64_t> int_range(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return {0, 1};
-    case DType::I8:
-      return {INT8_MIN, INT8_MAX};
-    case DType::I16:
-      return {INT16_MIN, INT16_MAX};
-    case DType::I32:
-      return {INT32_MIN, INT32_MAX};
-    case DType::I64:
-      return {INT64_MIN, INT64_MAX};
-    case DType::U8:
-      return {0, UINT8_MAX};
-    case DType::U32:
-      return {0, UINT32_MAX};
-    case DType::F16:
-    case DType::BF16:
-    case DType::F32:
-    case DType::F64:
-      break;
-  }
-  return {0, 0};
-}
-
-float round_to_odd_f32(double value) {
-  float f = static_cast<float>(value);
-  if (std::isnan(value) || static_cast<double>(f) == value) return f;
-  if (std::fabs(static_cast<double>(f)) > std::fabs(value)) f = std::nextafter(f, 0.0f);
-  return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
-}
-
-double round_to_odd_f64(int64_t value) {
-  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-  double result = static_cast<double>(magnitude);
-  int width = std::bit_width(magnitude);
-  if (width > 53) {
-    int dropped = width - 53;
-    uint64_t kept = magnitude >> dropped;
-    if (magnitude & ((uint64_t{1} << dropped) - 1)) kept |= 1;
-    result = std::ldexp(static_cast<double>(kept), dropped);
-  }
-  return value < 0 ? -result : result;
-}
 
 // Rounds a double to the nearest value of float dtype `d`.
 double round_float(double v, DType d) {
@@ -122,56 +69,6 @@ Scalar make(double f, DType d) {
 }
 Scalar make_int(int64_t i, DType d) {
   return Scalar{0, wrap_int(i, d)};
-}
-
-int64_t saturating_trunc(double v, int64_t lo, int64_t hi) {
-  if (std::isnan(v)) return 0;
-  if (v < static_cast<double>(lo)) return lo;
-  if (v >= static_cast<double>(hi) + 1.0) return hi;
-  return static_cast<int64_t>(v);
-}
-
-double max_f64(double a, double b) {
-  if (std::isnan(a)) return a;
-  if (std::isnan(b)) return b;
-  if (a == b) return std::signbit(a) ? b : a;
-  return a > b ? a : b;
-}
-
-double min_f64(double a, double b) {
-  if (std::isnan(a)) return a;
-  if (std::isnan(b)) return b;
-  if (a == b) return std::signbit(a) ? a : b;
-  return a < b ? a : b;
-}
-
-int64_t int_div(int64_t a, int64_t b) {
-  if (b == 0) return -1;
-  if (b == -1) return wrap_sub(0, a);
-  return a / b;
-}
-int64_t int_rem(int64_t a, int64_t b) {
-  if (b == 0) return a;
-  if (b == -1) return 0;
-  return a % b;
-}
-int64_t int_pow(int64_t base, int64_t exponent) {
-  if (exponent < 0) {
-    if (base == 1) return 1;
-    if (base == -1) return (exponent & 1) ? -1 : 1;
-    return 0;
-  }
-  int64_t result = 1;
-  for (; exponent > 0; exponent >>= 1) {
-    if (exponent & 1) result = wrap_mul(result, base);
-    base = wrap_mul(base, base);
-  }
-  return result;
-}
-
-double round_half_even(double x) {
-  if (std::fabs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
-  return std::round(x);
 }
 
 Scalar convert(Scalar x, DType from, DType to) {

@@ -23,54 +23,8 @@ using namespace interp;
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
-// sign keeps NaN and signed zeros (StableHLO), else -1 or 1.
-double sign_f64(double x) {
-  return std::isnan(x) || x == 0.0 ? x : std::copysign(1.0, x);
-}
-int64_t sign_i64(int64_t x) {
-  return (x > 0) - (x < 0);
-}
-
-// Half to even without depending on the floating-point environment's rounding mode.
-double round_half_even(double x) {
-  if (std::fabs(x - std::trunc(x)) == 0.5) return 2.0 * std::round(x / 2.0);
-  return std::round(x);
-}
-
 double logistic(double x) {
   return 1.0 / (1.0 + std::exp(-x));
-}
-
-// Integer division truncates toward zero and the remainder takes the dividend's sign (C).
-// The cases C leaves undefined follow StableHLO: x / 0 is -1 (all bits set, so the largest
-// value for unsigned dtypes) and x % 0 is x; INT_MIN / -1 wraps to INT_MIN and its remainder
-// is 0. Unsigned operands are non-negative int64s here, so -1 only ever comes from a signed
-// dtype.
-int64_t int_div(int64_t a, int64_t b) {
-  if (b == 0) return -1;
-  if (b == -1) return wrap_sub(0, a);
-  return a / b;
-}
-int64_t int_rem(int64_t a, int64_t b) {
-  if (b == 0) return a;
-  if (b == -1) return 0;
-  return a % b;
-}
-
-// Exponentiation by squaring, wrapping. A negative exponent gives 1 / base^-e truncated
-// toward zero: 1 for base 1, +-1 for base -1, and 0 otherwise (0 for base 0, too).
-int64_t int_pow(int64_t base, int64_t exponent) {
-  if (exponent < 0) {
-    if (base == 1) return 1;
-    if (base == -1) return (exponent & 1) ? -1 : 1;
-    return 0;
-  }
-  int64_t result = 1;
-  for (; exponent > 0; exponent >>= 1) {
-    if (exponent & 1) result = wrap_mul(result, base);
-    base = wrap_mul(base, base);
-  }
-  return result;
 }
 
 // ---- elementwise helpers ------------------------------------------------------------------

@@ -44,41 +44,6 @@ void store_as(HostArray& x, int64_t begin, std::span<const In> in, Encode encode
 
 constexpr auto kSame = [](auto v) { return v; };
 
-// Rounds to f32 with round-to-odd: exact values stay, inexact ones become the neighbour toward
-// zero with its last bit set. Rounding that to nearest-even at f16's or bf16's precision
-// gives the same result as rounding the double there directly, which a plain double -> f32
-// -> half chain does not (it can round twice across a tie).
-float round_to_odd_f32(double value) {
-  float f = static_cast<float>(value);
-  if (std::isnan(value) || static_cast<double>(f) == value) return f;
-  if (std::fabs(static_cast<double>(f)) > std::fabs(value)) f = std::nextafter(f, 0.0f);
-  return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
-}
-
-// int64 -> double with round-to-odd, for the same reason: a later rounding to f32 or a half
-// type then rounds once. (int64 -> f64 itself uses the correctly rounded static_cast.)
-double round_to_odd_f64(int64_t value) {
-  uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
-  double result = static_cast<double>(magnitude);
-  int width = std::bit_width(magnitude);
-  if (width > 53) {
-    int dropped = width - 53;
-    uint64_t kept = magnitude >> dropped;
-    if (magnitude & ((uint64_t{1} << dropped) - 1)) kept |= 1;
-    result = std::ldexp(static_cast<double>(kept), dropped);
-  }
-  return value < 0 ? -result : result;
-}
-
-// Truncates toward zero; NaN becomes 0 and out-of-range values the nearest end of the range
-// (XLA's choice; C leaves it undefined). lo and hi + 1 are powers of two, so exact doubles.
-int64_t saturating_trunc(double v, int64_t lo, int64_t hi) {
-  if (std::isnan(v)) return 0;
-  if (v < static_cast<double>(lo)) return lo;
-  if (v >= static_cast<double>(hi) + 1.0) return hi;
-  return static_cast<int64_t>(v);
-}
-
 void flatten_constant(const Attr& value, std::vector<Attr>& out) {
   if (!value.is_list()) {
     out.push_back(value);
@@ -99,32 +64,6 @@ int64_t attr_i64(const Attr& a) {
 }
 
 }  // namespace
-
-std::pair<int64_t, int64_t> int_range(DType d) {
-  switch (d) {
-    case DType::Bool:
-      return {0, 1};
-    case DType::I8:
-      return {INT8_MIN, INT8_MAX};
-    case DType::I16:
-      return {INT16_MIN, INT16_MAX};
-    case DType::I32:
-      return {INT32_MIN, INT32_MAX};
-    case DType::I64:
-      return {INT64_MIN, INT64_MAX};
-    case DType::U8:
-      return {0, UINT8_MAX};
-    case DType::U32:
-      return {0, UINT32_MAX};
-    case DType::F16:
-    case DType::BF16:
-    case DType::F32:
-    case DType::F64:
-      break;
-  }
-  assert(false && "not an integer dtype");
-  return {0, 0};
-}
 
 void load_f64(const HostArray& x, int64_t begin, std::span<double> out) {
   switch (x.dtype()) {
@@ -252,20 +191,6 @@ HostArray from_i64(const TensorType& type, std::span<const int64_t> values) {
   HostArray out(type);
   store_i64(out, 0, values);
   return out;
-}
-
-double max_f64(double a, double b) {
-  if (std::isnan(a)) return a;
-  if (std::isnan(b)) return b;
-  if (a == b) return std::signbit(a) ? b : a;  // only differs for -0 vs +0
-  return a > b ? a : b;
-}
-
-double min_f64(double a, double b) {
-  if (std::isnan(a)) return a;
-  if (std::isnan(b)) return b;
-  if (a == b) return std::signbit(a) ? a : b;
-  return a < b ? a : b;
 }
 
 HostArray convert(const HostArray& x, DType to) {

@@ -16,8 +16,11 @@
 
 #include "ir/array.h"
 #include "ir/attr.h"
+#include "ir/scalar_semantics.h"
 
 namespace kiln::ir::interp {
+
+using namespace scalar;  // the scalar rules every evaluator shares
 
 // ---- loading and storing elements -------------------------------------------------------
 
@@ -32,25 +35,6 @@ std::vector<double> to_f64(const HostArray& x);
 std::vector<int64_t> to_i64(const HostArray& x);
 HostArray from_f64(const TensorType& type, std::span<const double> values);
 HostArray from_i64(const TensorType& type, std::span<const int64_t> values);
-
-// Integer arithmetic without signed-overflow UB: two's-complement wrap at 64 bits (stores
-// then wrap again to the dtype's width, which commutes with + - *).
-inline int64_t wrap_add(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) + static_cast<uint64_t>(b));
-}
-inline int64_t wrap_sub(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) - static_cast<uint64_t>(b));
-}
-inline int64_t wrap_mul(int64_t a, int64_t b) {
-  return static_cast<int64_t>(static_cast<uint64_t>(a) * static_cast<uint64_t>(b));
-}
-
-// The lowest and highest value of an integer or bool dtype.
-std::pair<int64_t, int64_t> int_range(DType d);
-
-// IEEE 754-2019 maximum/minimum: NaN if either is NaN, and -0 < +0.
-double max_f64(double a, double b);
-double min_f64(double a, double b);
 
 // ---- elementwise maps ---------------------------------------------------------------------
 
