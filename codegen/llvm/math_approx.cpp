@@ -66,9 +66,12 @@ Value* infinity(IRBuilderBase& b) {
 
 }  // namespace
 
+namespace {
+
 // exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln2 / 2 (ln 2 split in two so n * hi
 // is exact). 2^n is applied as two factors so results in the subnormal range round once.
-Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
+// Right for x in [-104, 88.8] and NaN; the callers settle what lies outside.
+Value* exp_finite(IRBuilderBase& b, Value* x) {
   Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(x, f(b, 1.44269504088896341)));
   Value* r = fma(b, n, f(b, -0.693359375), x);
   r = fma(b, n, f(b, 2.12194440e-4), r);
@@ -83,9 +86,14 @@ Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
   Value* k = b.CreateFPToSI(clamped, b.getInt32Ty());
   Value* k1 = b.CreateAShr(k, 1);
   Value* k2 = b.CreateSub(k, k1);
-  Value* result = b.CreateFMul(b.CreateFMul(y, pow2(b, k1)), pow2(b, k2));
+  return b.CreateFMul(b.CreateFMul(y, pow2(b, k1)), pow2(b, k2));
+}
+
+}  // namespace
+
+Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
   // Infinite x gives inf - inf in r; settle both ends explicitly.
-  result = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 88.8)), infinity(b), result);
+  Value* result = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 88.8)), infinity(b), exp_finite(b, x));
   return b.CreateSelect(b.CreateFCmpOLT(x, f(b, -104.0)), f(b, 0.0), result);
 }
 
@@ -139,6 +147,28 @@ Value* emit_expm1_f32(IRBuilderBase& b, Value* x) {
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, result);
 }
 
+namespace {
+
+// e^a for a >= 0 (or NaN), as far as tanh needs it. Past a = 88 tanh is 1 whatever e^a is,
+// so a is clamped there (a compare-and-select keeps NaN, which minnum would not) and one
+// scale by 2^n suffices: no overflow, no subnormal results and no special-value selects.
+Value* exp_for_tanh(IRBuilderBase& b, Value* a) {
+  a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
+  Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(a, f(b, 1.44269504088896341)));
+  Value* r = fma(b, n, f(b, -0.693359375), a);
+  r = fma(b, n, f(b, 2.12194440e-4), r);
+  Value* p = horner(b, r,
+                    {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
+                     1.6666665459E-1, 5.0000001201E-1});
+  Value* y = b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0));
+  // n is in [0, 127] or NaN; minnum turns NaN into 127 so the conversion stays defined (the
+  // NaN still reaches the result through r).
+  Value* k = b.CreateFPToSI(binary(b, llvm::Intrinsic::minnum, n, f(b, 127.0)), b.getInt32Ty());
+  return b.CreateFMul(y, pow2(b, k));
+}
+
+}  // namespace
+
 // An odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above (which saturates to 1 by itself).
 Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
   Value* ax = unary(b, llvm::Intrinsic::fabs, x);
@@ -148,7 +178,7 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
                      -3.33332819422E-1});
   // copysign keeps tanh(-0) = -0 (the polynomial's -0 + +0 would give +0).
   Value* small = binary(b, llvm::Intrinsic::copysign, fma(b, b.CreateFMul(p, s), x, x), x);
-  Value* e = emit_exp_f32(b, b.CreateFAdd(ax, ax));
+  Value* e = exp_for_tanh(b, b.CreateFAdd(ax, ax));
   Value* large = b.CreateFSub(f(b, 1.0), b.CreateFDiv(f(b, 2.0), b.CreateFAdd(e, f(b, 1.0))));
   large = binary(b, llvm::Intrinsic::copysign, large, x);
   return b.CreateSelect(b.CreateFCmpOLT(ax, f(b, 0.625)), small, large);
@@ -157,7 +187,10 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
 // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so e never overflows and tiny
 // results keep their precision.
 Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
-  Value* e = emit_exp_f32(b, b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x)));
+  // -|x| is never above 0, so only the underflow end needs settling.
+  Value* minus_ax = b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x));
+  Value* e =
+      b.CreateSelect(b.CreateFCmpOLT(minus_ax, f(b, -104.0)), f(b, 0.0), exp_finite(b, minus_ax));
   Value* d = b.CreateFAdd(e, f(b, 1.0));
   // Choosing the numerator before dividing keeps one division per element (the same result
   // as dividing both ways and choosing after).
