@@ -224,8 +224,12 @@ ExprId Emitter::compute(Value v, const Index& index) {
     case OpKind::Argmin:
     case OpKind::DotGeneral:
       return reduction_(v, index);
+    case OpKind::StopGradient:
+      return operand(0);  // the identity, once the transforms are done
     case OpKind::ScatterAdd:
       break;  // always a kernel's root, lowered by the kernel builder
+    case OpKind::Call:
+      break;  // inlined before fusion
   }
   assert(false && "no expression for this member");
   return 0;

@@ -65,6 +65,7 @@ class Attrs {
   Attrs(std::initializer_list<std::pair<const std::string, Attr>> init) : map_(init) {}
 
   void set(const std::string& name, Attr value) { map_[name] = std::move(value); }
+  void erase(const std::string& name) { map_.erase(name); }
   bool has(const std::string& name) const { return map_.count(name) != 0; }
   const Attr* find(const std::string& name) const;
   // These assume the verifier has checked the attribute exists with the right kind.

@@ -53,9 +53,12 @@ HostArray compare(const HostArray& x, const HostArray& y, Fn fn) {
 
 // ---- evaluation ---------------------------------------------------------------------------
 
+HostArray call(const Node& node, std::span<const HostArray* const> in, const Module* module);
+
 // Evaluates one node from its operands' values. One case per op and no default, so a new op
 // does not compile until it has a rule here.
-HostArray evaluate(const Node& node, std::span<const HostArray* const> in,
+
+HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const Module* module,
                    const HostArray* argument) {
   const Attrs& attrs = node.attrs;
   auto x = [&]() -> const HostArray& { return *in[0]; };
@@ -194,8 +197,29 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in,
       return take(x(), y(), attrs.get_int("axis"));
     case OpKind::ScatterAdd:
       return scatter_add(x(), y(), *in[2], attrs.get_int("axis"));
+    case OpKind::StopGradient:
+      return x();
+    case OpKind::Call:
+      return call(node, in, module);
   }
   return {};  // unreachable: every enumerator returns above
+}
+
+// Runs the callee on copies of the arguments (the oracle favours plain over fast) and keeps
+// the result the node names.
+HostArray call(const Node& node, std::span<const HostArray* const> in, const Module* module) {
+  const std::string& name = node.attrs.get("callee").as_string();
+  const Function* callee = module ? module->find(name) : nullptr;
+  if (!callee)
+    throw Error("[interp] call @" + name + ": " +
+                (module ? "the module does not define it"
+                        : "a function with calls runs only with the module that defines them"));
+  std::vector<HostArray> args;
+  for (const HostArray* a : in)
+    args.push_back(*a);
+  const Attr* result = node.attrs.find("result");
+  std::vector<HostArray> results = interpret(*module, *callee, args);
+  return std::move(results.at(result ? static_cast<size_t>(result->as_int()) : 0));
 }
 
 void check_arguments(const Function& f, std::span<const HostArray> args) {
@@ -245,6 +269,16 @@ void check_fits_in_memory(const Function& f, const Node& node) {
 }  // namespace
 
 std::vector<HostArray> interpret(const Function& function, std::span<const HostArray> args) {
+  return interpret_in(nullptr, function, args);
+}
+
+std::vector<HostArray> interpret(const Module& module, const Function& function,
+                                 std::span<const HostArray> args) {
+  return interpret_in(&module, function, args);
+}
+
+std::vector<HostArray> interpret_in(const Module* module, const Function& function,
+                                    std::span<const HostArray> args) {
   check_arguments(function, args);
   const std::vector<int64_t> last_use = last_uses(function);
   std::vector<int64_t> param_index(function.num_nodes(), -1);
@@ -262,7 +296,7 @@ std::vector<HostArray> interpret(const Function& function, std::span<const HostA
     const HostArray* argument = param_index[i] >= 0 ? &args[param_index[i]] : nullptr;
     check_fits_in_memory(function, node);
     try {
-      values[i] = evaluate(node, operands, argument);
+      values[i] = evaluate(node, operands, module, argument);
     } catch (const std::bad_alloc&) {
       throw out_of_memory(function, node);
     }

@@ -17,4 +17,13 @@ namespace kiln::ir {
 // or type.
 std::vector<HostArray> interpret(const Function& function, std::span<const HostArray> args);
 
+// The same for a function that calls others in `module` (which must pass verify(Module)). The
+// overload above refuses a `call` node.
+std::vector<HostArray> interpret(const Module& module, const Function& function,
+                                 std::span<const HostArray> args);
+
+// Either of the above: module may be null.
+std::vector<HostArray> interpret_in(const Module* module, const Function& function,
+                                    std::span<const HostArray> args);
+
 }  // namespace kiln::ir

@@ -9,6 +9,7 @@
 #include "ir/json_attr.h"
 #include "ir/parser.h"
 #include "ir/syntax.h"
+#include "ir/verifier.h"
 
 namespace kiln::ir {
 
@@ -174,11 +175,32 @@ class JsonReader {
     if (functions.empty()) fail("/functions", "a module holds at least one function");
     for (size_t i = 0; i < functions.size(); ++i)
       module.functions.push_back(read_function(functions[i], at("/functions", i)));
+    check_calls(module);
     return module;
   }
 
  private:
   using Names = std::unordered_map<std::string, Value>;
+
+  // As the text parser does once a file is read: calls against their callees, no recursion.
+  void check_calls(const Module& module) const {
+    for (size_t i = 0; i < module.functions.size(); ++i) {
+      const Function& f = module.functions[i];
+      const std::vector<std::string> names = value_names(f);
+      for (size_t k = 0; k < f.num_nodes(); ++k) {
+        const Node& node = f.nodes()[k];
+        if (node.op != OpKind::Call) continue;
+        std::vector<TensorType> args;
+        for (Value v : node.operands)
+          args.push_back(f.type(v));
+        if (auto rule = call_rule_broken(module, node, args))
+          fail(at("/functions", i), "%" + names[k] + " = call: " + *rule);
+      }
+    }
+    if (auto cycle = recursion_in(module))
+      fail("/functions",
+           "@" + cycle->first + " calls itself (" + cycle->second + "); recursion is not allowed");
+  }
 
   [[noreturn]] void fail(const std::string& pointer, const std::string& message) const {
     json_error(filename_, pointer, message);

@@ -70,6 +70,15 @@ std::vector<OpInfo> build_table() {
        {"rhs_contract", AttrKind::IntList, true}});
   row(K::Take, "take", C::Other, 2, 2, {axis});
   row(K::ScatterAdd, "scatter_add", C::Other, 3, 3, {axis});
+  row(K::StopGradient, "stop_gradient", C::Other, 1, 1);
+  // A call's result type is the callee's, which only the module knows: it is written out, and
+  // verify(Module) checks it against the callee.
+  row(K::Call, "call", C::Other, 0, -1,
+      {{"callee", AttrKind::String, true},
+       {"result", AttrKind::Int, false},
+       {"vjp", AttrKind::String, false},
+       {"checkpoint", AttrKind::Int, false}},
+      true);
   for (int i = 0; i < kNumOpKinds; ++i)
     assert(t[i].kind == static_cast<K>(i) && !t[i].name.empty());
   return t;
@@ -115,6 +124,10 @@ void check_attr_schema(const OpInfo& info, const Attrs& attrs) {
                " must be a list of integers");
         break;
       case AttrKind::Value:
+        break;
+      case AttrKind::String:
+        if (!value.is_string())
+          fail("attribute '" + name + "' of " + std::string(info.name) + " must be a string");
         break;
     }
   }
@@ -514,6 +527,20 @@ TensorType infer_other(const OpInfo& info, std::span<const TensorType> in, const
              in[2].str());
       return in[0];
     }
+    case OpKind::StopGradient:
+      return in[0];
+    case OpKind::Call: {
+      check_shape(op, declared->shape);
+      if (attrs.get("callee").as_string().empty()) fail("call needs a callee name");
+      const Attr* result = attrs.find("result");
+      if (result && result->as_int() < 0)
+        fail("call result index " + std::to_string(result->as_int()) + " is negative");
+      const Attr* checkpoint = attrs.find("checkpoint");
+      if (checkpoint && checkpoint->as_int() != 0 && checkpoint->as_int() != 1)
+        fail("call attribute 'checkpoint' must be 0 or 1, got " +
+             std::to_string(checkpoint->as_int()));
+      return *declared;
+    }
     default:
       break;
   }
@@ -605,6 +632,12 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Pad:
       if (!attrs.has("interior"))
         attrs.set("interior", int_list(std::vector<int64_t>(attrs.get_ints("low").size(), 0)));
+      break;
+    case OpKind::Call:
+      // Defaults are left out so that `call @f(%x)` and `call @f(%x) {result=0}` hash-cons.
+      if (const Attr* r = attrs.find("result"); r && r->as_int() == 0) attrs.erase("result");
+      if (const Attr* c = attrs.find("checkpoint"); c && c->as_int() == 0)
+        attrs.erase("checkpoint");
       break;
     case OpKind::DotGeneral:
       if (!attrs.has("lhs_batch")) attrs.set("lhs_batch", int_list({}));

@@ -75,8 +75,10 @@ enum class OpKind : uint8_t {
   DotGeneral,
   Take,
   ScatterAdd,
+  StopGradient,  // identity when evaluated; its tangent is zero
+  Call,          // one result of another function of the same module
 };
-inline constexpr int kNumOpKinds = static_cast<int>(OpKind::ScatterAdd) + 1;
+inline constexpr int kNumOpKinds = static_cast<int>(OpKind::Call) + 1;
 
 enum class OpClass : uint8_t { Parameter, Unary, Binary, Compare, Other };
 
@@ -84,6 +86,7 @@ enum class AttrKind : uint8_t {
   Int,      // an integer
   IntList,  // a list of integers
   Value,    // a scalar or a nested list (constant's value)
+  String,   // a string (call's callee)
 };
 
 struct AttrSpec {
@@ -112,7 +115,7 @@ std::span<const OpKind> all_ops();                          // every op but Para
 inline bool is_elementwise(OpKind k) {
   OpClass c = op_info(k).op_class;
   return c == OpClass::Unary || c == OpClass::Binary || c == OpClass::Compare ||
-         k == OpKind::Select || k == OpKind::Convert;
+         k == OpKind::Select || k == OpKind::Convert || k == OpKind::StopGradient;
 }
 
 // Checks attributes and operand types against the op's rule and returns the result type.

@@ -1,7 +1,6 @@
 #include "ir/parser.h"
 
 #include <algorithm>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,6 +9,7 @@
 
 #include "ir/lexer.h"
 #include "ir/syntax.h"
+#include "ir/verifier.h"
 
 // Grammar (comments are // to the end of the line, or /* ... */):
 //   module    := function+
@@ -82,8 +82,18 @@ class Parser {
   Attrs parse_attr_dict(OpKind op);
   void parse_return(Function& f, const Scope& scope, const std::vector<TensorType>& declared);
 
+  void check_calls(const Module& module) const;
+
+  struct CallSite {
+    size_t function;
+    Value value;
+    SourceLoc loc;  // the callee's name
+  };
+
   Lexer lexer_;
   std::unordered_map<std::string, SourceLoc> function_locs_;
+  std::vector<CallSite> calls_;
+  size_t function_index_ = 0;
 };
 
 Module Parser::parse_module() {
@@ -94,9 +104,28 @@ Module Parser::parse_module() {
       syntax_error(token.loc, module.functions.empty()
                                   ? "expected 'func', got " + describe(token)
                                   : "expected 'func' or end of file, got " + describe(token));
+    function_index_ = module.functions.size();
     module.functions.push_back(parse_function());
   } while (!lexer_.peek().is(TokenKind::End));
+  check_calls(module);
   return module;
+}
+
+// Calls may name functions defined further down, so they are checked once the whole file is
+// read.
+void Parser::check_calls(const Module& module) const {
+  for (const CallSite& site : calls_) {
+    const Function& f = module.functions[site.function];
+    const Node& node = f.node(site.value);
+    std::vector<TensorType> args;
+    for (Value v : node.operands)
+      args.push_back(f.type(v));
+    if (auto rule = call_rule_broken(module, node, args)) syntax_error(site.loc, *rule);
+  }
+  if (auto cycle = recursion_in(module))
+    syntax_error(
+        function_locs_.at(cycle->first),
+        "@" + cycle->first + " calls itself (" + cycle->second + "); recursion is not allowed");
 }
 
 Function Parser::parse_function() {
@@ -167,20 +196,38 @@ void Parser::parse_statement(Function& f, Scope& scope) {
   Token op_token = lexer_.expect(TokenKind::Ident, "an op name");
   std::optional<OpKind> op = op_from_name(op_token.text);
   if (!op) syntax_error(op_token.loc, "unknown op " + quote_text(op_token.text));
-  std::vector<Value> operands = parse_operands(scope);
   Attrs attrs;
+  std::vector<Value> operands;
+  std::optional<Token> callee;
+  if (*op == OpKind::Call) {
+    // call @f(%a, %b): the callee is written after the op name, its arguments in parentheses.
+    callee = lexer_.expect(TokenKind::FuncName, "the called function like @f after 'call'");
+    lexer_.expect(TokenKind::LParen, "'(' and the call's arguments");
+    if (!lexer_.accept(TokenKind::RParen)) {
+      operands = parse_operands(scope);
+      lexer_.expect(TokenKind::RParen, "',' or ')' after the call's arguments");
+    }
+  } else {
+    operands = parse_operands(scope);
+  }
   if (lexer_.peek().is(TokenKind::LBrace)) {
+    Token open = lexer_.peek();
     attrs = parse_attr_dict(*op);
+    if (callee && attrs.has("callee"))
+      syntax_error(open.loc, "the callee is written after 'call' as @name, not as an attribute");
     lexer_.expect(TokenKind::Colon, "':' and the result type");
   } else if (!lexer_.accept(TokenKind::Colon)) {
     syntax_error(lexer_.peek().loc, (operands.empty() ? "expected an operand, '{' or ':', got "
                                                       : "expected ',', '{' or ':', got ") +
                                         describe(lexer_.peek()));
   }
+  if (callee) attrs.set("callee", std::string(callee->name()));
   SourceLoc type_loc = lexer_.peek().loc;
   TensorType type = read_type(lexer_);
   try {
-    scope.define(name, add_written_op(f, *op, std::move(operands), std::move(attrs), type));
+    Value value = add_written_op(f, *op, std::move(operands), std::move(attrs), type);
+    scope.define(name, value);
+    if (callee) calls_.push_back({function_index_, value, callee->loc});
   } catch (const OpRuleError& e) {
     syntax_error(e.at_type ? type_loc : op_token.loc, e.message);
   }

@@ -34,8 +34,15 @@ std::string value_list(const std::vector<Value>& values, const std::vector<std::
 std::string statement(const Node& node, const std::string& name,
                       const std::vector<std::string>& names) {
   std::string s = "  %" + name + " = " + std::string(op_name(node.op));
-  s += value_list(node.operands, names);
   auto attrs = written_attrs(node);
+  if (node.op == OpKind::Call) {
+    // call @f(%a, %b): the callee leaves the attribute list.
+    s += " @" + node.attrs.get("callee").as_string() + "(" +
+         (node.operands.empty() ? "" : value_list(node.operands, names).substr(1)) + ")";
+    std::erase_if(attrs, [](const auto& attr) { return attr.first == "callee"; });
+  } else {
+    s += value_list(node.operands, names);
+  }
   for (size_t i = 0; i < attrs.size(); ++i) {
     s += i ? ", " : " {";
     s += std::string(attrs[i].first) + "=" + attr_str(*attrs[i].second);

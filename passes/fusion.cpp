@@ -45,6 +45,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ir/error.h"
 #include "ir/printer.h"
 #include "ir/syntax.h"
 #include "passes/rewriter.h"
@@ -94,7 +95,9 @@ int64_t op_cost(OpKind op) {
     case OpKind::Reshape:
     case OpKind::Transpose:
     case OpKind::Slice:
+    case OpKind::StopGradient:
       return 0;
+    case OpKind::Call:  // refused by plan_fusion before any cost is asked
     case OpKind::Neg:
     case OpKind::Abs:
     case OpKind::Sign:
@@ -560,6 +563,11 @@ std::optional<MatmulLayout> matmul_layout(const Function& function, Value dot) {
 }
 
 FusionPlan plan_fusion(const Function& function, const FusionOptions& options) {
+  for (const ir::Node& node : function.nodes())
+    if (node.op == OpKind::Call)
+      throw Error("[fuse] @" + function.name() + " calls @" + node.attrs.get("callee").as_string() +
+                  ": calls are inlined before fusion (passes::inline_calls; kiln opt and kiln "
+                  "run do it for you)");
   return Planner(function, options).run();
 }
 

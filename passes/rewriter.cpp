@@ -30,6 +30,29 @@ Value copy_node(const Node& node, std::vector<Value> operands, Function& out) {
   return out.add(node.op, std::move(operands), node.attrs, node.type);
 }
 
+std::vector<Value> splice(const Function& callee, std::span<const Value> args, Function& out) {
+  assert(args.size() == callee.params().size());
+  std::vector<Value> map(callee.num_nodes());
+  for (size_t i = 0; i < args.size(); ++i) {
+    assert(out.type(args[i]) == callee.type(callee.params()[i]));
+    map[callee.params()[i].id] = args[i];
+  }
+  const std::vector<bool> live = live_nodes(callee);
+  std::vector<Value> operands;
+  for (size_t i = 0; i < callee.num_nodes(); ++i) {
+    const Node& node = callee.nodes()[i];
+    if (node.op == OpKind::Parameter || !live[i]) continue;
+    operands.clear();
+    for (Value v : node.operands)
+      operands.push_back(map[v.id]);
+    map[i] = copy_node(node, operands, out);
+  }
+  std::vector<Value> results;
+  for (Value v : callee.results())
+    results.push_back(map[v.id]);
+  return results;
+}
+
 namespace {
 
 Function walk(const Function& in, const RewriteFn& fn) {

@@ -27,6 +27,12 @@ ir::Function rewrite(const ir::Function& in, const RewriteFn& fn = {});
 // rewrite of one node).
 ir::Value copy_node(const ir::Node& node, std::vector<ir::Value> operands, ir::Function& out);
 
+// Builds `callee`'s live body into `out` with its parameters bound to `args` (of the
+// parameters' types) and returns its results as values of `out`: inlining one call, or applying
+// a transformed function to values of another.
+std::vector<ir::Value> splice(const ir::Function& callee, std::span<const ir::Value> args,
+                              ir::Function& out);
+
 // For each node, whether the results reach it. Parameters count as live whatever the results
 // use, as they are part of the signature.
 std::vector<bool> live_nodes(const ir::Function& f);

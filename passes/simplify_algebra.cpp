@@ -324,6 +324,10 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    // stop_gradient stays until lowering: it means something to the transforms that may run
+    // after simplify.
+    case OpKind::StopGradient:
+    case OpKind::Call:
       return std::nullopt;
   }
   return std::nullopt;

@@ -77,7 +77,7 @@ int bench(const BenchOptions& options) {
   if (options.repeat < 1)
     throw Error("[bench] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
-  const ir::Function& function = pick_function(module, options.func, options.file);
+  const ir::Function function = pick_flat_function(module, options.func, options.file);
   InputOptions inputs;
   inputs.random_inputs = true;
   inputs.seed = options.seed;

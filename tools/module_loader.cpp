@@ -7,6 +7,7 @@
 #include "ir/json.h"
 #include "ir/parser.h"
 #include "ir/verifier.h"
+#include "passes/inline.h"
 
 namespace kiln::tools {
 
@@ -38,6 +39,11 @@ const ir::Function& pick_function(const ir::Module& module, const std::string& n
     known += (known.empty() ? "@" : ", @") + f.name();
   throw Error("[kiln] " + path.string() + ": no function @" + name + " (the file has " + known +
               ")");
+}
+
+ir::Function pick_flat_function(const ir::Module& module, const std::string& name,
+                                const std::filesystem::path& path) {
+  return passes::inline_calls(module, pick_function(module, name, path));
 }
 
 }  // namespace kiln::tools

@@ -13,5 +13,9 @@ ir::Module load_module(const std::filesystem::path& path);
 // there is no such function.
 const ir::Function& pick_function(const ir::Module& module, const std::string& name,
                                   const std::filesystem::path& path);
+// pick_function with every call inlined: what `kiln run`, `opt`, `bench` and `transform`
+// work on.
+ir::Function pick_flat_function(const ir::Module& module, const std::string& name,
+                                const std::filesystem::path& path);
 
 }  // namespace kiln::tools

@@ -17,6 +17,7 @@
 #include "ir/printer.h"
 #include "ir/syntax.h"
 #include "passes/fusion.h"
+#include "passes/inline.h"
 #include "passes/pass_manager.h"
 #include "runtime/buffer_plan.h"
 #include "tools/commands.h"
@@ -171,7 +172,7 @@ int run_opt(const OptOptions& options) {
   check_print_after(options, manager, analyses);
   ir::Module module = load_module(options.file);
   if (!options.func.empty()) {
-    ir::Function chosen = pick_function(module, options.func, options.file);
+    ir::Function chosen = pick_flat_function(module, options.func, options.file);
     module.functions = {std::move(chosen)};
   }
   // Everything is written at the end, so that an error leaves no partial output behind.
@@ -184,6 +185,13 @@ int run_opt(const OptOptions& options) {
     if (last_dumped) out << "// ----- after " << pass << " -----\n" << ir::print(now);
   });
   module = manager.run(std::move(module));
+  if (options.emit != "kir" || analyses.fuse) {
+    // Kernels are planned over flat graphs: calls are inlined first.
+    ir::Module flat;
+    for (const ir::Function& f : module.functions)
+      flat.functions.push_back(passes::inline_calls(module, f));
+    module = std::move(flat);
+  }
   if (options.emit != "kir") {
     out << emit_kernels(module, options);
   } else if (analyses.fuse) {

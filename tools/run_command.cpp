@@ -135,7 +135,7 @@ int run(const RunOptions& options) {
   if (options.repeat < 1)
     throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
-  const ir::Function& function = pick_function(module, options.func, options.file);
+  const ir::Function function = pick_flat_function(module, options.func, options.file);
   std::vector<ir::HostArray> args = bind_inputs(function, options.inputs);
   Timed timed;
   std::optional<runtime::Executable> executable;

@@ -298,6 +298,8 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::StopGradient:
+    case OpKind::Call:
       break;
   }
   assert(false && "not an elementwise op");

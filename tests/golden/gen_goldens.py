@@ -405,6 +405,7 @@ def gen_select_convert():
         p = [True, False, True, True, False]
         cases.add("select", [tensor("bool", [5], p), tensor(d, [5], a), tensor(d, [5], b)],
                   tensor(d, [5], [x if c else y for c, x, y in zip(p, a, b)]))
+        cases.add("stop_gradient", [tensor(d, [5], a)], tensor(d, [5], a))
     for src in ALL:
         x = convert_sources(src)
         for dst in ALL:

@@ -228,8 +228,10 @@ TEST(GoldenTest, EveryOpIsCovered) {
     for (const json& c : golden.at("cases"))
       covered.insert(c.at("op").get<std::string>());
   }
-  for (OpKind op : all_ops())
+  for (OpKind op : all_ops()) {
+    if (op == OpKind::Call) continue;  // needs a module: Interpreter.Calls* cover it
     EXPECT_TRUE(covered.count(std::string(op_name(op)))) << "no goldens for " << op_name(op);
+  }
 }
 
 }  // namespace
