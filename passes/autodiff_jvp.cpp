@@ -1,0 +1,423 @@
+// Forward mode: one JVP rule per op. The tangent of every value is symbolic (nullopt = zero)
+// while the graph is built, so derivative-free ops cost nothing; only a float result whose
+// tangent is zero gets a zero tensor. Every tangent op is linear in its tangent operands and
+// is one of the ops autodiff_transpose.cpp can transpose, with primal values (or constants) in
+// the other operands: that is what makes reverse mode a transpose of this graph.
+
+#include <algorithm>
+#include <cassert>
+#include <numbers>
+
+#include "ir/error.h"
+#include "passes/autodiff.h"
+#include "passes/autodiff_internal.h"
+#include "passes/rewriter.h"
+
+namespace kiln::passes {
+
+namespace detail {
+
+using ir::Function;
+using ir::Node;
+using ir::OpKind;
+using ir::TensorType;
+using ir::Value;
+
+std::vector<int> resolve_wrt(const Function& f, std::span<const int> wrt,
+                             std::string_view component) {
+  const std::string prefix = "[" + std::string(component) + "] @" + f.name() + ": ";
+  const int n = static_cast<int>(f.params().size());
+  std::vector<int> picked;
+  if (wrt.empty()) {
+    for (int i = 0; i < n; ++i)
+      if (ir::is_float(f.type(f.params()[i]).dtype)) picked.push_back(i);
+    return picked;
+  }
+  for (int i : wrt) {
+    if (i < 0 || i >= n)
+      throw Error(prefix + "wrt index " + std::to_string(i) +
+                  " is out of range (the function has " + std::to_string(n) + " parameter" +
+                  (n == 1 ? "" : "s") + ")");
+    if (std::find(picked.begin(), picked.end(), i) != picked.end())
+      throw Error(prefix + "wrt lists parameter " + std::to_string(i) + " twice");
+    const ir::Node& p = f.node(f.params()[i]);
+    if (!ir::is_float(p.type.dtype))
+      throw Error(prefix + "parameter " + std::to_string(i) + " (%" + p.param_name + ": " +
+                  p.type.str() + ") is not a float; only float parameters can be differentiated");
+    picked.push_back(i);
+  }
+  return picked;
+}
+
+std::string unique_param_name(const Function& f, std::string name) {
+  while (f.find_param(name))
+    name += "_";
+  return name;
+}
+
+Value Emitter::splat(TensorType type, double value) {
+  Value scalar = op(OpKind::Constant, {}, {{"value", value}}, TensorType{type.dtype, {}});
+  if (type.rank() == 0) return scalar;
+  return broadcast(scalar, type.shape, {});
+}
+
+Value Emitter::reduce_sum(Value a, const std::vector<int64_t>& axes) {
+  if (axes.empty()) return a;
+  return op(OpKind::ReduceSum, {a}, {{"axes", ir::int_list(axes)}});
+}
+
+Value Emitter::reduce_all(Value a) {
+  std::vector<int64_t> axes(type(a).rank());
+  for (size_t i = 0; i < axes.size(); ++i)
+    axes[i] = static_cast<int64_t>(i);
+  return reduce_sum(a, axes);
+}
+
+Value Emitter::broadcast(Value a, const ir::Shape& shape, const std::vector<int64_t>& dims) {
+  if (type(a).shape == shape) return a;
+  return op(OpKind::Broadcast, {a}, {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}});
+}
+
+Value Emitter::reshape(Value a, const ir::Shape& shape) {
+  if (type(a).shape == shape) return a;
+  return op(OpKind::Reshape, {a}, {{"shape", ir::int_list(shape)}});
+}
+
+Value Emitter::transpose(Value a, const std::vector<int64_t>& perm) {
+  bool identity = true;
+  for (size_t i = 0; i < perm.size(); ++i)
+    identity = identity && perm[i] == static_cast<int64_t>(i);
+  if (identity) return a;
+  return op(OpKind::Transpose, {a}, {{"perm", ir::int_list(perm)}});
+}
+
+MaybeValue Emitter::add(MaybeValue a, MaybeValue b) {
+  if (!a) return b;
+  if (!b) return a;
+  return add(*a, *b);
+}
+
+namespace {
+
+// The operands and result of one node in the jvp function, and its operands' tangents.
+struct Site {
+  const Node& node;
+  std::span<const Value> x;       // primal operands
+  std::span<const MaybeValue> t;  // their tangents
+  Value y;                        // primal result
+  std::vector<int64_t> ints(const std::string& name) const { return node.attrs.get_ints(name); }
+};
+
+// t * factor, with the tangent first so that equal terms hash-cons into one value.
+MaybeValue scale(Emitter& e, MaybeValue t, Value factor) {
+  if (!t) return std::nullopt;
+  return e.mul(*t, factor);
+}
+
+// The tangent itself, or zeros of the primal's type where the tangent is symbolic zero: for
+// ops (select, pad, concatenate, scatter_add) whose other operands carry tangents.
+Value or_zeros(Emitter& e, MaybeValue t, Value primal) {
+  return t ? *t : e.zeros(e.type(primal));
+}
+
+bool any(std::span<const MaybeValue> t) {
+  return std::any_of(t.begin(), t.end(), [](const MaybeValue& v) { return v.has_value(); });
+}
+
+// Re-emits the node's op (same attributes) on tangents: for ops linear in every operand.
+Value same_op(Emitter& e, const Site& s, std::vector<Value> operands) {
+  return e.op(s.node.op, std::move(operands), s.node.attrs, s.node.type);
+}
+
+MaybeValue unary_rule(Emitter& e, const Site& s) {
+  const Value x = s.x[0], y = s.y;
+  const MaybeValue t = s.t[0];
+  if (!t) return std::nullopt;
+  switch (s.node.op) {
+    case OpKind::Exp:
+      return e.mul(*t, y);
+    case OpKind::Log:
+      return e.div(*t, x);
+    case OpKind::Log1p:
+      return e.div(*t, e.add(x, e.splat_like(x, 1.0)));
+    case OpKind::Expm1:
+      return e.mul(*t, e.add(y, e.splat_like(y, 1.0)));
+    case OpKind::Sqrt:  // 1 / (2 sqrt x)
+      return e.div(*t, e.add(y, y));
+    case OpKind::Rsqrt:  // -x^(-3/2) / 2 = -y / (2x)
+      return e.mul(*t, e.div(y, e.mul(x, e.splat_like(x, -2.0))));
+    case OpKind::Sin:
+      return e.mul(*t, e.op(OpKind::Cos, {x}));
+    case OpKind::Cos:
+      return e.mul(*t, e.neg(e.op(OpKind::Sin, {x})));
+    case OpKind::Tanh:
+      return e.mul(*t, e.sub(e.splat_like(y, 1.0), e.mul(y, y)));
+    case OpKind::Logistic:
+      return e.mul(*t, e.mul(y, e.sub(e.splat_like(y, 1.0), y)));
+    case OpKind::Erf:  // 2/sqrt(pi) exp(-x^2)
+      return e.mul(*t, e.mul(e.splat_like(x, 2.0 * std::numbers::inv_sqrtpi),
+                             e.op(OpKind::Exp, {e.neg(e.mul(x, x))})));
+    case OpKind::Abs:
+      return e.mul(*t, e.op(OpKind::Sign, {x}));
+    case OpKind::Neg:
+      return e.neg(*t);
+    default:
+      break;
+  }
+  assert(false && "unary_rule called for an op without a unary rule");
+  return std::nullopt;
+}
+
+MaybeValue mul_rule(Emitter& e, const Site& s) {
+  return e.add(scale(e, s.t[0], s.x[1]), scale(e, s.t[1], s.x[0]));
+}
+
+MaybeValue div_rule(Emitter& e, const Site& s) {
+  // d(a/b) = ta / b - tb * (y / b)
+  MaybeValue da = s.t[0] ? MaybeValue(e.div(*s.t[0], s.x[1])) : std::nullopt;
+  if (!s.t[1]) return da;
+  Value db = e.mul(*s.t[1], e.div(s.y, s.x[1]));
+  return da ? e.sub(*da, db) : e.neg(db);
+}
+
+MaybeValue rem_rule(Emitter& e, const Site& s) {
+  // Float rem is fmod: a - b * trunc(a / b), and trunc(a / b) = (a - y) / b away from the
+  // jumps, where it is locally constant.
+  MaybeValue da = s.t[0];
+  if (!s.t[1]) return da;
+  Value db = e.mul(*s.t[1], e.div(e.sub(s.x[0], s.y), s.x[1]));
+  return da ? e.sub(*da, db) : e.neg(db);
+}
+
+MaybeValue pow_rule(Emitter& e, const Site& s) {
+  // As JAX: d/da = b a^(b-1), taken as 0 where b == 0 (so 0^0 has no NaN derivative);
+  // d/db = y log(a), with log(a) replaced by log(1) where a == 0.
+  const Value a = s.x[0], b = s.x[1];
+  MaybeValue da, db;
+  if (s.t[0]) {
+    Value zero = e.zeros(e.type(b));
+    Value b_is_zero = e.op(OpKind::Eq, {b, zero});
+    Value d = e.mul(b, e.op(OpKind::Pow, {a, e.sub(b, e.splat_like(b, 1.0))}));
+    da = e.mul(*s.t[0], e.select(b_is_zero, zero, d));
+  }
+  if (s.t[1]) {
+    Value a_is_zero = e.op(OpKind::Eq, {a, e.zeros(e.type(a))});
+    Value safe_a = e.select(a_is_zero, e.splat_like(a, 1.0), a);
+    db = e.mul(*s.t[1], e.mul(s.y, e.op(OpKind::Log, {safe_a})));
+  }
+  return e.add(da, db);
+}
+
+// max/min: the tangent of the side picked; on ties, the first operand (max's a >= b).
+MaybeValue extremum_rule(Emitter& e, const Site& s) {
+  if (!any(s.t)) return std::nullopt;
+  OpKind compare = s.node.op == OpKind::Max ? OpKind::Ge : OpKind::Le;
+  Value pick_a = e.op(compare, {s.x[0], s.x[1]});
+  return e.select(pick_a, or_zeros(e, s.t[0], s.x[0]), or_zeros(e, s.t[1], s.x[1]));
+}
+
+MaybeValue select_rule(Emitter& e, const Site& s) {
+  if (!s.t[1] && !s.t[2]) return std::nullopt;
+  return e.select(s.x[0], or_zeros(e, s.t[1], s.x[1]), or_zeros(e, s.t[2], s.x[2]));
+}
+
+MaybeValue convert_rule(Emitter& e, const Site& s) {
+  if (!s.t[0] || !ir::is_float(s.node.type.dtype)) return std::nullopt;
+  return e.convert(*s.t[0], s.node.type.dtype);
+}
+
+// The kept dimensions of a reduction's operand, in order: where the result's dims come from.
+std::vector<int64_t> kept_dims(int rank, const std::vector<int64_t>& axes) {
+  std::vector<int64_t> kept;
+  for (int64_t i = 0; i < rank; ++i)
+    if (std::find(axes.begin(), axes.end(), i) == axes.end()) kept.push_back(i);
+  return kept;
+}
+
+// reduce_max/min, as JAX: the tangents at the positions equal to the extremum, averaged.
+MaybeValue reduce_extremum_rule(Emitter& e, const Site& s) {
+  if (!s.t[0]) return std::nullopt;
+  const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
+  const auto axes = s.ints("axes");
+  Value y_wide = e.broadcast(s.y, xt.shape, kept_dims(xt.rank(), axes));
+  Value mask = e.convert(e.op(OpKind::Eq, {s.x[0], y_wide}), xt.dtype);
+  Value count = e.reduce_sum(mask, axes);
+  return e.div(e.reduce_sum(e.mul(*s.t[0], mask), axes), count);
+}
+
+// reduce_prod: sum of t * (y / x); right away from zeros, which is all it promises.
+MaybeValue reduce_prod_rule(Emitter& e, const Site& s) {
+  if (!s.t[0]) return std::nullopt;
+  const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
+  const auto axes = s.ints("axes");
+  Value y_wide = e.broadcast(s.y, xt.shape, kept_dims(xt.rank(), axes));
+  return e.reduce_sum(e.mul(*s.t[0], e.div(y_wide, s.x[0])), axes);
+}
+
+MaybeValue dot_rule(Emitter& e, const Site& s) {
+  MaybeValue da, db;
+  if (s.t[0]) da = same_op(e, s, {*s.t[0], s.x[1]});
+  if (s.t[1]) db = same_op(e, s, {s.x[0], *s.t[1]});
+  return e.add(da, db);
+}
+
+MaybeValue pad_rule(Emitter& e, const Site& s) {
+  if (!any(s.t)) return std::nullopt;
+  return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), or_zeros(e, s.t[1], s.x[1])});
+}
+
+MaybeValue concatenate_rule(Emitter& e, const Site& s) {
+  if (!any(s.t)) return std::nullopt;
+  std::vector<Value> parts;
+  for (size_t i = 0; i < s.x.size(); ++i)
+    parts.push_back(or_zeros(e, s.t[i], s.x[i]));
+  return same_op(e, s, std::move(parts));
+}
+
+MaybeValue scatter_add_rule(Emitter& e, const Site& s) {
+  if (!s.t[2]) return s.t[0];
+  return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), s.x[1], *s.t[2]});
+}
+
+// The tangent of one node; nullopt is zero.
+MaybeValue jvp_rule(Emitter& e, const Site& s) {
+  // Tangents live on float values only: integer and bool results are piecewise constant.
+  if (!ir::is_float(s.node.type.dtype) && s.node.op != OpKind::Call) return std::nullopt;
+  switch (s.node.op) {
+    case OpKind::Parameter:
+      break;
+    case OpKind::Neg:
+    case OpKind::Abs:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Log1p:
+    case OpKind::Expm1:
+    case OpKind::Sqrt:
+    case OpKind::Rsqrt:
+    case OpKind::Sin:
+    case OpKind::Cos:
+    case OpKind::Tanh:
+    case OpKind::Logistic:
+    case OpKind::Erf:
+      return unary_rule(e, s);
+    // Piecewise constant, or not differentiable by definition.
+    case OpKind::Sign:
+    case OpKind::Floor:
+    case OpKind::Ceil:
+    case OpKind::Round:
+    case OpKind::Not:
+    case OpKind::And:
+    case OpKind::Or:
+    case OpKind::Xor:
+    case OpKind::Eq:
+    case OpKind::Ne:
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge:
+    case OpKind::Constant:
+    case OpKind::Iota:
+    case OpKind::Argmax:
+    case OpKind::Argmin:
+    case OpKind::StopGradient:
+      return std::nullopt;
+    case OpKind::Add:
+      return e.add(s.t[0], s.t[1]);
+    case OpKind::Sub:
+      if (!s.t[1]) return s.t[0];
+      return s.t[0] ? e.sub(*s.t[0], *s.t[1]) : e.neg(*s.t[1]);
+    case OpKind::Mul:
+      return mul_rule(e, s);
+    case OpKind::Div:
+      return div_rule(e, s);
+    case OpKind::Rem:
+      return rem_rule(e, s);
+    case OpKind::Pow:
+      return pow_rule(e, s);
+    case OpKind::Max:
+    case OpKind::Min:
+      return extremum_rule(e, s);
+    case OpKind::Select:
+      return select_rule(e, s);
+    case OpKind::Convert:
+      return convert_rule(e, s);
+    // Linear in their one operand.
+    case OpKind::Broadcast:
+    case OpKind::Reshape:
+    case OpKind::Transpose:
+    case OpKind::Slice:
+    case OpKind::ReduceSum:
+      if (!s.t[0]) return std::nullopt;
+      return same_op(e, s, {*s.t[0]});
+    case OpKind::Take:
+      if (!s.t[0]) return std::nullopt;
+      return same_op(e, s, {*s.t[0], s.x[1]});
+    case OpKind::Pad:
+      return pad_rule(e, s);
+    case OpKind::Concatenate:
+      return concatenate_rule(e, s);
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+      return reduce_extremum_rule(e, s);
+    case OpKind::ReduceProd:
+      return reduce_prod_rule(e, s);
+    case OpKind::DotGeneral:
+      return dot_rule(e, s);
+    case OpKind::ScatterAdd:
+      return scatter_add_rule(e, s);
+    case OpKind::Call:
+      throw Error("[jvp] call @" + s.node.attrs.get("callee").as_string() +
+                  ": inline calls before differentiating");
+  }
+  assert(false && "jvp_rule reached for a parameter");
+  return std::nullopt;
+}
+
+}  // namespace
+
+Function jvp_picked(const Function& f, const std::vector<int>& picked, std::string name) {
+  Function out(std::move(name));
+  Emitter e(out);
+  std::vector<Value> primal(f.num_nodes());
+  std::vector<MaybeValue> tangent(f.num_nodes());
+  for (Value p : f.params())
+    primal[p.id] = out.add_param(f.node(p).param_name, f.type(p));
+  for (int i : picked) {
+    Value p = f.params()[i];
+    tangent[p.id] = out.add_param(unique_param_name(out, "t_" + f.node(p).param_name), f.type(p));
+  }
+  const std::vector<bool> live = live_nodes(f);
+  std::vector<Value> operands;
+  std::vector<MaybeValue> operand_tangents;
+  for (size_t i = 0; i < f.num_nodes(); ++i) {
+    const Node& node = f.nodes()[i];
+    if (node.op == OpKind::Parameter || !live[i]) continue;
+    operands.clear();
+    operand_tangents.clear();
+    for (Value v : node.operands) {
+      operands.push_back(primal[v.id]);
+      operand_tangents.push_back(tangent[v.id]);
+    }
+    primal[i] = copy_node(node, operands, out);
+    if (any(operand_tangents) || node.op == OpKind::Call)
+      tangent[i] = jvp_rule(e, Site{node, operands, operand_tangents, primal[i]});
+    assert(!tangent[i] || out.type(*tangent[i]) == node.type);
+  }
+  std::vector<Value> results;
+  for (Value r : f.results())
+    results.push_back(primal[r.id]);
+  for (Value r : f.results())
+    if (ir::is_float(f.type(r).dtype))
+      results.push_back(tangent[r.id] ? *tangent[r.id] : e.zeros(f.type(r)));
+  out.set_results(std::move(results));
+  return out;
+}
+
+}  // namespace detail
+
+ir::Function jvp(const ir::Function& f, std::span<const int> wrt) {
+  // Tangents of values that reach no result (a product only compared, say) are dropped here.
+  return rewrite(detail::jvp_picked(f, detail::resolve_wrt(f, wrt, "jvp"), f.name() + "_jvp"));
+}
+
+}  // namespace kiln::passes

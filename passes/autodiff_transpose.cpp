@@ -1,0 +1,420 @@
+// Reverse mode as JAX does it: linearize (the jvp graph), then transpose its linear part.
+// The jvp function's nodes split in two: those reached from a tangent parameter are linear in
+// the tangents, the rest are primal. The primal nodes are copied as they are; the linear ones
+// are walked backwards, each handing its cotangent to its linear operands through one
+// transpose rule per op. Cotangents are symbolic zeros until a use gives them a value, and
+// several uses add up.
+
+#include <algorithm>
+#include <cassert>
+
+#include "ir/error.h"
+#include "passes/autodiff.h"
+#include "passes/autodiff_internal.h"
+#include "passes/rewriter.h"
+
+namespace kiln::passes {
+
+namespace detail {
+
+namespace {
+
+using ir::Function;
+using ir::Node;
+using ir::OpKind;
+using ir::TensorType;
+using ir::Value;
+
+std::vector<int64_t> iota(int64_t from, int64_t to) {
+  std::vector<int64_t> v;
+  for (int64_t i = from; i < to; ++i)
+    v.push_back(i);
+  return v;
+}
+
+bool contains(const std::vector<int64_t>& v, int64_t x) {
+  return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+// The dims of 0..rank-1 that are in neither list, in order.
+std::vector<int64_t> free_dims(int rank, const std::vector<int64_t>& a,
+                               const std::vector<int64_t>& b) {
+  std::vector<int64_t> out;
+  for (int64_t d = 0; d < rank; ++d)
+    if (!contains(a, d) && !contains(b, d)) out.push_back(d);
+  return out;
+}
+
+// For the dims `from` (the contracting dims of one side) taken in increasing order, the
+// matching dims of the other side (`to`, paired with `from` by position).
+std::vector<int64_t> paired_in_order(const std::vector<int64_t>& from,
+                                     const std::vector<int64_t>& to) {
+  std::vector<size_t> order(from.size());
+  for (size_t i = 0; i < order.size(); ++i)
+    order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) { return from[x] < from[y]; });
+  std::vector<int64_t> out;
+  for (size_t i : order)
+    out.push_back(to[i]);
+  return out;
+}
+
+// The transpose that puts a value whose dim i is dim produced[i] of some operand back into
+// that operand's order.
+std::vector<int64_t> restoring_perm(const std::vector<int64_t>& produced) {
+  std::vector<int64_t> perm(produced.size());
+  for (size_t i = 0; i < produced.size(); ++i)
+    perm[produced[i]] = static_cast<int64_t>(i);
+  return perm;
+}
+
+std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
+ir::Attrs dot_attrs(const std::vector<int64_t>& lb, const std::vector<int64_t>& rb,
+                    const std::vector<int64_t>& lc, const std::vector<int64_t>& rc) {
+  return {{"lhs_batch", ir::int_list(lb)},
+          {"rhs_batch", ir::int_list(rb)},
+          {"lhs_contract", ir::int_list(lc)},
+          {"rhs_contract", ir::int_list(rc)}};
+}
+
+class Transposer {
+ public:
+  Transposer(const Function& lin, Function& out) : lin_(lin), e_(out) {}
+
+  // Copies the primal (non-linear) nodes of `lin` into the output; `params` maps lin's
+  // primal parameters, `num_tangents` trailing parameters of lin are the tangents.
+  void copy_primal(std::span<const Value> params, size_t num_tangents);
+  void seed(Value lin_value, Value cotangent);
+  void run();
+  MaybeValue cotangent(Value lin_value) const { return ct_[lin_value.id]; }
+  bool is_linear(Value lin_value) const { return linear_[lin_value.id]; }
+  Value primal(Value lin_value) const { return primal_[lin_value.id]; }
+
+ private:
+  void transpose(const Node& node, Value c);
+  void dot_general(const Node& node, Value c);
+  void pad(const Node& node, Value c);
+
+  bool lin(const Node& node, int i) const { return linear_[node.operands[i].id]; }
+  // The output value of a primal operand.
+  Value p(const Node& node, int i) const {
+    assert(!lin(node, i) && "a jvp rule put a tangent where the op is not linear");
+    return primal_[node.operands[i].id];
+  }
+  const TensorType& operand_type(const Node& node, int i) const {
+    return lin_.type(node.operands[i]);
+  }
+  void give(const Node& node, int i, Value c) {
+    assert(lin(node, i));
+    MaybeValue& slot = ct_[node.operands[i].id];
+    slot = e_.accumulate(slot, c);
+  }
+
+  const Function& lin_;
+  Emitter e_;
+  std::vector<bool> linear_;
+  std::vector<Value> primal_;
+  std::vector<MaybeValue> ct_;
+};
+
+void Transposer::copy_primal(std::span<const Value> params, size_t num_tangents) {
+  const size_t n = lin_.num_nodes();
+  linear_.assign(n, false);
+  primal_.assign(n, Value{});
+  ct_.assign(n, std::nullopt);
+  const auto& lin_params = lin_.params();
+  assert(lin_params.size() == params.size() + num_tangents);
+  for (size_t i = 0; i < params.size(); ++i)
+    primal_[lin_params[i].id] = params[i];
+  for (size_t i = params.size(); i < lin_params.size(); ++i)
+    linear_[lin_params[i].id] = true;
+  std::vector<Value> operands;
+  for (size_t i = 0; i < n; ++i) {
+    const Node& node = lin_.nodes()[i];
+    if (node.op == OpKind::Parameter) continue;
+    linear_[i] = std::any_of(node.operands.begin(), node.operands.end(),
+                             [&](Value v) { return linear_[v.id]; });
+    if (linear_[i]) continue;
+    operands.clear();
+    for (Value v : node.operands)
+      operands.push_back(primal_[v.id]);
+    primal_[i] = copy_node(node, operands, e_.fn());
+  }
+}
+
+void Transposer::seed(Value lin_value, Value cotangent) {
+  if (!linear_[lin_value.id]) return;  // a zero tangent: its cotangent goes nowhere
+  ct_[lin_value.id] = e_.accumulate(ct_[lin_value.id], cotangent);
+}
+
+void Transposer::run() {
+  for (size_t i = lin_.num_nodes(); i-- > 0;) {
+    const Node& node = lin_.nodes()[i];
+    if (!linear_[i] || node.op == OpKind::Parameter || !ct_[i]) continue;
+    transpose(node, *ct_[i]);
+  }
+}
+
+void Transposer::dot_general(const Node& node, Value c) {
+  const auto lb = node.attrs.get_ints("lhs_batch"), rb = node.attrs.get_ints("rhs_batch");
+  const auto lc = node.attrs.get_ints("lhs_contract"), rc = node.attrs.get_ints("rhs_contract");
+  const int lrank = operand_type(node, 0).rank(), rrank = operand_type(node, 1).rank();
+  const auto lf = free_dims(lrank, lb, lc), rf = free_dims(rrank, rb, rc);
+  const int64_t nb = static_cast<int64_t>(lb.size());
+  const int64_t nlf = static_cast<int64_t>(lf.size()), nrf = static_cast<int64_t>(rf.size());
+  assert(lin(node, 0) != lin(node, 1) && "dot_general of two tangents is not linear");
+  if (lin(node, 0)) {
+    // c[batch, lf, rf] . rhs over rf: [batch, lf, rhs contract dims in rhs order].
+    Value d = e_.op(OpKind::DotGeneral, {c, p(node, 1)},
+                    dot_attrs(iota(0, nb), rb, iota(nb + nlf, nb + nlf + nrf), rf));
+    give(node, 0, e_.transpose(d, restoring_perm(concat(concat(lb, lf), paired_in_order(rc, lc)))));
+  } else {
+    // lhs . c over lf: [batch, lhs contract dims in lhs order, rf].
+    Value d = e_.op(OpKind::DotGeneral, {p(node, 0), c},
+                    dot_attrs(lb, iota(0, nb), lf, iota(nb, nb + nlf)));
+    give(node, 1, e_.transpose(d, restoring_perm(concat(concat(rb, paired_in_order(lc, rc)), rf))));
+  }
+}
+
+void Transposer::pad(const Node& node, Value c) {
+  const auto low = node.attrs.get_ints("low"), interior = node.attrs.get_ints("interior");
+  const TensorType& xt = operand_type(node, 0);
+  std::vector<int64_t> limit, stride;
+  for (int i = 0; i < xt.rank(); ++i) {
+    const int64_t n = xt.shape[i];
+    stride.push_back(interior[i] + 1);
+    limit.push_back(n == 0 ? low[i] : low[i] + (n - 1) * (interior[i] + 1) + 1);
+  }
+  Value inner = e_.op(OpKind::Slice, {c},
+                      {{"start", ir::int_list(low)},
+                       {"limit", ir::int_list(limit)},
+                       {"stride", ir::int_list(stride)}});
+  if (lin(node, 0)) give(node, 0, inner);
+  // The padding value fills every position the operand does not.
+  if (lin(node, 1)) give(node, 1, e_.sub(e_.reduce_all(c), e_.reduce_all(inner)));
+}
+
+void Transposer::transpose(const Node& node, Value c) {
+  switch (node.op) {
+    case OpKind::Add:
+      for (int i = 0; i < 2; ++i)
+        if (lin(node, i)) give(node, i, c);
+      return;
+    case OpKind::Sub:
+      if (lin(node, 0)) give(node, 0, c);
+      if (lin(node, 1)) give(node, 1, e_.neg(c));
+      return;
+    case OpKind::Neg:
+      give(node, 0, e_.neg(c));
+      return;
+    case OpKind::Mul:
+      if (lin(node, 0))
+        give(node, 0, e_.mul(c, p(node, 1)));
+      else
+        give(node, 1, e_.mul(c, p(node, 0)));
+      return;
+    case OpKind::Div:
+      give(node, 0, e_.div(c, p(node, 1)));
+      return;
+    case OpKind::Select: {
+      Value pred = p(node, 0), zero = e_.zeros(node.type);
+      if (lin(node, 1)) give(node, 1, e_.select(pred, c, zero));
+      if (lin(node, 2)) give(node, 2, e_.select(pred, zero, c));
+      return;
+    }
+    case OpKind::Convert:
+      give(node, 0, e_.convert(c, operand_type(node, 0).dtype));
+      return;
+    case OpKind::Broadcast: {
+      const TensorType& xt = operand_type(node, 0);
+      const auto dims = node.attrs.get_ints("dims");
+      std::vector<int64_t> axes;
+      for (int64_t d = 0; d < node.type.rank(); ++d) {
+        auto at = std::find(dims.begin(), dims.end(), d);
+        if (at == dims.end() || (xt.shape[at - dims.begin()] == 1 && node.type.shape[d] != 1))
+          axes.push_back(d);
+      }
+      give(node, 0, e_.reshape(e_.reduce_sum(c, axes), xt.shape));
+      return;
+    }
+    case OpKind::ReduceSum: {
+      const TensorType& xt = operand_type(node, 0);
+      const auto axes = node.attrs.get_ints("axes");
+      give(node, 0, e_.broadcast(c, xt.shape, free_dims(xt.rank(), axes, {})));
+      return;
+    }
+    case OpKind::Reshape:
+      give(node, 0, e_.reshape(c, operand_type(node, 0).shape));
+      return;
+    case OpKind::Transpose:
+      give(node, 0, e_.transpose(c, restoring_perm(node.attrs.get_ints("perm"))));
+      return;
+    case OpKind::Slice: {
+      const TensorType& xt = operand_type(node, 0);
+      const auto start = node.attrs.get_ints("start"), stride = node.attrs.get_ints("stride");
+      std::vector<int64_t> high, interior;
+      for (int i = 0; i < xt.rank(); ++i) {
+        const int64_t n = node.type.shape[i];
+        const int64_t end = n == 0 ? start[i] : start[i] + (n - 1) * stride[i] + 1;
+        high.push_back(xt.shape[i] - end);
+        interior.push_back(stride[i] - 1);
+      }
+      give(node, 0,
+           e_.op(OpKind::Pad, {c, e_.zeros({xt.dtype, {}})},
+                 {{"low", ir::int_list(start)},
+                  {"high", ir::int_list(high)},
+                  {"interior", ir::int_list(interior)}}));
+      return;
+    }
+    case OpKind::Pad:
+      pad(node, c);
+      return;
+    case OpKind::Concatenate: {
+      const int64_t axis = node.attrs.get_int("axis");
+      std::vector<int64_t> start(node.type.rank(), 0);
+      for (size_t i = 0; i < node.operands.size(); ++i) {
+        std::vector<int64_t> limit = node.type.shape;
+        limit[axis] = start[axis] + operand_type(node, static_cast<int>(i)).shape[axis];
+        if (lin(node, static_cast<int>(i)))
+          give(node, static_cast<int>(i),
+               e_.op(OpKind::Slice, {c},
+                     {{"start", ir::int_list(start)}, {"limit", ir::int_list(limit)}}));
+        start[axis] = limit[axis];
+      }
+      return;
+    }
+    case OpKind::DotGeneral:
+      dot_general(node, c);
+      return;
+    case OpKind::Take:
+      give(node, 0,
+           e_.op(OpKind::ScatterAdd, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
+                 {{"axis", node.attrs.get("axis")}}));
+      return;
+    case OpKind::ScatterAdd:
+      if (lin(node, 0)) give(node, 0, c);
+      if (lin(node, 2))
+        give(node, 2, e_.op(OpKind::Take, {c, p(node, 1)}, {{"axis", node.attrs.get("axis")}}));
+      return;
+    // Not linear: a jvp rule that puts a tangent into one of these is a bug.
+    case OpKind::Parameter:
+    case OpKind::Abs:
+    case OpKind::Sign:
+    case OpKind::Exp:
+    case OpKind::Log:
+    case OpKind::Log1p:
+    case OpKind::Expm1:
+    case OpKind::Sqrt:
+    case OpKind::Rsqrt:
+    case OpKind::Sin:
+    case OpKind::Cos:
+    case OpKind::Tanh:
+    case OpKind::Logistic:
+    case OpKind::Erf:
+    case OpKind::Floor:
+    case OpKind::Ceil:
+    case OpKind::Round:
+    case OpKind::Not:
+    case OpKind::Rem:
+    case OpKind::Pow:
+    case OpKind::Max:
+    case OpKind::Min:
+    case OpKind::And:
+    case OpKind::Or:
+    case OpKind::Xor:
+    case OpKind::Eq:
+    case OpKind::Ne:
+    case OpKind::Lt:
+    case OpKind::Le:
+    case OpKind::Gt:
+    case OpKind::Ge:
+    case OpKind::Constant:
+    case OpKind::Iota:
+    case OpKind::ReduceMax:
+    case OpKind::ReduceMin:
+    case OpKind::ReduceProd:
+    case OpKind::Argmax:
+    case OpKind::Argmin:
+    case OpKind::StopGradient:
+    case OpKind::Call:
+      break;
+  }
+  assert(false && "transpose of an op that is not linear: a jvp rule bug");
+}
+
+struct VjpShape {
+  bool unit_cotangent;  // grad: the one result's cotangent is 1, not a parameter
+  bool primal_results;  // the function's own results come first
+};
+
+Function vjp_picked(const Function& f, const std::vector<int>& picked, std::string name,
+                    VjpShape shape) {
+  const Function lin = jvp_picked(f, picked, name);
+  Function out(std::move(name));
+  Emitter e(out);
+  std::vector<Value> params;
+  for (Value p : f.params())
+    params.push_back(out.add_param(f.node(p).param_name, f.type(p)));
+  std::vector<Value> seeds;  // per float result of f
+  for (size_t r = 0; r < f.results().size(); ++r) {
+    const TensorType& t = f.type(f.results()[r]);
+    if (!ir::is_float(t.dtype)) continue;
+    seeds.push_back(shape.unit_cotangent
+                        ? e.splat(t, 1.0)
+                        : out.add_param(unique_param_name(out, "c" + std::to_string(r)), t));
+  }
+  Transposer tr(lin, out);
+  tr.copy_primal(params, picked.size());
+  const size_t num_results = f.results().size();
+  for (size_t k = 0; k < seeds.size(); ++k)
+    tr.seed(lin.results()[num_results + k], seeds[k]);
+  tr.run();
+  std::vector<Value> results;
+  if (shape.primal_results)
+    for (size_t r = 0; r < num_results; ++r)
+      results.push_back(tr.primal(lin.results()[r]));
+  for (size_t j = 0; j < picked.size(); ++j) {
+    Value t = lin.params()[f.params().size() + j];
+    MaybeValue c = tr.cotangent(t);
+    results.push_back(c ? *c : e.zeros(lin.type(t)));
+  }
+  out.set_results(std::move(results));
+  return rewrite(out);
+}
+
+void check_scalar_loss(const Function& f) {
+  const std::string prefix = "[grad] @" + f.name() + ": ";
+  if (f.results().size() != 1)
+    throw Error(prefix + "grad needs a function with one result, got " +
+                std::to_string(f.results().size()));
+  const TensorType& t = f.type(f.results()[0]);
+  if (!ir::is_float(t.dtype)) throw Error(prefix + "grad needs a float result, got " + t.str());
+  if (t.rank() != 0) throw Error(prefix + "grad needs a scalar result, got " + t.str());
+}
+
+}  // namespace
+
+}  // namespace detail
+
+ir::Function vjp(const ir::Function& f, std::span<const int> wrt) {
+  return detail::vjp_picked(f, detail::resolve_wrt(f, wrt, "vjp"), f.name() + "_vjp",
+                            {.unit_cotangent = false, .primal_results = true});
+}
+
+ir::Function grad(const ir::Function& f, std::span<const int> wrt) {
+  detail::check_scalar_loss(f);
+  return detail::vjp_picked(f, detail::resolve_wrt(f, wrt, "grad"), f.name() + "_grad",
+                            {.unit_cotangent = true, .primal_results = false});
+}
+
+ir::Function value_and_grad(const ir::Function& f, std::span<const int> wrt) {
+  detail::check_scalar_loss(f);
+  return detail::vjp_picked(f, detail::resolve_wrt(f, wrt, "grad"), f.name() + "_value_and_grad",
+                            {.unit_cotangent = true, .primal_results = true});
+}
+
+}  // namespace kiln::passes
