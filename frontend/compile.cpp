@@ -8,6 +8,7 @@
 
 #include "ir/interpreter.h"
 #include "ir/printer.h"
+#include "passes/inline.h"
 
 namespace kiln {
 
@@ -92,7 +93,9 @@ runtime::Executable Compiled::executable_for(const std::vector<ir::TensorType>& 
   std::lock_guard lock(state_->mutex);
   auto it = state_->by_signature.find(signature);
   if (it != state_->by_signature.end()) return it->second;
-  ir::Function function = trace_vector(state_->fn, types, {}, "compiled");
+  ir::Module module = trace_module(state_->fn, types, {}, "compiled");
+  ir::Function function =
+      passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
   runtime::Executable executable = runtime::Executable::compile(function, state_->options);
   state_->by_signature.emplace(std::move(signature), executable);
   return executable;

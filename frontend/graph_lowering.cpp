@@ -42,42 +42,60 @@ ir::Value GraphLowering::lower(const Tensor& tensor) {
   // Post-order walk with an explicit stack: deep graphs (long loops) must not overflow the
   // C++ stack.
   struct Frame {
-    const detail::Node* node;
+    std::shared_ptr<detail::Node> node;
     size_t next_input;
   };
-  std::vector<Frame> stack{{tensor.node().get(), 0}};
+  std::vector<Frame> stack{{tensor.node(), 0}};
   while (!stack.empty()) {
     Frame& top = stack.back();
-    if (lowered_.count(top.node)) {
+    if (lowered_.count(top.node.get())) {
       stack.pop_back();
       continue;
     }
     if (!top.node->data && top.next_input < top.node->inputs.size()) {
-      const detail::Node* input = top.node->inputs[top.next_input++].get();
-      if (!lowered_.count(input)) stack.push_back({input, 0});
+      const std::shared_ptr<detail::Node>& input = top.node->inputs[top.next_input++];
+      if (!lowered_.count(input.get())) stack.push_back({input, 0});
       continue;
     }
-    lowered_[top.node] = emit(*top.node);
+    lowered_[top.node.get()] = emit(top.node);
     stack.pop_back();
   }
   return lowered_.at(tensor.node().get());
 }
 
-ir::Value GraphLowering::emit(const detail::Node& node) {
-  if (node.data) return emit_leaf(node);
-  if (node.op == ir::OpKind::Parameter)
+ir::Value GraphLowering::emit(const std::shared_ptr<detail::Node>& node_ptr) {
+  const detail::Node& node = *node_ptr;
+  if (node.data) return emit_leaf(node_ptr);
+  if (node.op == ir::OpKind::Parameter) {
+    if (leaves_ == Leaves::Captured) return capture(node_ptr);
     detail::fail(caller_, "the tensor depends on trace input '" + node.param_name +
                               "', which has no value outside the trace that made it");
+  }
   std::vector<ir::Value> operands;
   operands.reserve(node.inputs.size());
   for (const auto& input : node.inputs)
     operands.push_back(lowered_.at(input.get()));
   std::optional<ir::TensorType> declared;
   if (ir::op_info(node.op).declares_result_type) declared = node.type;
+  if (node.op == ir::OpKind::Call) {
+    // Callee names are unique per traced function (frontend/transforms.cpp), so a name seen
+    // before is the same function.
+    for (const ir::Function& f : node.callees->functions)
+      if (!callees_.find(f.name())) callees_.functions.push_back(f);
+  }
   return function_.add(node.op, std::move(operands), node.attrs, declared);
 }
 
-ir::Value GraphLowering::emit_leaf(const detail::Node& node) {
+ir::Value GraphLowering::capture(const std::shared_ptr<detail::Node>& node) {
+  captured_.push_back(Tensor::from_node(node));
+  std::string name = "captured" + std::to_string(captured_.size() - 1);
+  while (function_.find_param(name))
+    name += "_";
+  return function_.add_param(std::move(name), node->type);
+}
+
+ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr) {
+  const detail::Node& node = *node_ptr;
   const ir::HostArray& data = *node.data;
   if (node.embed || leaves_ == Leaves::Constants) {
     ir::Attr value = constant_value(data);
@@ -87,6 +105,7 @@ ir::Value GraphLowering::emit_leaf(const detail::Node& node) {
     if (literal && ir::is_float(data.dtype())) value = *literal;
     return function_.add(ir::OpKind::Constant, {}, {{"value", std::move(value)}}, data.type());
   }
+  if (leaves_ == Leaves::Captured) return capture(node_ptr);
   std::string name = "a" + std::to_string(arguments_.size());
   arguments_.push_back(data);
   return function_.add_param(std::move(name), data.type());

@@ -3,6 +3,7 @@
 // both take. Each node is lowered once (memoized by node identity); the Function hash-conses
 // on top of that, so structurally equal subgraphs also collapse.
 
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -19,7 +20,10 @@ class GraphLowering {
  public:
   // What data-backed leaves become. Evaluation passes them as arguments (Parameters); a trace
   // bakes them into the function (Constants). Embedded nodes (literals) are constants always.
-  enum class Leaves { Parameters, Constants };
+  // A trace for a transform (Captured) makes parameters of both data leaves and the inputs of
+  // an enclosing trace that the function closes over, and records them as tensors, so that
+  // the transformed function can be applied to them again.
+  enum class Leaves { Parameters, Constants, Captured };
 
   GraphLowering(ir::Function& function, Leaves leaves, std::string caller);
 
@@ -30,16 +34,23 @@ class GraphLowering {
 
   // The data of the leaves made parameters, in parameter order (Leaves::Parameters only).
   std::vector<ir::HostArray> take_arguments() { return std::move(arguments_); }
+  // What the function closed over, in parameter order after the bound ones (Leaves::Captured).
+  const std::vector<Tensor>& captured() const { return captured_; }
+  // The functions that `call` nodes lowered so far reach (empty without calls).
+  const ir::Module& callees() const { return callees_; }
 
  private:
-  ir::Value emit(const detail::Node& node);
-  ir::Value emit_leaf(const detail::Node& node);
+  ir::Value emit(const std::shared_ptr<detail::Node>& node);
+  ir::Value emit_leaf(const std::shared_ptr<detail::Node>& node);
+  ir::Value capture(const std::shared_ptr<detail::Node>& node);
 
   ir::Function& function_;
   Leaves leaves_;
   std::string caller_;  // names the public function in errors ("eval", "trace")
   std::unordered_map<const detail::Node*, ir::Value> lowered_;
   std::vector<ir::HostArray> arguments_;
+  std::vector<Tensor> captured_;
+  ir::Module callees_;
 };
 
 }  // namespace kiln

@@ -12,3 +12,4 @@
 #include "frontend/tensor.h"      // IWYU pragma: export
 #include "frontend/tensor_io.h"   // IWYU pragma: export
 #include "frontend/trace.h"       // IWYU pragma: export
+#include "frontend/transforms.h"  // IWYU pragma: export

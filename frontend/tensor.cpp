@@ -8,6 +8,7 @@
 #include "frontend/graph_lowering.h"
 #include "frontend/ops.h"
 #include "frontend/shape_ops.h"
+#include "passes/inline.h"
 
 namespace kiln {
 
@@ -229,6 +230,13 @@ void eval(const std::vector<Tensor>& tensors) {
   for (const Tensor& t : pending)
     results.push_back(lowering.lower(t));
   function.set_results(results);
+  if (!lowering.callees().functions.empty()) {
+    // Nothing transforms an evaluated graph any more: checkpointed calls keep their barriers.
+    ir::Module module = lowering.callees();
+    module.functions.insert(module.functions.begin(), std::move(function));
+    function =
+        passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
+  }
   std::vector<ir::HostArray> arguments = lowering.take_arguments();
   std::vector<ir::HostArray> values = detail::run_for_eval(function, arguments);
   for (size_t i = 0; i < pending.size(); ++i) {

@@ -22,6 +22,7 @@
 #include "ir/array.h"
 #include "ir/attr.h"
 #include "ir/error.h"
+#include "ir/function.h"
 #include "ir/ops.h"
 #include "ir/type.h"
 
@@ -84,6 +85,9 @@ struct Node {
   // attributes.
   bool embed = false;
   std::string param_name;  // trace parameters
+  // Call nodes: the functions the call may reach (its callee, named in attrs, and everything
+  // that calls), shared by every node that calls into them.
+  std::shared_ptr<const ir::Module> callees;
 
   Node() = default;
   Node(const Node&) = delete;

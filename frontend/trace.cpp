@@ -1,6 +1,7 @@
 #include "frontend/trace.h"
 
 #include "frontend/graph_lowering.h"
+#include "passes/inline.h"
 
 namespace kiln {
 
@@ -14,8 +15,8 @@ void check_arity(size_t expected, size_t got) {
 
 }  // namespace detail
 
-ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
-                          const std::vector<std::string>& names, const std::string& function_name) {
+ir::Module trace_module(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                        const std::vector<std::string>& names, const std::string& function_name) {
   if (!names.empty() && names.size() != input_types.size())
     detail::fail("trace", std::to_string(names.size()) + " names for " +
                               std::to_string(input_types.size()) + " inputs");
@@ -38,7 +39,18 @@ ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>&
   for (const Tensor& t : outputs)
     results.push_back(lowering.lower(t));
   function.set_results(std::move(results));
-  return function;
+  ir::Module module;
+  module.functions.push_back(std::move(function));
+  for (const ir::Function& callee : lowering.callees().functions)
+    module.functions.push_back(callee);
+  return module;
+}
+
+ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                          const std::vector<std::string>& names, const std::string& function_name) {
+  ir::Module module = trace_module(fn, input_types, names, function_name);
+  if (module.functions.size() == 1) return std::move(module.functions.front());
+  return passes::inline_calls(module, module.functions.front());
 }
 
 }  // namespace kiln

@@ -28,6 +28,12 @@ ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>&
                           const std::vector<std::string>& names = {},
                           const std::string& function_name = "main");
 
+// trace_vector's function first, then the functions its calls reach (custom_vjp and
+// checkpoint make calls); trace_vector returns the function with those calls inlined.
+ir::Module trace_module(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                        const std::vector<std::string>& names = {},
+                        const std::string& function_name = "main");
+
 namespace detail {
 
 template <class R>

@@ -31,4 +31,22 @@ ir::Function vjp(const ir::Function& f, std::span<const int> wrt = {});
 ir::Function grad(const ir::Function& f, std::span<const int> wrt = {});
 ir::Function value_and_grad(const ir::Function& f, std::span<const int> wrt = {});
 
+// The same over a module, where `f` may call other functions of `module` (which must pass
+// verify(Module)). Calls are inlined first, except those that carry a custom `vjp` or
+// `checkpoint=1`, which reverse mode treats by their own rules:
+// - `call @f(x...) {vjp="g"}`: the backward pass calls @g(x..., c_y...) for the arguments'
+//   cotangents instead of differentiating @f (as JAX's custom_vjp). Forward mode (jvp) has no
+//   rule for it and says so ("[jvp] ...").
+// - `call @f(x...) {checkpoint=1}`: the forward pass keeps only @f's results; the backward pass
+//   calls a generated function "<f>_vjp" (= vjp of @f, which recomputes @f's insides) through a
+//   call marked checkpoint=1, so activations inside @f are recomputed, not kept (as JAX's
+//   checkpoint/remat). jvp inlines checkpointed calls (forward mode keeps nothing anyway).
+// The result module holds the transformed function first and every function it calls after
+// it (so it prints as `kiln transform` prints and runs with `kiln run`).
+ir::Module jvp(const ir::Module& module, const ir::Function& f, std::span<const int> wrt = {});
+ir::Module vjp(const ir::Module& module, const ir::Function& f, std::span<const int> wrt = {});
+ir::Module grad(const ir::Module& module, const ir::Function& f, std::span<const int> wrt = {});
+ir::Module value_and_grad(const ir::Module& module, const ir::Function& f,
+                          std::span<const int> wrt = {});
+
 }  // namespace kiln::passes

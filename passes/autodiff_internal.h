@@ -69,7 +69,12 @@ class Emitter {
 };
 
 // The jvp of `f` with its picked parameters already resolved: f(x...) -> y... becomes
-// name(x..., t...) -> (y..., t_y...) with one tangent result per float result of f.
-ir::Function jvp_picked(const ir::Function& f, const std::vector<int>& picked, std::string name);
+// name(x..., t...) -> (y..., t_y...) with one tangent result per float result of f. A call
+// node is an error unless `linearize_calls`, where reverse mode is linearizing a function whose
+// kept calls (custom vjp, checkpoint) the transposer handles: each float result of such a call
+// with a nonzero tangent gets the placeholder tangent `call @f(x..., t...)` (same attributes;
+// an argument with a zero tangent fills its own tangent slot), which is never evaluated.
+ir::Function jvp_picked(const ir::Function& f, const std::vector<int>& picked, std::string name,
+                        bool linearize_calls = false);
 
 }  // namespace kiln::passes::detail

@@ -7,10 +7,13 @@
 #include <algorithm>
 #include <cassert>
 #include <numbers>
+#include <set>
+#include <string>
 
 #include "ir/error.h"
 #include "passes/autodiff.h"
 #include "passes/autodiff_internal.h"
+#include "passes/inline.h"
 #include "passes/rewriter.h"
 
 namespace kiln::passes {
@@ -279,8 +282,20 @@ MaybeValue scatter_add_rule(Emitter& e, const Site& s) {
   return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), s.x[1], *s.t[2]});
 }
 
+// A call kept for reverse mode (custom vjp or checkpoint) has no derivative of its own here:
+// its tangent is a placeholder `call @f(x..., t...)` that only the transposer reads
+// (autodiff_transpose.cpp), with the arguments' tangents after the arguments. An argument
+// whose tangent is zero stands in its own tangent slot: being primal, it gets no cotangent.
+MaybeValue call_placeholder(Emitter& e, const Site& s) {
+  if (!ir::is_float(s.node.type.dtype) || !any(s.t)) return std::nullopt;
+  std::vector<Value> operands(s.x.begin(), s.x.end());
+  for (size_t i = 0; i < s.x.size(); ++i)
+    operands.push_back(s.t[i] ? *s.t[i] : s.x[i]);
+  return same_op(e, s, std::move(operands));
+}
+
 // The tangent of one node; nullopt is zero.
-MaybeValue jvp_rule(Emitter& e, const Site& s) {
+MaybeValue jvp_rule(Emitter& e, const Site& s, bool linearize_calls) {
   // Tangents live on float values only: integer and bool results are piecewise constant.
   if (!ir::is_float(s.node.type.dtype) && s.node.op != OpKind::Call) return std::nullopt;
   switch (s.node.op) {
@@ -366,6 +381,7 @@ MaybeValue jvp_rule(Emitter& e, const Site& s) {
     case OpKind::ScatterAdd:
       return scatter_add_rule(e, s);
     case OpKind::Call:
+      if (linearize_calls) return call_placeholder(e, s);
       throw Error("[jvp] call @" + s.node.attrs.get("callee").as_string() +
                   ": inline calls before differentiating");
   }
@@ -375,7 +391,8 @@ MaybeValue jvp_rule(Emitter& e, const Site& s) {
 
 }  // namespace
 
-Function jvp_picked(const Function& f, const std::vector<int>& picked, std::string name) {
+Function jvp_picked(const Function& f, const std::vector<int>& picked, std::string name,
+                    bool linearize_calls) {
   Function out(std::move(name));
   Emitter e(out);
   std::vector<Value> primal(f.num_nodes());
@@ -400,7 +417,7 @@ Function jvp_picked(const Function& f, const std::vector<int>& picked, std::stri
     }
     primal[i] = copy_node(node, operands, out);
     if (any(operand_tangents) || node.op == OpKind::Call)
-      tangent[i] = jvp_rule(e, Site{node, operands, operand_tangents, primal[i]});
+      tangent[i] = jvp_rule(e, Site{node, operands, operand_tangents, primal[i]}, linearize_calls);
     assert(!tangent[i] || out.type(*tangent[i]) == node.type);
   }
   std::vector<Value> results;
@@ -418,6 +435,37 @@ Function jvp_picked(const Function& f, const std::vector<int>& picked, std::stri
 ir::Function jvp(const ir::Function& f, std::span<const int> wrt) {
   // Tangents of values that reach no result (a product only compared, say) are dropped here.
   return rewrite(detail::jvp_picked(f, detail::resolve_wrt(f, wrt, "jvp"), f.name() + "_jvp"));
+}
+
+namespace {
+
+// A custom vjp gives reverse mode a rule and forward mode none (as JAX's custom_vjp), so a call
+// that carries one anywhere `f` would run it (inside its callees too) is an error.
+void reject_custom_vjps(const ir::Module& module, const ir::Function& f,
+                        std::set<std::string>& seen) {
+  const std::vector<bool> live = live_nodes(f);
+  for (size_t i = 0; i < f.num_nodes(); ++i) {
+    const ir::Node& node = f.nodes()[i];
+    if (!live[i] || node.op != ir::OpKind::Call) continue;
+    const std::string& callee = node.attrs.get("callee").as_string();
+    if (node.attrs.has("vjp"))
+      throw Error("[jvp] @" + f.name() + ": call @" + callee +
+                  " has a custom vjp and forward mode has no rule for it (as in JAX's "
+                  "custom_vjp); use vjp or grad");
+    if (!seen.insert(callee).second) continue;
+    if (const ir::Function* g = module.find(callee)) reject_custom_vjps(module, *g, seen);
+  }
+}
+
+}  // namespace
+
+ir::Module jvp(const ir::Module& module, const ir::Function& f, std::span<const int> wrt) {
+  std::set<std::string> seen;
+  reject_custom_vjps(module, f, seen);
+  // Checkpointing only matters to reverse mode, so every call inlines.
+  ir::Module out;
+  out.functions.push_back(jvp(inline_calls(module, f), wrt));
+  return out;
 }
 
 }  // namespace kiln::passes

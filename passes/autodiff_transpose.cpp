@@ -7,10 +7,15 @@
 
 #include <algorithm>
 #include <cassert>
+#include <map>
+#include <set>
+#include <string>
 
 #include "ir/error.h"
+#include "ir/printer.h"
 #include "passes/autodiff.h"
 #include "passes/autodiff_internal.h"
+#include "passes/inline.h"
 #include "passes/rewriter.h"
 
 namespace kiln::passes {
@@ -81,9 +86,13 @@ ir::Attrs dot_attrs(const std::vector<int64_t>& lb, const std::vector<int64_t>& 
           {"rhs_contract", ir::int_list(rc)}};
 }
 
+class ModuleContext;
+
 class Transposer {
  public:
-  Transposer(const Function& lin, Function& out) : lin_(lin), e_(out) {}
+  // `module` resolves the calls that `lin` kept; without one, `lin` has none.
+  Transposer(const Function& lin, Function& out, ModuleContext* module = nullptr)
+      : lin_(lin), e_(out), module_(module) {}
 
   // Copies the primal (non-linear) nodes of `lin` into the output; `params` maps lin's
   // primal parameters, `num_tangents` trailing parameters of lin are the tangents.
@@ -98,6 +107,9 @@ class Transposer {
   void transpose(const Node& node, Value c);
   void dot_general(const Node& node, Value c);
   void pad(const Node& node, Value c);
+  std::vector<std::vector<size_t>> call_sites() const;
+  void call_site(const std::vector<size_t>& placeholders);
+  Value zeros_of(const TensorType& type);
 
   bool lin(const Node& node, int i) const { return linear_[node.operands[i].id]; }
   // The output value of a primal operand.
@@ -116,6 +128,7 @@ class Transposer {
 
   const Function& lin_;
   Emitter e_;
+  ModuleContext* module_;
   std::vector<bool> linear_;
   std::vector<Value> primal_;
   std::vector<MaybeValue> ct_;
@@ -152,11 +165,53 @@ void Transposer::seed(Value lin_value, Value cotangent) {
 }
 
 void Transposer::run() {
+  // A call site's placeholders (one per float result) go back together at the first of them,
+  // when the walk has passed every use of every result.
+  std::vector<const std::vector<size_t>*> site_at(lin_.num_nodes(), nullptr);
+  const std::vector<std::vector<size_t>> sites = call_sites();
+  for (const std::vector<size_t>& site : sites)
+    site_at[site.front()] = &site;
   for (size_t i = lin_.num_nodes(); i-- > 0;) {
     const Node& node = lin_.nodes()[i];
-    if (!linear_[i] || node.op == OpKind::Parameter || !ct_[i]) continue;
-    transpose(node, *ct_[i]);
+    if (!linear_[i] || node.op == OpKind::Parameter) continue;
+    if (node.op == OpKind::Call) {
+      if (site_at[i]) call_site(*site_at[i]);
+      continue;
+    }
+    if (ct_[i]) transpose(node, *ct_[i]);
   }
+}
+
+// The linear call placeholders grouped by call site (callee, arguments and attributes but the
+// result index), each group in node order.
+std::vector<std::vector<size_t>> Transposer::call_sites() const {
+  auto site_attrs = [](const Node& node) {
+    ir::Attrs attrs = node.attrs;
+    attrs.erase("result");
+    return attrs;
+  };
+  std::vector<std::vector<size_t>> sites;
+  for (size_t i = 0; i < lin_.num_nodes(); ++i) {
+    const Node& node = lin_.nodes()[i];
+    if (!linear_[i] || node.op != OpKind::Call) continue;
+    auto same_site = [&](const std::vector<size_t>& site) {
+      const Node& first = lin_.nodes()[site.front()];
+      return first.operands == node.operands && site_attrs(first) == site_attrs(node);
+    };
+    auto it = std::find_if(sites.begin(), sites.end(), same_site);
+    if (it == sites.end())
+      sites.push_back({i});
+    else
+      it->push_back(i);
+  }
+  return sites;
+}
+
+Value Transposer::zeros_of(const TensorType& type) {
+  if (ir::is_float(type.dtype)) return e_.zeros(type);
+  ir::Attr zero = type.dtype == ir::DType::Bool ? ir::Attr(false) : ir::Attr(int64_t{0});
+  Value scalar = e_.op(OpKind::Constant, {}, {{"value", zero}}, TensorType{type.dtype, {}});
+  return e_.broadcast(scalar, type.shape, {});
 }
 
 void Transposer::dot_general(const Node& node, Value c) {
@@ -340,7 +395,7 @@ void Transposer::transpose(const Node& node, Value c) {
     case OpKind::Argmax:
     case OpKind::Argmin:
     case OpKind::StopGradient:
-    case OpKind::Call:
+    case OpKind::Call:  // placeholders go back per call site, in run()
       break;
   }
   assert(false && "transpose of an op that is not linear: a jvp rule bug");
@@ -351,9 +406,125 @@ struct VjpShape {
   bool primal_results;  // the function's own results come first
 };
 
+// The functions a transformed module function needs beside it: flat copies of the module's
+// functions that kept calls name (their own calls inlined but the marked ones), and a vjp
+// generated once per checkpointed callee.
+class ModuleContext {
+ public:
+  explicit ModuleContext(const ir::Module& module) : module_(module) {
+    for (const Function& f : module.functions)
+      taken_.insert(f.name());
+  }
+
+  const Function& flat(const std::string& name);
+  // The name of "<callee>_vjp" = vjp(callee) over every float parameter, generated at the first
+  // ask under a name no function of the module has.
+  const std::string& checkpoint_vjp(const std::string& callee);
+  // `main` first, then every function it calls (as callee or vjp), transitively, in the order
+  // found; main is renamed if one of them has its name.
+  ir::Module finish(Function main);
+
+ private:
+  const ir::Module& module_;
+  std::set<std::string> taken_;
+  std::map<std::string, Function> flat_;  // node-stable: callers keep references
+  std::map<std::string, std::string> vjp_names_;
+  std::map<std::string, Function> generated_;
+};
+
 Function vjp_picked(const Function& f, const std::vector<int>& picked, std::string name,
-                    VjpShape shape) {
-  const Function lin = jvp_picked(f, picked, name);
+                    VjpShape shape, ModuleContext* module = nullptr);
+
+// The backward pass of one kept call, from the cotangents of all its results at once: a custom
+// vjp need not be linear (it may clip), so it must see them together, never one result at a
+// time summed. `placeholders` are the site's tangent nodes (autodiff_jvp.cpp):
+// call @f(x..., t...) {result=k}.
+void Transposer::call_site(const std::vector<size_t>& placeholders) {
+  assert(module_ && "a kept call in a function differentiated without its module");
+  const Node& node = lin_.nodes()[placeholders.front()];
+  const Function& callee = module_->flat(node.attrs.get("callee").as_string());
+  const size_t n = callee.params().size(), m = callee.results().size();
+  assert(node.operands.size() == 2 * n);
+  std::vector<MaybeValue> ct(m);
+  for (size_t i : placeholders) {
+    const ir::Attr* k = lin_.nodes()[i].attrs.find("result");
+    ct.at(k ? static_cast<size_t>(k->as_int()) : 0) = ct_[i];
+  }
+  if (std::none_of(ct.begin(), ct.end(), [](const MaybeValue& c) { return c.has_value(); })) return;
+  std::vector<Value> args;
+  for (size_t i = 0; i < n; ++i)
+    args.push_back(p(node, static_cast<int>(i)));
+  const ir::Attr* custom = node.attrs.find("vjp");
+  for (size_t r = 0; r < m; ++r) {
+    const TensorType& t = callee.type(callee.results()[r]);
+    if (custom || ir::is_float(t.dtype)) args.push_back(ct[r] ? *ct[r] : zeros_of(t));
+  }
+  // custom: @g(x..., c_y...) -> (c_x...); checkpoint: @f_vjp(x..., c_float_y...) -> (y...,
+  // c_float_x...).
+  const std::string bwd = custom ? custom->as_string() : module_->checkpoint_vjp(callee.name());
+  size_t index = custom ? 0 : m;
+  for (size_t i = 0; i < n; ++i) {
+    const TensorType& t = callee.type(callee.params()[i]);
+    if (!custom && !ir::is_float(t.dtype)) continue;
+    const int slot = static_cast<int>(n + i);
+    ir::Attrs attrs{{"callee", bwd}, {"result", static_cast<int64_t>(index++)}};
+    if (!custom) attrs.set("checkpoint", int64_t{1});
+    if (lin(node, slot)) give(node, slot, e_.op(OpKind::Call, args, std::move(attrs), t));
+  }
+}
+
+const Function& ModuleContext::flat(const std::string& name) {
+  if (auto it = flat_.find(name); it != flat_.end()) return it->second;
+  const Function* f = module_.find(name);
+  if (!f) throw Error("[vjp] no function @" + name + " in the module");
+  return flat_.emplace(name, inline_calls(module_, *f, {.keep_marked_calls = true})).first->second;
+}
+
+const std::string& ModuleContext::checkpoint_vjp(const std::string& callee) {
+  if (auto it = vjp_names_.find(callee); it != vjp_names_.end()) return it->second;
+  const Function& f = flat(callee);
+  std::string name = callee + "_vjp";
+  // Its own kept calls get their rules, and their vjps, from this same context.
+  Function g = vjp_picked(f, resolve_wrt(f, {}, "vjp"), name,
+                          {.unit_cotangent = false, .primal_results = true}, this);
+  // A module differentiated before (grad of grad) may hold this very function: reuse it.
+  const bool same = module_.find(name) && ir::print(flat(name)) == ir::print(g);
+  if (!same) {
+    while (taken_.count(name))
+      name += "_";
+    taken_.insert(name);
+    g.set_name(name);
+    generated_.emplace(name, std::move(g));
+  }
+  return vjp_names_.emplace(callee, std::move(name)).first->second;
+}
+
+ir::Module ModuleContext::finish(Function main) {
+  ir::Module out;
+  out.functions.push_back(std::move(main));
+  std::set<std::string> called;
+  for (size_t k = 0; k < out.functions.size(); ++k) {
+    std::vector<std::string> names;
+    for (const Node& node : out.functions[k].nodes())
+      if (node.op == OpKind::Call)
+        for (const char* attr : {"callee", "vjp"})
+          if (const ir::Attr* a = node.attrs.find(attr)) names.push_back(a->as_string());
+    for (const std::string& name : names) {
+      if (!called.insert(name).second) continue;
+      auto gen = generated_.find(name);
+      out.functions.push_back(gen != generated_.end() ? gen->second : flat(name));
+    }
+  }
+  std::string name = out.functions[0].name();
+  while (called.count(name))
+    name += "_";
+  out.functions[0].set_name(std::move(name));
+  return out;
+}
+
+Function vjp_picked(const Function& f, const std::vector<int>& picked, std::string name,
+                    VjpShape shape, ModuleContext* module) {
+  const Function lin = jvp_picked(f, picked, name, /*linearize_calls=*/module != nullptr);
   Function out(std::move(name));
   Emitter e(out);
   std::vector<Value> params;
@@ -367,7 +538,7 @@ Function vjp_picked(const Function& f, const std::vector<int>& picked, std::stri
                         ? e.splat(t, 1.0)
                         : out.add_param(unique_param_name(out, "c" + std::to_string(r)), t));
   }
-  Transposer tr(lin, out);
+  Transposer tr(lin, out, module);
   tr.copy_primal(params, picked.size());
   const size_t num_results = f.results().size();
   for (size_t k = 0; k < seeds.size(); ++k)
@@ -396,9 +567,37 @@ void check_scalar_loss(const Function& f) {
   if (t.rank() != 0) throw Error(prefix + "grad needs a scalar result, got " + t.str());
 }
 
+// Reverse mode over a module: calls inlined but the marked ones, which keep their rules.
+ir::Module module_vjp(const ir::Module& module, const Function& f, std::span<const int> wrt,
+                      const std::string& suffix, VjpShape shape) {
+  ModuleContext context(module);
+  Function flat = inline_calls(module, f, {.keep_marked_calls = true});
+  const bool is_grad = shape.unit_cotangent;
+  if (is_grad) check_scalar_loss(flat);
+  std::vector<int> picked = resolve_wrt(flat, wrt, is_grad ? "grad" : "vjp");
+  Function g = vjp_picked(flat, picked, f.name() + suffix, shape, &context);
+  return context.finish(std::move(g));
+}
+
 }  // namespace
 
 }  // namespace detail
+
+ir::Module vjp(const ir::Module& module, const ir::Function& f, std::span<const int> wrt) {
+  return detail::module_vjp(module, f, wrt, "_vjp",
+                            {.unit_cotangent = false, .primal_results = true});
+}
+
+ir::Module grad(const ir::Module& module, const ir::Function& f, std::span<const int> wrt) {
+  return detail::module_vjp(module, f, wrt, "_grad",
+                            {.unit_cotangent = true, .primal_results = false});
+}
+
+ir::Module value_and_grad(const ir::Module& module, const ir::Function& f,
+                          std::span<const int> wrt) {
+  return detail::module_vjp(module, f, wrt, "_value_and_grad",
+                            {.unit_cotangent = true, .primal_results = true});
+}
 
 ir::Function vjp(const ir::Function& f, std::span<const int> wrt) {
   return detail::vjp_picked(f, detail::resolve_wrt(f, wrt, "vjp"), f.name() + "_vjp",

@@ -2,6 +2,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "ir/error.h"
 #include "passes/rewriter.h"
@@ -21,9 +22,13 @@ bool has_calls(const Function& f) {
 
 namespace {
 
-bool is_marked(const Node& call) {
+bool is_checkpointed(const Node& call) {
   const ir::Attr* checkpoint = call.attrs.find("checkpoint");
-  return call.attrs.has("vjp") || (checkpoint && checkpoint->as_int() != 0);
+  return checkpoint && checkpoint->as_int() != 0;
+}
+
+bool is_marked(const Node& call) {
+  return call.attrs.has("vjp") || is_checkpointed(call);
 }
 
 class Inliner {
@@ -49,15 +54,32 @@ class Inliner {
           const std::string& callee = node.attrs.get("callee").as_string();
           const Function& body = flat(callee);  // inlines what the callee calls, once
           if (options_.keep_marked_calls && is_marked(node)) return std::nullopt;
+          std::vector<Value> args(operands.begin(), operands.end());
+          if (options_.checkpoint_barriers && is_checkpointed(node))
+            for (Value& arg : args)
+              arg = barrier(arg, callee, out);
           const ir::Attr* result = node.attrs.find("result");
-          return splice(body, operands, out).at(result ? static_cast<size_t>(result->as_int()) : 0);
+          return splice(body, args, out).at(result ? static_cast<size_t>(result->as_int()) : 0);
         });
   }
 
  private:
+  // One stop_gradient would not do: the forward call @f(x) and the recomputation inside
+  // @f_vjp(x, c) would both see stop_gradient(x), and hash-consing would merge the bodies
+  // again. So the k-th checkpointed callee met gets a chain of k stop_gradients: two different
+  // functions never share a barrier, two calls of one function on the same arguments still
+  // merge (they are the same computation).
+  Value barrier(Value arg, const std::string& callee, Function& out) {
+    const size_t depth = depth_.emplace(callee, depth_.size() + 1).first->second;
+    for (size_t i = 0; i < depth; ++i)
+      arg = out.add(OpKind::StopGradient, {arg});
+    return arg;
+  }
+
   const ir::Module& module_;
   const InlineOptions& options_;
   std::map<std::string, Function> done_;
+  std::map<std::string, size_t> depth_;  // barrier chain length per checkpointed callee
 };
 
 }  // namespace
