@@ -13,5 +13,6 @@ Action add_dump_command(CLI::App& app);
 Action add_run_command(CLI::App& app);
 Action add_opt_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
+Action add_transform_command(CLI::App& app);
 
 }  // namespace kiln::tools

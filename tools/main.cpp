@@ -11,7 +11,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::vector<kiln::tools::Action> actions = {
       kiln::tools::add_dump_command(app), kiln::tools::add_run_command(app),
-      kiln::tools::add_opt_command(app), kiln::tools::add_bench_command(app)};
+      kiln::tools::add_opt_command(app), kiln::tools::add_bench_command(app),
+      kiln::tools::add_transform_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
