@@ -33,8 +33,10 @@ Tensor silu(const Tensor& x) {
 Tensor gelu(const Tensor& x, bool approximate) {
   Tensor xf = as_float(x);
   if (!approximate) return 0.5 * xf * (1 + erf(xf * (1 / std::numbers::sqrt2)));
-  const double k = std::sqrt(2 / std::numbers::pi);
-  return 0.5 * xf * (1 + tanh(k * (xf + 0.044715 * xf * xf * xf)));
+  // 0.5 * (1 + tanh(u)) is logistic(2u) exactly: one exp and one division, with no
+  // cancellation near u = 0 and no blend of a small-argument and a large-argument tanh.
+  const double two_k = 2 * std::sqrt(2 / std::numbers::pi);
+  return xf * sigmoid(two_k * (xf + 0.044715 * xf * xf * xf));
 }
 
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
