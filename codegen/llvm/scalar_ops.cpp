@@ -8,6 +8,7 @@
 #include <cassert>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include <llvm/IR/Intrinsics.h>
 #include <llvm/IR/Module.h>
@@ -61,6 +62,15 @@ Value* fconst(IRBuilderBase&, llvm::Type* t, double v) {
 // IEEE maximum/minimum: NaN if either is NaN; equal operands differ only as -0 and +0, where
 // and-ing the bits gives +0 (max) and or-ing gives -0 (min).
 Value* float_max_min(IRBuilderBase& b, Value* x, Value* y, bool is_max) {
+  if (llvm::isa<llvm::ConstantFP>(x)) std::swap(x, y);  // max and min commute
+  if (auto* c = llvm::dyn_cast<llvm::ConstantFP>(y)) {
+    // Against a constant that is not NaN and not the zero that loses the signed-zero tie
+    // (-0 for max, +0 for min), one unordered compare gives the same bits: a NaN x picks x,
+    // and x == c means x has c's bits. relu's max(x, 0) is the common case.
+    const bool losing_zero = c->isZero() && c->isNegative() == is_max;
+    if (!c->isNaN() && !losing_zero)
+      return b.CreateSelect(is_max ? b.CreateFCmpUGT(x, y) : b.CreateFCmpULT(x, y), x, y);
+  }
   llvm::Type* t = x->getType();
   llvm::Type* it = b.getIntNTy(t->getPrimitiveSizeInBits());
   Value* pick = is_max ? b.CreateFCmpOGT(x, y) : b.CreateFCmpOLT(x, y);

@@ -260,5 +260,36 @@ TEST(Executable, RunsConcurrently) {
     EXPECT_NEAR(g, want, 1e-3 * std::abs(want));
 }
 
+// max/min against a constant compile to one compare where the constant allows it; the bits
+// (signed zeros, NaN) must still be the interpreter's, whichever side the constant is on.
+TEST(Executable, MaxMinAgainstConstantsKeepSignedZerosAndNaN) {
+  const double specials[] = {0.0, -0.0, 1.5, -80.0, -100.0, NAN, INFINITY, -INFINITY, 3.0};
+  for (const char* dtype : {"f32", "f64"}) {
+    for (const char* c : {"0.0", "-0.0", "-80.0", "1.5", "nan", "inf"}) {
+      SCOPED_TRACE(std::string(dtype) + " constant " + c);
+      const std::string t = std::string(dtype) + "[9]";
+      ir::Function f = parse_one("func @f(%x: " + t + ") -> (" + t + ", " + t + ", " + t + ", " +
+                                 t + ") {\n  %c = constant {value=" + c + "} : " + dtype +
+                                 "[]\n  %b = broadcast %c {shape=[9], dims=[]} : " + t +
+                                 "\n  %0 = max %x, %b : " + t + "\n  %1 = max %b, %x : " + t +
+                                 "\n  %2 = min %x, %b : " + t + "\n  %3 = min %b, %x : " + t +
+                                 "\n  return %0, %1, %2, %3\n}\n");
+      ir::HostArray x(f.type(f.params()[0]));
+      for (int64_t i = 0; i < 9; ++i)
+        x.set_f64(i, specials[i]);
+      std::vector<ir::HostArray> args = {x};
+      std::vector<ir::HostArray> want = ir::interpret(f, args);
+      std::vector<ir::HostArray> got = Executable::compile(f).run(args);
+      for (size_t r = 0; r < want.size(); ++r)
+        for (int64_t i = 0; i < 9; ++i) {
+          const double g = got[r].get_f64(i), w = want[r].get_f64(i);
+          EXPECT_TRUE((std::isnan(g) && std::isnan(w)) ||
+                      (g == w && std::signbit(g) == std::signbit(w)))
+              << "result " << r << " at x = " << specials[i] << ": got " << g << ", want " << w;
+        }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace kiln::runtime
