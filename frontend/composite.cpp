@@ -35,8 +35,11 @@ Tensor gelu(const Tensor& x, bool approximate) {
   if (!approximate) return 0.5 * xf * (1 + erf(xf * (1 / std::numbers::sqrt2)));
   // 0.5 * (1 + tanh(u)) is logistic(2u) exactly: one exp and one division, with no
   // cancellation near u = 0 and no blend of a small-argument and a large-argument tanh.
+  // Below 2u = -80 the factor is under 2e-35, where the tanh form (in f32) is exactly 0;
+  // clamping there keeps it a normal float, since subnormal activations send whatever reads
+  // them (the next layer's matmul) down the CPU's slow subnormal path.
   const double two_k = 2 * std::sqrt(2 / std::numbers::pi);
-  return xf * sigmoid(two_k * (xf + 0.044715 * xf * xf * xf));
+  return xf * sigmoid(maximum(two_k * (xf + 0.044715 * xf * xf * xf), -80.0));
 }
 
 Tensor logsumexp(const Tensor& x, const Axes& axes, bool keepdims) {
