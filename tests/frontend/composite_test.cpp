@@ -61,6 +61,16 @@ TEST(Composite, GeluKnownValues) {
   EXPECT_EQ(gelu(Tensor({1, 2})).dtype(), DType::F32);
 }
 
+// The tanh form rounds to exactly 0 for large negative inputs; the logistic form must not
+// leave subnormals there instead (they would slow down every later op that reads them).
+TEST(Composite, GeluTanhNeverProducesSubnormals) {
+  std::vector<float> xs;
+  for (float v = -40.0f; v <= 0.0f; v += 0.0625f)
+    xs.push_back(v);
+  for (float y : gelu(Tensor(xs), true).to_vector<float>())
+    EXPECT_TRUE(y == 0.0f || std::fpclassify(y) == FP_NORMAL) << y;
+}
+
 TEST(Composite, ReluSilu) {
   Tensor x = {-2.0f, 0.0f, 3.0f};
   expect_values(relu(x), {0, 0, 3});
