@@ -69,24 +69,60 @@ Value* infinity(IRBuilderBase& b) {
 namespace {
 
 // exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln2 / 2 (ln 2 split in two so n * hi
-// is exact). 2^n is applied as two factors so results in the subnormal range round once.
-// Right for x in [-104, 88.8] and NaN; the callers settle what lies outside.
-Value* exp_finite(IRBuilderBase& b, Value* x) {
+// is exact). The variants below differ only in how they apply 2^n, which is where the
+// special cases live.
+struct ExpParts {
+  Value* n;  // as a float; NaN when x is
+  Value* y;  // e^r, in [0.7, 1.42]
+};
+
+ExpParts exp_parts(IRBuilderBase& b, Value* x) {
   Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(x, f(b, 1.44269504088896341)));
   Value* r = fma(b, n, f(b, -0.693359375), x);
   r = fma(b, n, f(b, 2.12194440e-4), r);
   Value* p = horner(b, r,
                     {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
                      1.6666665459E-1, 5.0000001201E-1});
-  Value* y = b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0));
-  // Past +-160 the result is inf or 0 either way; clamping keeps the conversion defined (NaN
-  // becomes -160 here and stays NaN through r).
-  Value* clamped = binary(b, llvm::Intrinsic::minnum,
-                          binary(b, llvm::Intrinsic::maxnum, n, f(b, -160)), f(b, 160));
-  Value* k = b.CreateFPToSI(clamped, b.getInt32Ty());
+  return {n, b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0))};
+}
+
+// n as an i32, clamped by `bound` (maxnum for a lower bound, minnum for an upper one) first:
+// converting NaN or a huge float is poison, and the clamp turns NaN into the bound (the NaN
+// still reaches the result through r).
+Value* exponent(IRBuilderBase& b, Value* n, ID clamp, double bound) {
+  return b.CreateFPToSI(binary(b, clamp, n, f(b, bound)), b.getInt32Ty());
+}
+
+// For x in [-104, 88.8] and NaN; the caller settles what lies outside. 2^n is applied as two
+// factors so results in the subnormal range round once.
+Value* exp_finite(IRBuilderBase& b, Value* x) {
+  auto [n, y] = exp_parts(b, x);
+  // Past +-160 the result is inf or 0 either way.
+  Value* k =
+      exponent(b, binary(b, llvm::Intrinsic::maxnum, n, f(b, -160)), llvm::Intrinsic::minnum, 160);
   Value* k1 = b.CreateAShr(k, 1);
   Value* k2 = b.CreateSub(k, k1);
   return b.CreateFMul(b.CreateFMul(y, pow2(b, k1)), pow2(b, k2));
+}
+
+// For x <= 0 (or NaN), as logistic needs it. Then n <= 0, so 2^(n + 64) is a normal float and
+// y * 2^(n + 64) is exact; the one rounding happens in the final multiply by 2^-64, which is
+// right for subnormal results too. Two multiplies and no select, against exp_finite's split.
+Value* exp_nonpositive(IRBuilderBase& b, Value* x) {
+  // Below -110 the result is 0; clamping keeps -inf out of r (a compare-and-select keeps NaN).
+  x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
+  auto [n, y] = exp_parts(b, x);
+  Value* k = exponent(b, n, llvm::Intrinsic::maxnum, -160);  // n <= 0 already
+  Value* scaled = b.CreateFMul(y, pow2(b, b.CreateAdd(k, i32(b, 64))));
+  return b.CreateFMul(scaled, f(b, 0x1p-64));
+}
+
+// For a >= 0 (or NaN), as tanh needs it. Past a = 88 tanh is 1 whatever e^a is, so a is
+// clamped there (a compare-and-select keeps NaN) and one scale by 2^n suffices.
+Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
+  a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
+  auto [n, y] = exp_parts(b, a);
+  return b.CreateFMul(y, pow2(b, exponent(b, n, llvm::Intrinsic::minnum, 127)));  // n >= 0
 }
 
 }  // namespace
@@ -147,28 +183,6 @@ Value* emit_expm1_f32(IRBuilderBase& b, Value* x) {
   return b.CreateSelect(b.CreateFCmpUNO(x, x), x, result);
 }
 
-namespace {
-
-// e^a for a >= 0 (or NaN), as far as tanh needs it. Past a = 88 tanh is 1 whatever e^a is,
-// so a is clamped there (a compare-and-select keeps NaN, which minnum would not) and one
-// scale by 2^n suffices: no overflow, no subnormal results and no special-value selects.
-Value* exp_for_tanh(IRBuilderBase& b, Value* a) {
-  a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
-  Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(a, f(b, 1.44269504088896341)));
-  Value* r = fma(b, n, f(b, -0.693359375), a);
-  r = fma(b, n, f(b, 2.12194440e-4), r);
-  Value* p = horner(b, r,
-                    {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
-                     1.6666665459E-1, 5.0000001201E-1});
-  Value* y = b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0));
-  // n is in [0, 127] or NaN; minnum turns NaN into 127 so the conversion stays defined (the
-  // NaN still reaches the result through r).
-  Value* k = b.CreateFPToSI(binary(b, llvm::Intrinsic::minnum, n, f(b, 127.0)), b.getInt32Ty());
-  return b.CreateFMul(y, pow2(b, k));
-}
-
-}  // namespace
-
 // An odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above (which saturates to 1 by itself).
 Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
   Value* ax = unary(b, llvm::Intrinsic::fabs, x);
@@ -178,7 +192,7 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
                      -3.33332819422E-1});
   // copysign keeps tanh(-0) = -0 (the polynomial's -0 + +0 would give +0).
   Value* small = binary(b, llvm::Intrinsic::copysign, fma(b, b.CreateFMul(p, s), x, x), x);
-  Value* e = exp_for_tanh(b, b.CreateFAdd(ax, ax));
+  Value* e = exp_nonnegative_for_tanh(b, b.CreateFAdd(ax, ax));
   Value* large = b.CreateFSub(f(b, 1.0), b.CreateFDiv(f(b, 2.0), b.CreateFAdd(e, f(b, 1.0))));
   large = binary(b, llvm::Intrinsic::copysign, large, x);
   return b.CreateSelect(b.CreateFCmpOLT(ax, f(b, 0.625)), small, large);
@@ -187,10 +201,7 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
 // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so e never overflows and tiny
 // results keep their precision.
 Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
-  // -|x| is never above 0, so only the underflow end needs settling.
-  Value* minus_ax = b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x));
-  Value* e =
-      b.CreateSelect(b.CreateFCmpOLT(minus_ax, f(b, -104.0)), f(b, 0.0), exp_finite(b, minus_ax));
+  Value* e = exp_nonpositive(b, b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x)));
   Value* d = b.CreateFAdd(e, f(b, 1.0));
   // Choosing the numerator before dividing keeps one division per element (the same result
   // as dividing both ways and choosing after).
