@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "frontend/tensor.h"
+#include "frontend/trace.h"
 #include "ir/function.h"
 
 namespace kiln {
@@ -52,5 +53,23 @@ class GraphLowering {
   std::vector<Tensor> captured_;
   ir::Module callees_;
 };
+
+namespace detail {
+
+// What trace_lowered gives: the function first, then the functions its calls reach, and (for
+// Leaves::Captured) the tensors it closed over, which follow the inputs as parameters.
+struct TraceResult {
+  ir::Module module;
+  std::vector<Tensor> captured;
+};
+
+// The one tracing road: runs fn on fresh trace inputs of `input_types` (named by `names`, or
+// x0, x1, ...) and lowers what it returns with `leaves`. Errors are "[frontend] CALLER: ...".
+// trace() and the transforms (frontend/transforms.h) differ only in the arguments.
+TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                          const std::vector<std::string>& names, const std::string& function_name,
+                          GraphLowering::Leaves leaves, const std::string& caller);
+
+}  // namespace detail
 
 }  // namespace kiln

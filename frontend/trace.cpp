@@ -15,35 +15,48 @@ void check_arity(size_t expected, size_t got) {
 
 }  // namespace detail
 
-ir::Module trace_module(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
-                        const std::vector<std::string>& names, const std::string& function_name) {
+namespace detail {
+
+TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                          const std::vector<std::string>& names, const std::string& function_name,
+                          GraphLowering::Leaves leaves, const std::string& caller) {
   if (!names.empty() && names.size() != input_types.size())
-    detail::fail("trace", std::to_string(names.size()) + " names for " +
-                              std::to_string(input_types.size()) + " inputs");
+    fail(caller, std::to_string(names.size()) + " names for " + std::to_string(input_types.size()) +
+                     " inputs");
   ir::Function function(function_name);
-  GraphLowering lowering(function, GraphLowering::Leaves::Constants, "trace");
+  GraphLowering lowering(function, leaves, caller);
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < input_types.size(); ++i) {
-    auto node = std::make_shared<detail::Node>();
+    auto node = std::make_shared<Node>();
     node->op = ir::OpKind::Parameter;
     node->type = input_types[i];
     node->param_name = names.empty() ? "x" + std::to_string(i) : names[i];
     if (function.find_param(node->param_name))
-      detail::fail("trace", "two inputs are named '" + node->param_name + "'");
+      fail(caller, "two inputs are named '" + node->param_name + "'");
     lowering.bind(node.get(), function.add_param(node->param_name, node->type));
     inputs.push_back(Tensor::from_node(std::move(node)));
   }
   std::vector<Tensor> outputs = fn(inputs);
-  if (outputs.empty()) detail::fail("trace", "the function returned no tensors");
+  if (outputs.empty()) fail(caller, "the function returned no tensors");
   std::vector<ir::Value> results;
   for (const Tensor& t : outputs)
     results.push_back(lowering.lower(t));
   function.set_results(std::move(results));
-  ir::Module module;
-  module.functions.push_back(std::move(function));
+  TraceResult traced;
+  traced.module.functions.push_back(std::move(function));
   for (const ir::Function& callee : lowering.callees().functions)
-    module.functions.push_back(callee);
-  return module;
+    traced.module.functions.push_back(callee);
+  traced.captured = lowering.captured();
+  return traced;
+}
+
+}  // namespace detail
+
+ir::Module trace_module(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
+                        const std::vector<std::string>& names, const std::string& function_name) {
+  return detail::trace_lowered(fn, input_types, names, function_name,
+                               GraphLowering::Leaves::Constants, "trace")
+      .module;
 }
 
 ir::Function trace_vector(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,

@@ -19,37 +19,12 @@ namespace kiln {
 
 namespace {
 
-// A function traced for a transform: its parameters are the inputs, then what it closed over.
-struct Traced {
-  ir::Module module;  // the function first, then the functions its calls reach
-  std::vector<Tensor> captured;
-};
+using Traced = detail::TraceResult;
 
+// A function traced for a transform: its parameters are the inputs, then what it closed over.
 Traced trace_for_transform(const TracedFn& fn, const std::vector<ir::TensorType>& types,
                            const std::string& caller, GraphLowering::Leaves leaves) {
-  ir::Function function("f");
-  GraphLowering lowering(function, leaves, caller);
-  std::vector<Tensor> tracers;
-  for (size_t i = 0; i < types.size(); ++i) {
-    auto node = std::make_shared<detail::Node>();
-    node->op = ir::OpKind::Parameter;
-    node->type = types[i];
-    node->param_name = "x" + std::to_string(i);
-    lowering.bind(node.get(), function.add_param(node->param_name, node->type));
-    tracers.push_back(Tensor::from_node(std::move(node)));
-  }
-  std::vector<Tensor> outputs = fn(tracers);
-  if (outputs.empty()) detail::fail(caller, "the function returned no tensors");
-  std::vector<ir::Value> results;
-  for (const Tensor& t : outputs)
-    results.push_back(lowering.lower(t));
-  function.set_results(std::move(results));
-  Traced traced;
-  traced.module.functions.push_back(std::move(function));
-  for (const ir::Function& callee : lowering.callees().functions)
-    traced.module.functions.push_back(callee);
-  traced.captured = lowering.captured();
-  return traced;
+  return detail::trace_lowered(fn, types, {}, "f", leaves, caller);
 }
 
 std::vector<ir::TensorType> types_of(const std::vector<Tensor>& tensors,
@@ -96,12 +71,14 @@ ir::Module uniquely_named(const ir::Module& module) {
 // The module's first function built on `args` as lazy tensors: where transformed functions
 // rejoin the user's graph (and an enclosing trace's).
 std::vector<Tensor> apply_module(const ir::Module& module, const std::vector<Tensor>& args) {
-  ir::Module named = uniquely_named(module);
-  const ir::Function& f = named.functions.front();
+  // Without callees (the usual case) there is nothing to rename, and no copy is made.
+  std::optional<ir::Module> named;
+  if (module.functions.size() > 1) named = uniquely_named(module);
+  const ir::Function& f = (named ? *named : module).functions.front();
   std::shared_ptr<const ir::Module> callees;
-  if (named.functions.size() > 1) {
+  if (named) {
     auto rest = std::make_shared<ir::Module>();
-    rest->functions.assign(named.functions.begin() + 1, named.functions.end());
+    rest->functions.assign(named->functions.begin() + 1, named->functions.end());
     callees = std::move(rest);
   }
   assert(args.size() == f.params().size());

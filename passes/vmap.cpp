@@ -12,6 +12,7 @@
 #include <cassert>
 #include <cstdint>
 #include <string>
+#include <utility>
 
 #include "ir/error.h"
 #include "passes/rewriter.h"
@@ -71,6 +72,9 @@ class Batcher {
   // x with its batch axis at `at`: moved there by a transpose, or broadcast there when x is
   // unbatched.
   Value materialize(const Batched& x, int at);
+  // Every operand batched at the first batched operand's axis (operands that already agree,
+  // the common case, need no transpose), and that axis.
+  std::pair<std::vector<Value>, int> meet(std::span<const Batched> in);
 
  private:
   // A copy: adding nodes may move the nodes a reference would point into.
@@ -221,9 +225,7 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
   return {};
 }
 
-// All operands meet at the first batched operand's batch axis, so operands that already
-// agree (the common case) need no transpose.
-Batched Batcher::elementwise(const Node& node, std::span<const Batched> in) {
+std::pair<std::vector<Value>, int> Batcher::meet(std::span<const Batched> in) {
   int at = 0;
   for (const Batched& x : in)
     if (x.bdim) {
@@ -233,6 +235,11 @@ Batched Batcher::elementwise(const Node& node, std::span<const Batched> in) {
   std::vector<Value> operands;
   for (const Batched& x : in)
     operands.push_back(materialize(x, at));
+  return {std::move(operands), at};
+}
+
+Batched Batcher::elementwise(const Node& node, std::span<const Batched> in) {
+  auto [operands, at] = meet(in);
   TensorType result{node.type.dtype, with_dim(node.type.shape, at, batch_)};
   return {add(node.op, std::move(operands), node.attrs, result), at};
 }
@@ -280,15 +287,7 @@ Batched Batcher::pad(const Node& node, const Batched& x, const Batched& value) {
 }
 
 Batched Batcher::concatenate(const Node& node, std::span<const Batched> in) {
-  int at = 0;
-  for (const Batched& x : in)
-    if (x.bdim) {
-      at = *x.bdim;
-      break;
-    }
-  std::vector<Value> operands;
-  for (const Batched& x : in)
-    operands.push_back(materialize(x, at));
+  auto [operands, at] = meet(in);
   const int64_t axis = shifted(node.attrs.get_int("axis"), at);
   return {add(OpKind::Concatenate, std::move(operands), {{"axis", axis}}), at};
 }
