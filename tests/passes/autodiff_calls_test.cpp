@@ -19,8 +19,8 @@ using testing::dot;
 using testing::float_results;
 using testing::moved;
 using testing::picked_params;
-using testing::random_args;
 using testing::random_like;
+using testing::random_point;
 
 ir::Module parse(std::string_view text) {
   ir::Module m = ir::parse_module(text, "calls.kir");
@@ -182,7 +182,7 @@ TEST(AutodiffCalls, PlainCallsDifferentiateAsInlined) {
   ir::Module m = parse(kLayers);
   const ir::Function& f = m.functions[0];
   std::mt19937_64 rng(1);
-  auto args = random_args(f, rng);
+  auto args = random_point(f, rng);
   ir::Module g = check_grad(m, f, args);
   ASSERT_EQ(g.functions.size(), 1u);  // everything inlined
   EXPECT_EQ(g.functions[0].name(), "loss_grad");
@@ -243,7 +243,7 @@ TEST(AutodiffCalls, CustomVjpThatIsTheDerivative) {
   ir::Module m = parse(kCube);
   ir::Module plain = parse(replace_all(kCube, " {vjp=\"cube_bwd\"}", ""));
   std::mt19937_64 rng(2);
-  auto args = random_args(m.functions[0], rng);
+  auto args = random_point(m.functions[0], rng);
   ir::Module g = check_grad(m, m.functions[0], args);
   const std::string text = ir::print(g);
   EXPECT_NE(text.find("call @cube(%x) {vjp=\"cube_bwd\"}"), std::string::npos) << text;
@@ -289,7 +289,7 @@ TEST(AutodiffCalls, CustomVjpThatIsNotTheDerivativeIsWhatGradReturns) {
   std::mt19937_64 rng(3);
   {
     ir::Module m = parse(kClipped);
-    auto args = random_args(m.functions[0], rng);
+    auto args = random_point(m.functions[0], rng);
     ir::Module g = grad(m, m.functions[0]);
     expect_round_trip(g);
     auto got = run(g, args);
@@ -299,7 +299,7 @@ TEST(AutodiffCalls, CustomVjpThatIsNotTheDerivativeIsWhatGradReturns) {
   }
   {
     ir::Module m = parse(replace_all(kClipped, "vjp=\"sq_clip\"", "vjp=\"sq_seven\""));
-    auto args = random_args(m.functions[0], rng);
+    auto args = random_point(m.functions[0], rng);
     ir::Module g = grad(m, m.functions[0]);
     expect_round_trip(g);
     auto got = run(g, args);
@@ -369,7 +369,7 @@ TEST(AutodiffCalls, MultiResultCustomVjpWithSomeCotangents) {
   for (size_t k = 0; k < 3; ++k) {
     const ir::Function& f = m.functions[k];
     SCOPED_TRACE("@" + f.name());
-    auto args = random_args(f, rng);
+    auto args = random_point(f, rng);
     ir::Module g = check_grad(m, f, args);
     expect_same_values(run(g, args),
                        ir::interpret(grad(inline_calls(plain, plain.functions[k])), args));
@@ -395,7 +395,7 @@ TEST(AutodiffCalls, CustomVjpSeesAllCotangentsOfACallAtOnce) {
 
 )") + kPair);
   std::mt19937_64 rng(5);
-  auto args = random_args(m.functions[0], rng);
+  auto args = random_point(m.functions[0], rng);
   ir::Module g = grad(m, m.functions[0]);
   expect_round_trip(g);
   auto got = run(g, args);
@@ -409,7 +409,7 @@ TEST(AutodiffCalls, CheckpointedCallsRecomputeThroughAGeneratedVjp) {
   ir::Module m = parse(checkpointed_layers());
   const ir::Function& f = m.functions[0];
   std::mt19937_64 rng(6);
-  auto args = random_args(f, rng);
+  auto args = random_point(f, rng);
   ir::Module g = check_grad(m, f, args);
   const std::string text = ir::print(g);
   EXPECT_NE(text.find("func @layer_vjp("), std::string::npos) << text;
@@ -450,7 +450,7 @@ TEST(AutodiffCalls, CheckpointedMultiResultCallWithAnIntegerArgument) {
       parse(replace_all(replace_all(kBlock, " {checkpoint=1}", ""), ", checkpoint=1}", "}"));
   const ir::Function& f = m.functions[0];
   std::mt19937_64 rng(7);
-  auto args = random_args(f, rng, {.int_hi = 3});
+  auto args = random_point(f, rng, {.int_hi = 3});
   args[1].set_i64(0, 2);
   for (std::vector<int> wrt : {std::vector<int>{}, std::vector<int>{2}, std::vector<int>{0}}) {
     ir::Module g = check_grad(m, f, args, wrt);
@@ -473,7 +473,7 @@ TEST(AutodiffCalls, SecondOrderThroughPlainAndCheckpointedCalls) {
     ir::Module m = parse(text);
     const ir::Function& f = m.functions[0];
     std::mt19937_64 rng(8);
-    auto args = random_args(f, rng);
+    auto args = random_point(f, rng);
     ir::Module g = check_grad(m, f, args);
     // Hessian-vector products: reverse over reverse, against finite differences of the grad.
     ir::Module h = check_vjp(g, g.functions[0], args, rng);
@@ -520,7 +520,7 @@ TEST(AutodiffCalls, SecondOrderGeneratesTheVjpOfTheGeneratedVjp) {
 TEST(AutodiffCalls, SecondOrderThroughACustomVjpDifferentiatesTheBackward) {
   ir::Module m = parse(kCube);
   std::mt19937_64 rng(9);
-  auto args = random_args(m.functions[0], rng);
+  auto args = random_point(m.functions[0], rng);
   ir::Module g = check_grad(m, m.functions[0], args);
   ir::Module h = check_vjp(g, g.functions[0], args, rng);
   // The grad's plain call of @cube_bwd is inlined and differentiated; its forward call of @cube
@@ -546,7 +546,7 @@ func @outer(%x: f64[3]) -> f64[3] {
 
 )") + kClipped);
   std::mt19937_64 rng(10);
-  auto args = random_args(m.functions[0], rng);
+  auto args = random_point(m.functions[0], rng);
   ir::Module g = grad(m, m.functions[0]);
   expect_round_trip(g);
   const std::string text = ir::print(g);
@@ -596,7 +596,7 @@ func @inner(%a: f64[3]) -> f64[3] {
 )");
   const ir::Function& f = m.functions[0];
   std::mt19937_64 rng(13);
-  auto args = random_args(f, rng);
+  auto args = random_point(f, rng);
   ir::Module g = check_grad(m, f, args);
   const std::string text = ir::print(g);
   for (const char* name : {"@outer(", "@outer_vjp(", "@inner(", "@inner_vjp("})
@@ -648,7 +648,7 @@ func @loss_value_and_grad(%x: f64[3]) -> f64[] {
 }
 )");
   std::mt19937_64 rng(11);
-  auto args = random_args(m.functions[0], rng);
+  auto args = random_point(m.functions[0], rng);
   check_grad(m, m.functions[0], args);  // value_and_grad round-trips there too
   ir::Module g = value_and_grad(m, m.functions[0]);
   const std::string text = ir::print(g);
@@ -682,7 +682,7 @@ func @act(%x: f64[3]) -> f64[3] {
   EXPECT_EQ(count(ir::print(kept), " = sin "), 2) << ir::print(kept);
   EXPECT_NE(ir::print(kept).find("stop_gradient"), std::string::npos);
   std::mt19937_64 rng(12);
-  std::vector<HostArray> args = random_args(m.functions[0], rng);
+  std::vector<HostArray> args = random_point(m.functions[0], rng);
   args.push_back(random_like(ir::TensorType{ir::DType::F64, {}}, rng));
   auto want = run(v, args);
   EXPECT_EQ(ir::interpret(merged, args), want);

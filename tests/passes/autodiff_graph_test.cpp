@@ -72,7 +72,7 @@ TEST(AutodiffGraph, ZeroTangentsAndCotangents) {
   return %x, %0
 })");
   std::mt19937_64 rng(7);
-  auto args = testing::random_args(f, rng);
+  auto args = testing::random_point(f, rng);
   auto jargs = args;
   jargs.push_back(testing::random_like(f.param_types()[0], rng));
   jargs.push_back(testing::random_like(f.param_types()[1], rng));
@@ -141,7 +141,7 @@ func @f(%x: f64[]) -> f64[] {
 TEST(AutodiffGraph, GradAndValueAndGrad) {
   ir::Function f = parse_function(kMlp);
   std::mt19937_64 rng(11);
-  auto args = testing::random_args(f, rng);
+  auto args = testing::random_point(f, rng);
   auto g = ir::interpret(grad(f), args);
   auto vg = ir::interpret(value_and_grad(f), args);
   ASSERT_EQ(g.size(), 5u);
@@ -223,7 +223,7 @@ TEST(AutodiffGraph, SimplifiedMlpGradStaysSmall) {
   // (10): relu's mask is a select against the forward pass's own zero splat.
   EXPECT_LE(g.num_nodes(), 24u) << ir::print(g);
   std::mt19937_64 rng(5);
-  auto args = testing::random_args(f, rng);
+  auto args = testing::random_point(f, rng);
   auto want = ir::interpret(grad(f), args);
   auto got = ir::interpret(g, args);
   for (size_t i = 0; i < want.size(); ++i)

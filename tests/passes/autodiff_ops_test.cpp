@@ -146,7 +146,7 @@ TEST(AutodiffOps, ConvertBetweenFloats) {
 })");
   ir::Function g = jvp(f);
   std::mt19937_64 rng(3);
-  auto args = testing::random_args(f, rng);
+  auto args = testing::random_point(f, rng);
   ir::HostArray t = testing::random_like(f.param_types()[0], rng);
   args.push_back(t);
   auto out = ir::interpret(g, args);
@@ -167,7 +167,7 @@ TEST(AutodiffOps, StopGradient) {
   return %1
 })");
   std::mt19937_64 rng(4);
-  auto args = testing::random_args(f, rng);
+  auto args = testing::random_point(f, rng);
   ir::HostArray t = testing::random_like(f.param_types()[0], rng);
   args.push_back(t);
   auto j = ir::interpret(jvp(f), args);

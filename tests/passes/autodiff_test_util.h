@@ -16,14 +16,9 @@
 #include "ir/printer.h"
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
+#include "tests/passes/pass_test_util.h"
 
 namespace kiln::passes::testing {
-
-inline ir::Function parse_function(std::string_view text) {
-  ir::Module m = ir::parse_module(text, "test.kir");
-  ir::verify(m);
-  return m.functions.at(0);
-}
 
 // Where random arguments come from: floats have magnitude in [lo, hi] (negative too unless
 // `positive`), integers lie in [0, int_hi).
@@ -33,8 +28,8 @@ struct Domain {
   int64_t int_hi = 3;
 };
 
-inline std::vector<ir::HostArray> random_args(const ir::Function& f, std::mt19937_64& rng,
-                                              Domain d = {}) {
+inline std::vector<ir::HostArray> random_point(const ir::Function& f, std::mt19937_64& rng,
+                                               Domain d = {}) {
   std::uniform_real_distribution<double> mag(d.lo, d.hi);
   std::vector<ir::HostArray> args;
   for (const ir::TensorType& t : f.param_types()) {
@@ -203,7 +198,7 @@ inline void check_vjp(const ir::Function& f, const std::vector<ir::HostArray>& a
 inline void check_derivatives(const ir::Function& f, Domain d = {}, uint64_t seed = 1) {
   SCOPED_TRACE("@" + f.name() + "\n" + ir::print(f));
   std::mt19937_64 rng(seed);
-  const std::vector<ir::HostArray> args = random_args(f, rng, d);
+  const std::vector<ir::HostArray> args = random_point(f, rng, d);
   check_jvp(f, args, rng);
   check_vjp(f, args, rng);
   if (::testing::Test::HasFailure()) return;

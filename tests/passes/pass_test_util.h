@@ -21,6 +21,13 @@
 
 namespace kiln::passes::testing {
 
+// The first function of `text`, parsed and verified.
+inline ir::Function parse_function(std::string_view text) {
+  ir::Module m = ir::parse_module(text, "test.kir");
+  ir::verify(m);
+  return std::move(m.functions.at(0));
+}
+
 inline ir::HostArray random_array(const ir::TensorType& type, std::mt19937_64& rng) {
   ir::HostArray a(type);
   constexpr double inf = std::numeric_limits<double>::infinity();

@@ -21,6 +21,7 @@
 #include "ir/verifier.h"
 #include "passes/autodiff.h"
 #include "passes/vmap.h"
+#include "tests/passes/autodiff_test_util.h"
 #include "tests/passes/transform_random_graph_util.h"
 #include "tests/passes/vmap_test_util.h"
 
@@ -216,28 +217,6 @@ std::vector<ir::HostArray> point(const ir::Function& f, std::mt19937_64& rng) {
   return args;
 }
 
-ir::HostArray direction(const ir::TensorType& t, std::mt19937_64& rng) {
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  ir::HostArray a(t);
-  for (int64_t i = 0; i < a.num_elements(); ++i)
-    a.set_f64(i, u(rng));
-  return a;
-}
-
-std::vector<int> float_params(const ir::Function& f) {
-  std::vector<int> out;
-  for (size_t i = 0; i < f.params().size(); ++i)
-    if (ir::is_float(f.type(f.params()[i]).dtype)) out.push_back(static_cast<int>(i));
-  return out;
-}
-
-std::vector<int> float_results(const ir::Function& f) {
-  std::vector<int> out;
-  for (size_t i = 0; i < f.results().size(); ++i)
-    if (ir::is_float(f.type(f.results()[i]).dtype)) out.push_back(static_cast<int>(i));
-  return out;
-}
-
 // Values past this are "huge": the identity's rounding error is no longer small against them.
 constexpr double kHuge = 1e8;
 
@@ -254,7 +233,7 @@ enum class Outcome { Checked, Skipped, Failed };
 // The parameters jvp and vjp differentiate by: every float one (as `wrt` = {} picks them), or
 // a random non-empty subset in random order.
 std::vector<int> random_wrt(const ir::Function& f, std::mt19937_64& rng) {
-  std::vector<int> all = float_params(f);
+  std::vector<int> all = picked_params(f, {});
   if (all.empty() || rng() % 2) return all;
   std::shuffle(all.begin(), all.end(), rng);
   all.resize(1 + rng() % all.size());
@@ -272,9 +251,9 @@ AutodiffSample random_sample(const ir::Function& f, const std::vector<int>& wrt,
   s.wrt = wrt;
   s.args = point(f, rng);
   for (int i : wrt)
-    s.tangents.push_back(direction(f.type(f.params()[i]), rng));
+    s.tangents.push_back(random_like(f.type(f.params()[i]), rng));
   for (int r : float_results(f))
-    s.cotangents.push_back(direction(f.type(f.results()[r]), rng));
+    s.cotangents.push_back(random_like(f.type(f.results()[r]), rng));
   return s;
 }
 
@@ -282,28 +261,6 @@ std::vector<ir::HostArray> concat(std::vector<ir::HostArray> a,
                                   const std::vector<ir::HostArray>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
-}
-
-// (f(x + h t) - f(x - h t)) / 2h for each float result.
-std::vector<ir::HostArray> finite_differences(const ir::Function& f, const AutodiffSample& s,
-                                              double h) {
-  auto moved = [&](double step) {
-    std::vector<ir::HostArray> args = s.args;
-    const std::vector<int>& wrt = s.wrt;
-    for (size_t k = 0; k < wrt.size(); ++k)
-      for (int64_t i = 0; i < args[wrt[k]].num_elements(); ++i)
-        args[wrt[k]].set_f64(i, args[wrt[k]].get_f64(i) + step * s.tangents[k].get_f64(i));
-    return ir::interpret(f, args);
-  };
-  const std::vector<ir::HostArray> plus = moved(h), minus = moved(-h);
-  std::vector<ir::HostArray> out;
-  for (int r : float_results(f)) {
-    ir::HostArray d(plus[r].type());
-    for (int64_t i = 0; i < d.num_elements(); ++i)
-      d.set_f64(i, (plus[r].get_f64(i) - minus[r].get_f64(i)) / (2 * h));
-    out.push_back(std::move(d));
-  }
-  return out;
 }
 
 // The jvp's tangents (one per float result) against central differences with step 1e-6. The
@@ -314,8 +271,8 @@ std::vector<ir::HostArray> finite_differences(const ir::Function& f, const Autod
 Outcome check_finite_differences(const ir::Function& f, const AutodiffSample& s,
                                  std::span<const ir::HostArray> primal,
                                  std::span<const ir::HostArray> tangents, std::string& why) {
-  const std::vector<ir::HostArray> fine = finite_differences(f, s, 1e-6);
-  const std::vector<ir::HostArray> coarse = finite_differences(f, s, 1e-5);
+  const std::vector<ir::HostArray> fine = fd_jvp(f, s.args, s.wrt, s.tangents, 1e-6);
+  const std::vector<ir::HostArray> coarse = fd_jvp(f, s.args, s.wrt, s.tangents, 1e-5);
   if (!tame(fine) || !tame(coarse)) return Outcome::Skipped;
   const std::vector<int> outs = float_results(f);
   std::vector<double> tol(outs.size());
@@ -424,7 +381,7 @@ Tally check_random_autodiff(int graphs, uint64_t first_seed, bool smooth, Base b
     std::mt19937_64 rng(seed);
     const std::vector<int> wrt = f ? random_wrt(*f, rng) : std::vector<int>{};
     // {} when every float parameter is picked, so the default path is the one tested there.
-    const std::vector<int> wrt_arg = f && wrt == float_params(*f) ? std::vector<int>{} : wrt;
+    const std::vector<int> wrt_arg = f && wrt == picked_params(*f, {}) ? std::vector<int>{} : wrt;
     std::optional<ir::Function> fj, fv;
     try {
       if (f) {

@@ -21,12 +21,6 @@
 
 namespace kiln::passes::testing {
 
-inline ir::Function parse_function(std::string_view text) {
-  ir::Module m = ir::parse_module(text, "vmap_test.kir");
-  ir::verify(m);
-  return std::move(m.functions.at(0));
-}
-
 // Sizes in bytes of the parts of a row-major array split at `axis`: outer count, axis size,
 // inner bytes.
 struct Split {
