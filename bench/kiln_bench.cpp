@@ -12,8 +12,8 @@
 
 #include "bench/peers.h"
 #include "bench/workloads.h"
-#include "runtime/executable.h"
-#include "runtime/kernel_cache.h"
+#include "compiler/kernel_cache.h"
+#include "compiler/pipeline.h"
 
 namespace kiln::bench {
 namespace {
@@ -45,7 +45,7 @@ struct AlignedBuffer {
 // Runs a workload through the compiled path; `bytes` is the traffic its memory floor counts.
 void run_workload(benchmark::State& state, const ir::Function& f, bool fuse, double bytes,
                   double flops = 0) {
-  runtime::Executable exe = runtime::Executable::compile(f, runtime::CompileOptions{.fuse = fuse});
+  runtime::Executable exe = compiler::compile(f, compiler::CompileOptions{.fuse = fuse});
   std::vector<AlignedBuffer> storage;
   std::vector<const void*> params;
   std::vector<void*> results;
@@ -146,8 +146,7 @@ void Compile_FreshKernel(benchmark::State& state) {
   static int64_t variant = 1024 + std::random_device{}() % (1 << 24);
   for (auto _ : state) {
     ir::Function f = w1_elementwise(variant++);
-    runtime::Executable exe =
-        runtime::Executable::compile(f, runtime::CompileOptions{.fuse = true});
+    runtime::Executable exe = compiler::compile(f, compiler::CompileOptions{.fuse = true});
     benchmark::DoNotOptimize(exe.num_kernels());
   }
 }
@@ -155,11 +154,10 @@ void Compile_FreshKernel(benchmark::State& state) {
 // A rerun that finds its kernel on disk: the memory cache is emptied before every compile.
 void Compile_DiskCached(benchmark::State& state) {
   const ir::Function f = w1_elementwise(4096);
-  runtime::Executable::compile(f);  // puts the kernel on disk
+  compiler::compile(f);  // puts the kernel on disk
   for (auto _ : state) {
-    runtime::KernelCache::instance().clear_memory();
-    runtime::Executable exe =
-        runtime::Executable::compile(f, runtime::CompileOptions{.fuse = true});
+    compiler::KernelCache::instance().clear_memory();
+    runtime::Executable exe = compiler::compile(f, compiler::CompileOptions{.fuse = true});
     benchmark::DoNotOptimize(exe.num_kernels());
   }
 }

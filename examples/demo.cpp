@@ -1,6 +1,6 @@
 // The README's first command: trace a small MLP into kiln IR, print the IR, run it with the
 // reference interpreter on deterministic inputs and print the result. Then compute the same
-// thing with lazy Tensors (eval takes the same road) and show that the two agree.
+// thing with lazy Tensors (eval() compiles the graph for the CPU) and show that the two agree.
 
 #include <algorithm>
 #include <cmath>
@@ -32,7 +32,7 @@ int main() {
             << "== output " << result.type().str() << " (each row sums to 1) ==\n"
             << to_string(Tensor(result), 4) << "\n\n";
 
-  // The same model through lazy Tensors: ops build a graph, eval() lowers and interprets it.
+  // The same model through lazy Tensors: ops build a graph, eval() lowers and compiles it.
   Tensor lazy = examples::mlp(inputs[0], inputs[1], inputs[2], inputs[3], inputs[4]);
   Tensor row_sums = sum(lazy, -1);
   eval({lazy, row_sums});

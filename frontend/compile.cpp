@@ -6,8 +6,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "frontend/graph_lowering.h"
 #include "ir/interpreter.h"
-#include "ir/printer.h"
 #include "passes/inline.h"
 
 namespace kiln {
@@ -25,24 +25,23 @@ std::atomic<EvalDevice>& device_setting() {
 }
 
 // Executables for evaluated graphs, most recently used first. The structural hash finds
-// candidates; the printed function confirms a match, so a hash collision never runs the
+// candidates; comparing the functions confirms a match, so a hash collision never runs the
 // wrong code.
 class EvalCache {
  public:
   runtime::Executable get(const ir::Function& function) {
     const size_t hash = function.structural_hash();
-    std::string text = ir::print(function);
     {
       std::lock_guard lock(mutex_);
       for (auto it = entries_.begin(); it != entries_.end(); ++it)
-        if (it->hash == hash && it->text == text) {
+        if (it->hash == hash && it->function == function) {
           entries_.splice(entries_.begin(), entries_, it);
           return it->executable;
         }
     }
-    runtime::Executable executable = runtime::Executable::compile(function);
+    runtime::Executable executable = compiler::compile(function);
     std::lock_guard lock(mutex_);
-    entries_.push_front({hash, std::move(text), executable});
+    entries_.push_front({hash, function, executable});
     if (entries_.size() > kCapacity) entries_.pop_back();
     return executable;
   }
@@ -51,7 +50,7 @@ class EvalCache {
   static constexpr size_t kCapacity = 128;
   struct Entry {
     size_t hash;
-    std::string text;
+    ir::Function function;
     runtime::Executable executable;
   };
   std::mutex mutex_;
@@ -86,19 +85,21 @@ Compiled::Compiled(TracedFn fn, size_t arity, CompileOptions options)
   state_->options = options;
 }
 
-runtime::Executable Compiled::executable_for(const std::vector<ir::TensorType>& types) const {
+Compiled::Entry Compiled::entry_for(const std::vector<ir::TensorType>& types) const {
   std::vector<std::pair<int, ir::Shape>> signature;
   for (const ir::TensorType& t : types)
     signature.emplace_back(static_cast<int>(t.dtype), t.shape);
   std::lock_guard lock(state_->mutex);
   auto it = state_->by_signature.find(signature);
   if (it != state_->by_signature.end()) return it->second;
-  ir::Module module = trace_module(state_->fn, types, {}, "compiled");
+  detail::TraceResult traced = detail::trace_lowered(state_->fn, types, {}, "compiled",
+                                                     GraphLowering::Leaves::Captured, "compile");
+  const ir::Module& module = traced.module;
   ir::Function function =
       passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
-  runtime::Executable executable = runtime::Executable::compile(function, state_->options);
-  state_->by_signature.emplace(std::move(signature), executable);
-  return executable;
+  Entry entry{compiler::compile(function, state_->options), std::move(traced.captured)};
+  state_->by_signature.emplace(std::move(signature), entry);
+  return entry;
 }
 
 std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) const {
@@ -110,13 +111,15 @@ std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) cons
     if (!t.valid()) detail::fail("compile", "called with an empty Tensor");
     types.push_back(t.type());
   }
-  runtime::Executable executable = executable_for(types);
-  eval(inputs);
+  const Entry entry = entry_for(types);
+  std::vector<Tensor> arguments = inputs;
+  arguments.insert(arguments.end(), entry.captured.begin(), entry.captured.end());
+  eval(arguments);
   std::vector<const ir::HostArray*> args;
-  for (const Tensor& t : inputs)
+  for (const Tensor& t : arguments)
     args.push_back(&t.data());
   std::vector<Tensor> out;
-  for (ir::HostArray& result : executable.run(args))
+  for (ir::HostArray& result : entry.executable.run(args))
     out.emplace_back(std::move(result));
   return out;
 }

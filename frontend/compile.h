@@ -5,6 +5,10 @@
 //   std::vector<Tensor> y = f(x, b);   // traces and compiles for x's and b's types, then runs
 //   y = f(x2, b2);                     // same dtypes and shapes: runs the compiled code again
 //
+// Tensors the function closes over (a model's weights) are passed to the compiled code as
+// arguments at every call, by reference and never copied into it: after w.assign(new_value)
+// the next call computes with the new value, without compiling again.
+//
 // Tensor::eval() takes the same road (an Executable per distinct evaluated graph, kept in a
 // small cache). The reference interpreter stays available as the oracle: set_eval_device
 // (EvalDevice::Interp) or KILN_EVAL_DEVICE=interp in the environment.
@@ -18,15 +22,15 @@
 #include <utility>
 #include <vector>
 
+#include "compiler/pipeline.h"
 #include "frontend/tensor.h"
 #include "frontend/trace.h"
 #include "ir/array.h"
 #include "ir/function.h"
-#include "runtime/executable.h"
 
 namespace kiln {
 
-using runtime::CompileOptions;
+using compiler::CompileOptions;
 
 enum class EvalDevice { Cpu, Interp };
 
@@ -55,8 +59,13 @@ class Compiled {
 
   // How many signatures have been traced and compiled so far.
   size_t num_compilations() const;
-  // The Executable for these input types (compiling it if new).
-  runtime::Executable executable_for(const std::vector<ir::TensorType>& types) const;
+  // What a call with these input types runs: the Executable (compiling it if new) and the
+  // tensors the function closed over, which follow the inputs as its last parameters.
+  struct Entry {
+    runtime::Executable executable;
+    std::vector<Tensor> captured;
+  };
+  Entry entry_for(const std::vector<ir::TensorType>& types) const;
 
  private:
   struct State {
@@ -64,7 +73,7 @@ class Compiled {
     size_t arity = 0;  // 0: any number (fn takes a vector)
     CompileOptions options;
     std::mutex mutex;
-    std::map<std::vector<std::pair<int, ir::Shape>>, runtime::Executable> by_signature;
+    std::map<std::vector<std::pair<int, ir::Shape>>, Entry> by_signature;
   };
   std::shared_ptr<State> state_;
 };

@@ -191,6 +191,24 @@ const Tensor& Tensor::eval() const {
   return *this;
 }
 
+void Tensor::assign(const Tensor& value) const {
+  checked(node_);
+  detail::Node& node = *node_;
+  if (!value.valid()) detail::fail("assign", "the new value is an empty Tensor");
+  if (node.op == ir::OpKind::Parameter && !node.data)
+    detail::fail("assign", "cannot assign to trace input '" + node.param_name + "'");
+  if (value.type() != node.type)
+    detail::fail("assign", "the new value is " + value.type().str() + " but the tensor is " +
+                               node.type.str());
+  ir::HostArray data = value.data();  // shares the storage
+  node.data = std::move(data);
+  node.inputs.clear();
+  node.attrs = {};
+  node.literal.reset();
+  node.weak = false;
+  node.embed = false;
+}
+
 const ir::HostArray& Tensor::data() const {
   eval();
   return *node_->data;

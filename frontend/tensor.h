@@ -1,8 +1,10 @@
 #pragma once
 // kiln::Tensor: a lazy handle to a node of a computation graph. Ops build nodes; eval() lowers
-// the graph reachable from the requested tensors to an ir::Function, runs the reference
-// interpreter and stores the results back in the nodes as data, dropping their inputs so that
-// graphs do not grow without bound (as MLX does).
+// the graph reachable from the requested tensors to an ir::Function, compiles it for the CPU
+// (or runs the reference interpreter, see frontend/compile.h) and stores the results back in
+// the nodes as data, dropping their inputs so that graphs do not grow without bound (as MLX
+// does). Data lives in ir::HostArray's shared, aligned storage: compiled code reads and writes
+// it in place.
 //
 // Numbers from C++ are weakly typed (as in JAX and MLX): Tensor(2.0) is an f32 scalar that
 // takes the dtype of the tensor it meets, so `x_f16 * 2.0` stays f16 and `x_u8 + 1` stays u8.
@@ -146,6 +148,14 @@ class Tensor {
 
   // Computes the value (if not yet computed) and keeps it; returns *this.
   const Tensor& eval() const;
+  // Replaces this tensor's value in place with `value`'s, which must have the same dtype and
+  // shape; the storage is shared, not copied. Every handle to this tensor sees the new value,
+  // including functions made by kiln::compile that close over it (they do not compile again):
+  // this is how a training loop updates weights and optimizer state. As with PyTorch's
+  // in-place ops, lazy tensors computed from the old value and not yet evaluated will see the
+  // new one: evaluate them first if they need the old. Throws "[frontend] assign: ..." for a
+  // trace input or a mismatched type.
+  void assign(const Tensor& value) const;
   const ir::HostArray& data() const;  // evaluates
 
   template <Element T>

@@ -6,8 +6,8 @@
 #include <ostream>
 #include <vector>
 
-#include "frontend/io/npy.h"
 #include "frontend/ops.h"
+#include "io/npy.h"
 
 namespace kiln {
 

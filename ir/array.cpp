@@ -4,8 +4,40 @@
 #include <cmath>
 
 #include "ir/half.h"
+#include "ir/scalar_semantics.h"
 
 namespace kiln::ir {
+
+Storage allocate_storage(size_t bytes) {
+  return std::make_shared<Buffer>(BufferPool::instance().allocate(bytes));
+}
+
+HostArray::HostArray(TensorType type) : HostArray(uninitialized(std::move(type))) {
+  if (storage_) std::memset(storage_->data(), 0, size_bytes());
+}
+
+HostArray HostArray::uninitialized(TensorType type) {
+  const size_t bytes = type.size_bytes();
+  return HostArray(std::move(type), allocate_storage(bytes));
+}
+
+HostArray::HostArray(TensorType type, Storage storage)
+    : type_(std::move(type)), storage_(std::move(storage)) {
+  assert(storage_ && storage_->size() >= size_bytes() && "storage smaller than the array");
+}
+
+void HostArray::make_unique() {
+  if (!storage_shared()) return;
+  Storage copy = allocate_storage(size_bytes());
+  if (size_bytes()) std::memcpy(copy->data(), storage_->data(), size_bytes());
+  storage_ = std::move(copy);
+}
+
+bool HostArray::operator==(const HostArray& other) const {
+  if (type_ != other.type_) return false;
+  if (storage_ == other.storage_ || size_bytes() == 0) return true;
+  return std::memcmp(data(), other.data(), size_bytes()) == 0;
+}
 
 namespace {
 template <typename T>
@@ -22,7 +54,7 @@ void store(std::byte* base, int64_t i, T v) {
 
 double HostArray::get_f64(int64_t i) const {
   assert(i >= 0 && i < num_elements());
-  const std::byte* p = bytes_.data();
+  const std::byte* p = data();
   switch (dtype()) {
     case DType::F16:
       return f16_to_float(load<uint16_t>(p, i));
@@ -41,7 +73,7 @@ double HostArray::get_f64(int64_t i) const {
 
 int64_t HostArray::get_i64(int64_t i) const {
   assert(i >= 0 && i < num_elements());
-  const std::byte* p = bytes_.data();
+  const std::byte* p = data();
   switch (dtype()) {
     case DType::Bool:
       return load<uint8_t>(p, i) != 0;
@@ -75,13 +107,13 @@ int64_t HostArray::get_i64(int64_t i) const {
 
 void HostArray::set_f64(int64_t i, double value) {
   assert(i >= 0 && i < num_elements());
-  std::byte* p = bytes_.data();
+  std::byte* p = data();
   switch (dtype()) {
     case DType::F16:
-      store<uint16_t>(p, i, float_to_f16(static_cast<float>(value)));
+      store<uint16_t>(p, i, float_to_f16(scalar::round_to_odd_f32(value)));
       return;
     case DType::BF16:
-      store<uint16_t>(p, i, float_to_bf16(static_cast<float>(value)));
+      store<uint16_t>(p, i, float_to_bf16(scalar::round_to_odd_f32(value)));
       return;
     case DType::F32:
       store<float>(p, i, static_cast<float>(value));
@@ -109,7 +141,7 @@ void HostArray::set_f64(int64_t i, double value) {
 
 void HostArray::set_i64(int64_t i, int64_t value) {
   assert(i >= 0 && i < num_elements());
-  std::byte* p = bytes_.data();
+  std::byte* p = data();
   switch (dtype()) {
     case DType::Bool:
       store<uint8_t>(p, i, value != 0);

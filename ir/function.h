@@ -29,6 +29,7 @@ struct Node {
   Attrs attrs;
   TensorType type;
   std::string param_name;  // parameters only
+  bool operator==(const Node&) const = default;
 };
 
 class Function {
@@ -63,6 +64,11 @@ class Function {
   // Hash of the graph's structure: ops, attributes, types, wiring, parameter and result
   // types. Names (the function's and parameters') do not count.
   size_t structural_hash() const;
+  // Equal in everything the printer shows (names included), without printing.
+  bool operator==(const Function& other) const {
+    return name_ == other.name_ && params_ == other.params_ && results_ == other.results_ &&
+           nodes_ == other.nodes_;
+  }
 
  private:
   struct Key {

@@ -54,11 +54,17 @@ std::string statement(const Node& node, const std::string& name,
 }  // namespace
 
 std::string print(const Function& function) {
+  return print(function, nullptr);
+}
+
+std::string print(const Function& function, const Annotator& annotate) {
   std::vector<std::string> names = value_names(function);
   std::string out = signature(function, names) + " {\n";
   for (size_t i = 0; i < function.num_nodes(); ++i) {
     const Node& node = function.nodes()[i];
-    if (node.op != OpKind::Parameter) out += statement(node, names[i], names);
+    if (node.op == OpKind::Parameter) continue;
+    if (annotate) out += annotate(Value{static_cast<uint32_t>(i)}, names);
+    out += statement(node, names[i], names);
   }
   return out + "  return" + value_list(function.results(), names) + "\n}\n";
 }

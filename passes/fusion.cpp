@@ -595,35 +595,21 @@ std::string name_list(const std::vector<Value>& values, const std::vector<std::s
 }  // namespace
 
 std::string print_with_fusion(const Function& function, const FusionPlan& plan) {
-  const std::vector<std::string> names = ir::value_names(function);
-  // Each kernel's comment goes before the body line of its first member.
+  // Each kernel's comment goes before the statement of its first member.
   std::map<uint32_t, std::vector<size_t>> header_at;
   for (size_t k = 0; k < plan.groups.size(); ++k)
     header_at[plan.groups[k].members.front().id].push_back(k);
-  std::istringstream text(ir::print(function));
-  std::ostringstream out;
-  std::string line;
-  std::vector<uint32_t> body;  // the nodes the printer writes, in its order
-  for (size_t i = 0; i < function.num_nodes(); ++i)
-    if (function.nodes()[i].op != OpKind::Parameter) body.push_back(static_cast<uint32_t>(i));
-  size_t next = 0;
-  bool in_body = false;
-  while (std::getline(text, line)) {
-    const bool is_value_line = in_body && line.rfind("  %", 0) == 0;
-    if (is_value_line && next < body.size()) {
-      if (auto it = header_at.find(body[next]); it != header_at.end())
-        for (size_t k : it->second) {
-          const FusionGroup& g = plan.groups[k];
-          out << "  // kernel " << k << " (" << kind_name(g.kind) << "): inputs "
-              << name_list(g.inputs, names) << "; outputs " << name_list(g.outputs, names) << "\n";
-        }
-      ++next;
-    }
-    if (line.rfind("func ", 0) == 0) in_body = true;
-    if (line == "}") in_body = false;
-    out << line << "\n";
-  }
-  return out.str();
+  return ir::print(function, [&](Value v, const std::vector<std::string>& names) {
+    std::string out;
+    if (auto it = header_at.find(v.id); it != header_at.end())
+      for (size_t k : it->second) {
+        const FusionGroup& g = plan.groups[k];
+        out += "  // kernel " + std::to_string(k) + " (" + std::string(kind_name(g.kind)) +
+               "): inputs " + name_list(g.inputs, names) + "; outputs " +
+               name_list(g.outputs, names) + "\n";
+      }
+    return out;
+  });
 }
 
 }  // namespace kiln::passes

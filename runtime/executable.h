@@ -1,12 +1,12 @@
 #pragma once
-// Executable = kernels + buffer plan + schedule: a function compiled for the CPU. compile()
-// simplifies the function, partitions it into kernels (plan_fusion), lowers them to kernel IR,
-// plans their memory and gets each kernel's native code from the kernel cache (distinct
-// kernels compile concurrently on the thread pool). run() executes the kernels in order, each
-// split over the thread pool along its outer iteration space.
+// Executable: a Plan loaded for running. load() checks the plan's target against this machine
+// and maps every kernel's code through the context's KernelLoader; run() executes the steps in
+// order, each split over the thread pool along its outer iteration space. Nothing here compiles:
+// plans come from compiler::compile_plan (in this process or another) or from a file.
 //
-// An Executable is immutable once compiled; copies share it, and run() may be called from
-// several threads at once.
+// An Executable is immutable once loaded; copies share it, and run() may be called from any
+// number of threads at once. Results are bit-identical across runs, thread counts and callers
+// (see runtime/plan.h for why).
 
 #include <cstddef>
 #include <memory>
@@ -14,21 +14,21 @@
 #include <vector>
 
 #include "ir/array.h"
-#include "ir/function.h"
+#include "runtime/context.h"
+#include "runtime/plan.h"
 
 namespace kiln::runtime {
 
-struct CompileOptions {
-  bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
-};
-
 class Executable {
  public:
-  // Throws kiln::Error for a function the verifier rejects.
-  static Executable compile(const ir::Function& function, CompileOptions options = {});
+  // Maps the plan's kernels with the context's loader; runs will use its thread pool. Throws
+  // kiln::Error "[runtime] ..." for a plan this machine cannot run (another imports version or
+  // target, CPU features it lacks) and "[loader] ..." for code that does not load.
+  static Executable load(Plan plan, Context& context = Context::default_context());
 
   // Throws kiln::Error "[runtime] @name: ..." when the arguments do not match the parameters
-  // in number or type (the interpreter's messages, with its prefix changed).
+  // in number or type. Arguments are read in place; each result gets storage of its own that
+  // the kernels write directly (or shares an argument's or a constant's when it is one).
   std::vector<ir::HostArray> run(std::span<const ir::HostArray> args) const;
   std::vector<ir::HostArray> run(std::span<const ir::HostArray* const> args) const;
 
@@ -37,11 +37,11 @@ class Executable {
   // checks, no copies.
   void run_raw(std::span<const void* const> params, std::span<void* const> results) const;
 
-  const ir::Function& function() const;  // as compiled (after simplify)
-  size_t num_kernels() const;
-  double compile_ms() const;
-  size_t peak_bytes() const;  // the arena plus the results
+  const Plan& plan() const;
+  size_t num_kernels() const;  // kernel runs per call (steps)
+  size_t peak_bytes() const;   // the arena plus the results
   size_t arena_bytes() const;
+  double compile_ms() const;  // as the plan records it
 
  private:
   struct State;

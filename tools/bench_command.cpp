@@ -8,9 +8,9 @@
 #include <iostream>
 #include <memory>
 
+#include "compiler/pipeline.h"
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
-#include "runtime/buffer_pool.h"
-#include "runtime/executable.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
@@ -36,16 +36,16 @@ struct Measurement {
 // Inputs and results in the runtime's own aligned buffers, so that the timings are the
 // kernels' alone, without argument copies.
 struct BoundBuffers {
-  std::vector<runtime::Buffer> owned;
+  std::vector<ir::Buffer> owned;
   std::vector<const void*> params;
   std::vector<void*> results;
 };
 
 BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>& args) {
   BoundBuffers b;
-  runtime::BufferPool& pool = runtime::BufferPool::instance();
+  ir::BufferPool& pool = ir::BufferPool::instance();
   for (const ir::HostArray& a : args) {
-    runtime::Buffer& buffer = b.owned.emplace_back(pool.allocate(a.bytes().size()));
+    ir::Buffer& buffer = b.owned.emplace_back(pool.allocate(a.bytes().size()));
     if (!a.bytes().empty()) std::memcpy(buffer.data(), a.data(), a.bytes().size());
     b.params.push_back(buffer.data());
   }
@@ -56,7 +56,7 @@ BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>
 
 Measurement measure(const std::string& variant, const ir::Function& function,
                     const std::vector<ir::HostArray>& args, bool fuse, int repeat) {
-  runtime::Executable exe = runtime::Executable::compile(function, {.fuse = fuse});
+  runtime::Executable exe = compiler::compile(function, {.fuse = fuse});
   BoundBuffers buffers = bind(function, args);
   exe.run_raw(buffers.params, buffers.results);  // warm-up: caches, page faults, the pool
   std::vector<double> times;
@@ -81,7 +81,7 @@ int bench(const BenchOptions& options) {
   InputOptions inputs;
   inputs.random_inputs = true;
   inputs.seed = options.seed;
-  std::vector<ir::HostArray> args = bind_inputs(function, inputs);
+  std::vector<ir::HostArray> args = bind_inputs(signature_of(function), inputs);
   std::vector<Measurement> rows = {measure("fused", function, args, true, options.repeat),
                                    measure("unfused", function, args, false, options.repeat)};
   std::cout << "@" << function.name() << ": " << options.repeat << " runs each\n";

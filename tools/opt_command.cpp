@@ -1,9 +1,11 @@
 // `kiln opt`: runs a list of passes over a .kir file and prints the result, and on request the
 // IR after each pass, in the .kir syntax. Two analyses may end the list: `fuse` prints the IR
-// with each kernel of the fusion plan marked by a comment, and `plan-memory` (which implies
-// fuse) adds the arena plan as comments, so the output still parses. `--stats` writes the
-// kernel count and peak bytes to stderr. `--emit=kernel|llvm|asm` prints each kernel of the
-// lowered functions instead of the IR.
+// as the CPU compiler partitions it (after its pipeline `cpu`), each kernel marked by a
+// comment, and `plan-memory` (which implies fuse) adds the arena plan as comments, so the output
+// still parses. `--stats` writes the kernel count and peak bytes to stderr. `--emit=kernel|
+// llvm|asm` prints each kernel instead of the IR. Every analysis, --stats and --emit go through
+// compiler::lower_program, the code that `kiln run` compiles with, so they report exactly the
+// kernels that run.
 
 #include <algorithm>
 #include <iostream>
@@ -11,15 +13,14 @@
 #include <memory>
 #include <sstream>
 
-#include "codegen/llvm/cpu_compiler.h"
-#include "codegen/lower.h"
+#include "codegen/cpu/cpu_compiler.h"
+#include "compiler/pipeline.h"
 #include "ir/error.h"
 #include "ir/printer.h"
 #include "ir/syntax.h"
 #include "passes/fusion.h"
 #include "passes/inline.h"
 #include "passes/pass_manager.h"
-#include "runtime/buffer_plan.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 
@@ -72,8 +73,10 @@ Analyses take_analyses(std::string& passes) {
 
 // The arena plan of one function as comments: each value that lives in the arena, its bytes
 // and offset (values at one offset share the memory in turn), then the totals.
-std::string memory_plan_comments(const ir::Function& f, const codegen::LoweredFunction& lowered,
-                                 const runtime::BufferLayout& layout) {
+std::string memory_plan_comments(const compiler::LoweredProgram& program) {
+  const ir::Function& f = program.function;
+  const codegen::LoweredFunction& lowered = program.lowered;
+  const compiler::BufferLayout& layout = program.layout;
   const std::vector<std::string> names = ir::value_names(f);
   std::map<std::pair<size_t, uint32_t>, size_t> by_offset;  // (offset, value id) -> bytes
   size_t scratch = 0;
@@ -103,9 +106,8 @@ std::string emit_kernels(const ir::Module& module, const OptOptions& options) {
   std::ostringstream out;
   bool first = true;
   for (const ir::Function& f : module.functions) {
-    const passes::FusionPlan plan = passes::plan_fusion(f, {.fuse = !options.no_fuse});
-    const codegen::LoweredFunction lowered = codegen::lower(f, plan);
-    for (const codegen::Kernel& kernel : lowered.kernels) {
+    const compiler::LoweredProgram program = compiler::lower_program(f, {.fuse = !options.no_fuse});
+    for (const codegen::Kernel& kernel : program.lowered.kernels) {
       if (!first) out << "\n";
       first = false;
       if (options.emit == "kernel")
@@ -122,28 +124,24 @@ std::string emit_kernels(const ir::Module& module, const OptOptions& options) {
 std::string print_fused(const ir::Module& module, const OptOptions& options, bool plan_memory) {
   std::string out;
   for (size_t i = 0; i < module.functions.size(); ++i) {
-    const ir::Function& f = module.functions[i];
-    const passes::FusionPlan plan = passes::plan_fusion(f, {.fuse = !options.no_fuse});
+    const compiler::LoweredProgram program =
+        compiler::lower_program(module.functions[i], {.fuse = !options.no_fuse});
     if (i) out += "\n";
-    out += passes::print_with_fusion(f, plan);
-    if (plan_memory) {
-      const codegen::LoweredFunction lowered = codegen::lower(f, plan);
-      out += memory_plan_comments(f, lowered, runtime::layout_buffers(f, lowered));
-    }
+    out += passes::print_with_fusion(program.function, program.fusion);
+    if (plan_memory) out += memory_plan_comments(program);
   }
   return out;
 }
 
-// --stats: each function's kernel count and planned peak bytes, to stderr so that stdout stays
-// .kir (a heading per function when there are several).
+// --stats: each function's kernel count and planned peak bytes as `kiln run` would compile it,
+// to stderr so that stdout stays .kir (a heading per function when there are several).
 std::string stats_lines(const ir::Module& module, const OptOptions& options) {
   std::ostringstream out;
   for (const ir::Function& f : module.functions) {
-    const codegen::LoweredFunction lowered =
-        codegen::lower(f, passes::plan_fusion(f, {.fuse = !options.no_fuse}));
+    const compiler::LoweredProgram program = compiler::lower_program(f, {.fuse = !options.no_fuse});
     if (module.functions.size() > 1) out << "@" << f.name() << "\n";
-    out << "kernels: " << lowered.kernels.size() << "\n"
-        << "peak_bytes: " << runtime::layout_buffers(f, lowered).plan.peak_bytes << "\n";
+    out << "kernels: " << program.lowered.kernels.size() << "\n"
+        << "peak_bytes: " << program.layout.plan.peak_bytes << "\n";
   }
   return out.str();
 }
@@ -185,26 +183,24 @@ int run_opt(const OptOptions& options) {
     if (last_dumped) out << "// ----- after " << pass << " -----\n" << ir::print(now);
   });
   module = manager.run(std::move(module));
-  if (options.emit != "kir" || analyses.fuse) {
-    // Kernels are planned over flat graphs: calls are inlined first.
-    ir::Module flat;
+  // Kernels are planned over flat graphs: calls are inlined first.
+  ir::Module flat;
+  if (options.emit != "kir" || analyses.fuse || options.stats)
     for (const ir::Function& f : module.functions)
       flat.functions.push_back(passes::inline_calls(module, f));
-    module = std::move(flat);
-  }
   if (options.emit != "kir") {
-    out << emit_kernels(module, options);
+    out << emit_kernels(flat, options);
   } else if (analyses.fuse) {
     const bool dump_fuse =
         options.print_after_all || std::find(options.print_after.begin(), options.print_after.end(),
                                              "fuse") != options.print_after.end();
     if (dump_fuse) out << "// ----- after fuse -----\n";
-    out << print_fused(module, options, analyses.plan_memory);
+    out << print_fused(flat, options, analyses.plan_memory);
   } else if (!last_dumped) {
     // The final IR is the last dump when the last pass was dumped; it is not printed twice.
     out << ir::print(module);
   }
-  const std::string stats = options.stats ? stats_lines(module, options) : "";
+  const std::string stats = options.stats ? stats_lines(flat, options) : "";
   std::cout << out.str();
   std::cerr << stats;
   return 0;

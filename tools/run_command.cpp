@@ -10,13 +10,14 @@
 #include <optional>
 #include <sstream>
 
-#include "frontend/io/npy.h"
+#include "compiler/pipeline.h"
+#include "io/npy.h"
 #include "ir/error.h"
 #include "ir/interpreter.h"
-#include "runtime/executable.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
+#include "tools/run_output.h"
 
 namespace kiln::tools {
 
@@ -31,6 +32,7 @@ struct RunOptions {
   int repeat = 1;
   InputOptions inputs;
   std::string output_dir = ".";
+  std::string save_plan;
 };
 
 double median(std::vector<double> values) {
@@ -61,71 +63,20 @@ Timed time_runs(int repeat, F run_once) {
   return timed;
 }
 
-std::string format_number(double v) {
-  char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.6g", v);
-  return buffer;
-}
-
-// One line per result: its type, range, mean and first values.
-std::string summarize(const ir::HostArray& array) {
-  std::ostringstream out;
-  out << array.type().str();
-  int64_t n = array.num_elements();
-  if (n == 0) return out.str() + "  (empty)";
-  double lo = INFINITY, hi = -INFINITY, sum = 0;
-  int64_t nans = 0;
-  for (int64_t i = 0; i < n; ++i) {
-    double v = array.get_f64(i);
-    if (std::isnan(v)) {
-      ++nans;
-      continue;
-    }
-    lo = std::min(lo, v), hi = std::max(hi, v), sum += v;
-  }
-  if (nans < n)
-    out << "  min " << format_number(lo) << "  max " << format_number(hi) << "  mean "
-        << format_number(sum / static_cast<double>(n - nans));
-  if (nans) out << "  nan " << nans;
-  out << "  [";
-  for (int64_t i = 0; i < std::min<int64_t>(n, 6); ++i)
-    out << (i ? ", " : "") << format_number(array.get_f64(i));
-  return out.str() + (n > 6 ? ", ...]" : "]");
-}
-
-// Writes every result next to its final name first and renames them into place only when
-// all were written, so a failure never leaves some results new and others stale or partial.
-void write_results(const std::filesystem::path& dir, const std::vector<ir::HostArray>& results) {
+// Written next to its final name and renamed into place: a failed write leaves no half plan.
+void save_plan_file(const std::filesystem::path& path, const runtime::Plan& plan) {
+  const std::vector<std::byte> bytes = runtime::save_plan(plan);
+  std::filesystem::path temp = path;
+  temp += ".tmp-" + std::to_string(::getpid());
+  std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  out.close();
   std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
-  if (ec || !std::filesystem::is_directory(dir))
-    throw Error("[run] " + dir.string() + ": cannot create the output directory" +
-                (ec ? ": " + ec.message() : ""));
-  std::vector<std::filesystem::path> temps;
-  auto remove_temps = [&] {
-    for (const auto& t : temps)
-      std::filesystem::remove(t, ec);
-  };
-  for (size_t k = 0; k < results.size(); ++k) {
-    auto temp = dir / (std::to_string(k) + ".npy.tmp-" + std::to_string(::getpid()));
-    temps.push_back(temp);
-    std::vector<std::byte> bytes = io::serialize_npy(results[k]);
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      remove_temps();
-      throw Error("[run] " + temp.string() + ": cannot write the result");
-    }
-  }
-  for (size_t k = 0; k < results.size(); ++k) {
-    std::filesystem::rename(temps[k], dir / (std::to_string(k) + ".npy"), ec);
-    if (ec) {
-      remove_temps();
-      throw Error("[run] " + dir.string() + ": cannot move result " + std::to_string(k) +
-                  " into place: " + ec.message());
-    }
+  if (out) std::filesystem::rename(temp, path, ec);
+  if (!out || ec) {
+    std::filesystem::remove(temp, ec);
+    throw Error("[run] " + path.string() + ": cannot write the plan");
   }
 }
 
@@ -136,21 +87,22 @@ int run(const RunOptions& options) {
     throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
   const ir::Function function = pick_flat_function(module, options.func, options.file);
-  std::vector<ir::HostArray> args = bind_inputs(function, options.inputs);
+  std::vector<ir::HostArray> args = bind_inputs(signature_of(function), options.inputs);
   Timed timed;
   std::optional<runtime::Executable> executable;
+  if (!options.save_plan.empty() && options.device != "cpu")
+    throw Error("[run] --save-plan needs --device cpu (the interpreter makes no plan)");
   if (options.device == "cpu") {
-    executable = runtime::Executable::compile(function, {.fuse = !options.no_fuse});
+    runtime::Plan plan = compiler::compile_plan(function, {.fuse = !options.no_fuse});
+    if (!options.save_plan.empty()) save_plan_file(options.save_plan, plan);
+    executable = runtime::Executable::load(std::move(plan));
     timed = time_runs(options.repeat, [&] { return executable->run(args); });
   } else {
     timed = time_runs(options.repeat, [&] { return ir::interpret(function, args); });
   }
   const std::vector<ir::HostArray>& results = timed.results;
   write_results(options.output_dir, results);
-  for (size_t k = 0; k < results.size(); ++k)
-    std::cout << "result " << k << ": " << summarize(results[k]) << "  -> "
-              << (std::filesystem::path(options.output_dir) / (std::to_string(k) + ".npy")).string()
-              << "\n";
+  print_results(options.output_dir, results);
   if (options.stats) {
     char line[64];
     if (executable) {
@@ -193,6 +145,9 @@ Action add_run_command(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--output-dir", options->output_dir, "Where result k is written as k.npy")
       ->capture_default_str();
+  cmd->add_option("--save-plan", options->save_plan,
+                  "With --device cpu: also write the compiled plan to this file (kiln-plan runs "
+                  "it without the compiler)");
   return [cmd, options]() -> int { return cmd->parsed() ? run(*options) : -1; };
 }
 

@@ -1,9 +1,10 @@
 #include "tools/run_inputs.h"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
-#include "frontend/io/npy.h"
+#include "io/npy.h"
 #include "ir/error.h"
 
 namespace kiln::tools {
@@ -14,10 +15,10 @@ namespace {
   throw Error("[run] " + message);
 }
 
-std::string param_list(const ir::Function& f) {
+std::string param_list(const Signature& signature) {
   std::string s;
-  for (ir::Value p : f.params())
-    s += (s.empty() ? "%" : ", %") + f.node(p).param_name + ": " + f.type(p).str();
+  for (const auto& [name, type] : signature.params)
+    s += (s.empty() ? "%" : ", %") + name + ": " + type.str();
   return s.empty() ? "none" : s;
 }
 
@@ -57,7 +58,14 @@ ir::HostArray random_array(const ir::TensorType& type, uint64_t seed) {
   return array;
 }
 
-std::vector<ir::HostArray> bind_inputs(const ir::Function& f, const InputOptions& options) {
+Signature signature_of(const ir::Function& f) {
+  Signature signature{f.name(), {}};
+  for (ir::Value p : f.params())
+    signature.params.emplace_back(f.node(p).param_name, f.type(p));
+  return signature;
+}
+
+std::vector<ir::HostArray> bind_inputs(const Signature& f, const InputOptions& options) {
   std::map<std::string, std::string> files;  // parameter name -> file
   for (const std::string& spec : options.inputs) {
     size_t eq = spec.find('=');
@@ -65,22 +73,24 @@ std::vector<ir::HostArray> bind_inputs(const ir::Function& f, const InputOptions
       fail("--input takes NAME=FILE.npy, got '" + spec + "'");
     std::string name = spec.substr(0, eq);
     if (name.front() == '%') name.erase(0, 1);
-    if (!f.find_param(name))
-      fail("--input names '" + name + "', which is not a parameter of @" + f.name() +
+    const bool known = std::any_of(f.params.begin(), f.params.end(),
+                                   [&](const auto& param) { return param.first == name; });
+    if (!known)
+      fail("--input names '" + name + "', which is not a parameter of @" + f.function +
            " (parameters: " + param_list(f) + ")");
     if (!files.emplace(name, spec.substr(eq + 1)).second)
       fail("--input gives parameter %" + name + " twice");
   }
   std::vector<ir::HostArray> args;
-  for (size_t i = 0; i < f.params().size(); ++i) {
-    const ir::Node& param = f.node(f.params()[i]);
-    if (auto it = files.find(param.param_name); it != files.end()) {
-      args.push_back(load_input(it->second, param.param_name, param.type));
+  for (size_t i = 0; i < f.params.size(); ++i) {
+    const auto& [name, type] = f.params[i];
+    if (auto it = files.find(name); it != files.end()) {
+      args.push_back(load_input(it->second, name, type));
     } else if (options.random_inputs) {
-      args.push_back(random_array(param.type, options.seed + i));
+      args.push_back(random_array(type, options.seed + i));
     } else {
-      fail("no --input for parameter %" + param.param_name + ": " + param.type.str() + " of @" +
-           f.name() + " (give --input " + param.param_name + "=FILE.npy or --random-inputs)");
+      fail("no --input for parameter %" + name + ": " + type.str() + " of @" + f.function +
+           " (give --input " + name + "=FILE.npy or --random-inputs)");
     }
   }
   return args;

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "ir/array.h"
@@ -17,9 +18,16 @@ struct InputOptions {
   uint64_t seed = 0;
 };
 
+// What inputs bind to: a function's name and its parameters (names and types, in order).
+struct Signature {
+  std::string function;
+  std::vector<std::pair<std::string, ir::TensorType>> params;
+};
+Signature signature_of(const ir::Function& function);
+
 // One array per parameter, in parameter order. Throws "[run] ..." for a malformed, unknown,
 // duplicate or missing input and for an .npy whose type differs from its parameter.
-std::vector<ir::HostArray> bind_inputs(const ir::Function& function, const InputOptions& options);
+std::vector<ir::HostArray> bind_inputs(const Signature& signature, const InputOptions& options);
 
 // Random data of a type: floats uniform in [-1, 1), signed integers in [-8, 8], unsigned in
 // [0, 16], bools fair coins. The same seed and type give the same array.

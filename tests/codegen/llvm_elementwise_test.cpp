@@ -5,7 +5,7 @@
 #include <limits>
 #include <sstream>
 
-#include "codegen/llvm/cpu_compiler.h"
+#include "codegen/cpu/cpu_compiler.h"
 #include "ir/error.h"
 #include "ir/ops.h"
 #include "tests/codegen/llvm_test_util.h"
@@ -160,7 +160,7 @@ bool check_op(OpKind op, const std::vector<DType>& in_dtypes, std::optional<DTyp
   }
   const std::vector<ir::HostArray> want = interpret_text(kir(op, types, out_type), args);
   const Kernel k = elementwise_kernel(op, in_dtypes, out_type.dtype, static_cast<int64_t>(total));
-  KernelEntry entry = CpuCompiler::instance().compile(k);
+  KernelEntry entry = testing::compile_kernel(k);
   std::vector<ir::HostArray> buffers = make_buffers(k, args);
   run_range(entry, buffers, 0, static_cast<int64_t>(total));
   const double ulps = tolerance(op, in_dtypes[0]);
@@ -240,7 +240,7 @@ TEST(LlvmElementwise, MultiDimensionalOuterSpaceAndSubRanges) {
       "  %b = broadcast %one {shape=[3,5,7], dims=[]} : f32[3,5,7]\n"
       "  %r = add %t, %b : f32[3,5,7]\n  return %r\n}\n",
       {x});
-  KernelEntry entry = CpuCompiler::instance().compile(k);
+  KernelEntry entry = testing::compile_kernel(k);
   auto whole = make_buffers(k, {x});
   run_range(entry, whole, 0, A * B * C);
   expect_close(whole[1], want[0], 0, "whole range");

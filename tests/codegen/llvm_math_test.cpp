@@ -20,7 +20,7 @@
 #include <iostream>
 #include <limits>
 
-#include "codegen/llvm/cpu_compiler.h"
+#include "codegen/cpu/cpu_compiler.h"
 #include "tests/codegen/llvm_test_util.h"
 
 namespace kiln::codegen {
@@ -28,6 +28,7 @@ namespace {
 
 using ir::DType;
 using ir::OpKind;
+using runtime::KernelEntry;
 
 KernelEntry compile_unary(OpKind op, int64_t n) {
   Kernel k;
@@ -39,7 +40,7 @@ KernelEntry compile_unary(OpKind op, int64_t n) {
   Phase p;
   p.stores.push_back({1, i, eb.op(op, DType::F32, {eb.load(0, DType::F32, i)})});
   k.phases = {p};
-  return CpuCompiler::instance().compile(k);
+  return testing::compile_kernel(k);
 }
 
 std::vector<float> run(OpKind op, const std::vector<float>& x) {

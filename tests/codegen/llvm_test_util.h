@@ -9,17 +9,34 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <vector>
 
+#include "codegen/cpu/cpu_compiler.h"
 #include "codegen/kernel.h"
-#include "codegen/llvm/cpu_compiler.h"
 #include "ir/array.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
+#include "runtime/kernel_loader.h"
 
 namespace kiln::codegen::testing {
+
+using runtime::KernelEntry;
+
+// Compiles `kernel` to object code and loads it with the runtime's loader, as the runtime
+// would; the code stays mapped for the rest of the test program.
+inline KernelEntry compile_kernel(const Kernel& kernel) {
+  static std::mutex mutex;
+  static std::vector<runtime::LoadedKernel> loaded;
+  runtime::PlanKernel code{kernel.name, "kernel_entry",
+                           CpuCompiler::instance().compile_to_object(kernel, "kernel_entry")};
+  runtime::LoadedKernel k = runtime::host_kernel_loader().load(code);
+  std::lock_guard lock(mutex);
+  loaded.push_back(k);
+  return k.entry;
+}
 
 struct AlignedCopy {
   struct Free {

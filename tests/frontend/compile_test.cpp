@@ -37,6 +37,34 @@ TEST(Compile, TracesOncePerSignature) {
   EXPECT_EQ(f.num_compilations(), 2u);
 }
 
+// A closed-over tensor (a weight) reaches the compiled code as an argument by reference:
+// updating it in place changes the next result, with no new compilation.
+TEST(Compile, ACapturedTensorUpdatedBetweenCallsNeedsNoRecompile) {
+  Tensor w({1.0f, 2.0f, 3.0f});
+  auto f = compile([&](Tensor x) { return x * w; });
+  Tensor x({2.0f, 2.0f, 2.0f});
+  EXPECT_EQ(f(x)[0].to_vector<float>(), (std::vector<float>{2, 4, 6}));
+  w.assign(w * 10.0);
+  EXPECT_EQ(f(x)[0].to_vector<float>(), (std::vector<float>{20, 40, 60}));
+  w.assign(Tensor({-1.0f, 0.0f, 1.0f}));
+  EXPECT_EQ(f(x)[0].to_vector<float>(), (std::vector<float>{-2, 0, 2}));
+  EXPECT_EQ(f.num_compilations(), 1u);
+}
+
+TEST(Compile, AssignChecksItsArguments) {
+  Tensor w({1.0f, 2.0f});
+  EXPECT_THROW(w.assign(Tensor({1.0f, 2.0f, 3.0f})), Error);
+  EXPECT_THROW(w.assign(Tensor({1.0, 2.0})), Error);  // f64 into f32
+  try {
+    w.assign(Tensor({1, 2}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "[frontend] assign: the new value is i32[2] but the tensor is f32[2]");
+  }
+  EXPECT_EQ(w.to_vector<float>(), (std::vector<float>{1, 2})) << "a refused assign changes nothing";
+}
+
 TEST(Compile, TakesAVectorAndEvaluatesLazyInputs) {
   auto f = compile([](const std::vector<Tensor>& in) {
     return std::vector<Tensor>{in[0] + in[1], sum(in[0])};

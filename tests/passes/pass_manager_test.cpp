@@ -87,7 +87,11 @@ TEST(Rewriter, ParametersAddedLateComeFirst) {
 }
 
 TEST(PassRegistry, ListsTheKnownPasses) {
-  EXPECT_EQ(known_pass_names(), "simplify, fold-constants, algebraic, dce");
+  EXPECT_EQ(known_pass_names(),
+            "simplify, fold-constants, algebraic, dce, inline, split-reductions; pipelines: cpu");
+  ASSERT_NE(find_pipeline("cpu"), nullptr);
+  EXPECT_EQ(find_pipeline("cpu")->passes,
+            (std::vector<std::string>{"inline", "simplify", "split-reductions"}));
   ASSERT_NE(find_pass("dce"), nullptr);
   EXPECT_EQ(find_pass("fuse"), nullptr);
 }
@@ -99,7 +103,8 @@ TEST(PassManager, UnknownPassNamesTheKnownOnes) {
     FAIL() << "expected an error";
   } catch (const Error& e) {
     EXPECT_STREQ(e.what(),
-                 "[opt] unknown pass 'fuse' (known: simplify, fold-constants, algebraic, dce)");
+                 "[opt] unknown pass 'fuse' (known: simplify, fold-constants, algebraic, dce, "
+                 "inline, split-reductions; pipelines: cpu)");
   }
   EXPECT_THROW(manager.add_list("simplify,,dce"), Error);
   EXPECT_THROW(manager.add_list(""), Error);

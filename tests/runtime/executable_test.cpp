@@ -1,7 +1,7 @@
 // Executable against the reference interpreter: every conformance program, fused and unfused,
 // on seeded random inputs; plus argument checks, special result shapes and concurrency.
 
-#include "runtime/executable.h"
+#include "compiler/pipeline.h"
 
 #include <gtest/gtest.h>
 
@@ -12,10 +12,10 @@
 #include <sstream>
 #include <thread>
 
+#include "compiler/kernel_cache.h"
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
-#include "runtime/kernel_cache.h"
 
 namespace kiln::runtime {
 namespace {
@@ -121,7 +121,7 @@ std::string compare(const ir::HostArray& got, const ir::HostArray& want, bool lo
 void expect_matches_interpreter(const ir::Function& f, bool fuse, uint64_t seed = 1) {
   std::vector<ir::HostArray> args = random_args(f, seed);
   std::vector<ir::HostArray> want = ir::interpret(f, args);
-  Executable exe = Executable::compile(f, {.fuse = fuse});
+  Executable exe = compiler::compile(f, {.fuse = fuse});
   std::vector<ir::HostArray> got = exe.run(args);
   ASSERT_EQ(got.size(), want.size());
   for (size_t r = 0; r < want.size(); ++r) {
@@ -165,7 +165,7 @@ TEST(Executable, ChecksArguments) {
     %0 = add %x, %y : f32[3]
     return %0
   })");
-  Executable exe = Executable::compile(f);
+  Executable exe = compiler::compile(f);
   std::vector<ir::HostArray> one = {ir::HostArray({ir::DType::F32, {3}})};
   try {
     exe.run(one);
@@ -209,7 +209,7 @@ TEST(Executable, RunRawWritesCallerBuffers) {
     %0 = mul %x, %x : f32[64]
     return %0
   })");
-  Executable exe = Executable::compile(f);
+  Executable exe = compiler::compile(f);
   alignas(64) float x[64], y[64];
   for (int i = 0; i < 64; ++i)
     x[i] = static_cast<float>(i);
@@ -231,7 +231,7 @@ TEST(Executable, UnfusedChainsShareMemory) {
     %4 = neg %3 : f32[1024]
     return %4
   })");
-  Executable exe = Executable::compile(f, {.fuse = false});
+  Executable exe = compiler::compile(f, {.fuse = false});
   EXPECT_EQ(exe.num_kernels(), 5u);
   EXPECT_LE(exe.arena_bytes(), 2u * 4096u);
   EXPECT_EQ(exe.peak_bytes(), exe.arena_bytes() + 4096u);
@@ -244,7 +244,7 @@ TEST(Executable, RunsConcurrently) {
     %1 = reduce_sum %0 {axes=[0]} : f32[]
     return %1
   })");
-  Executable exe = Executable::compile(f);
+  Executable exe = compiler::compile(f);
   std::vector<ir::HostArray> args = random_args(f, 7);
   const double want = ir::interpret(f, args)[0].get_f64(0);
   std::vector<std::thread> threads;
@@ -279,7 +279,7 @@ TEST(Executable, MaxMinAgainstConstantsKeepSignedZerosAndNaN) {
         x.set_f64(i, specials[i]);
       std::vector<ir::HostArray> args = {x};
       std::vector<ir::HostArray> want = ir::interpret(f, args);
-      std::vector<ir::HostArray> got = Executable::compile(f).run(args);
+      std::vector<ir::HostArray> got = compiler::compile(f).run(args);
       for (size_t r = 0; r < want.size(); ++r)
         for (int64_t i = 0; i < 9; ++i) {
           const double g = got[r].get_f64(i), w = want[r].get_f64(i);

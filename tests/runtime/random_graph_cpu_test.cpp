@@ -6,9 +6,9 @@
 
 #include <cstdlib>
 
+#include "compiler/pipeline.h"
 #include "ir/interpreter.h"
 #include "ir/printer.h"
-#include "runtime/executable.h"
 #include "tests/codegen/random_graph.h"
 
 namespace kiln::runtime {
@@ -40,7 +40,7 @@ TEST(RandomGraphsOnCpu, MatchTheInterpreterFusedAndUnfused) {
     const std::vector<ir::HostArray> want = ir::interpret(f, args);
     for (bool fuse : {true, false}) {
       const std::vector<ir::HostArray> got =
-          Executable::compile(f, CompileOptions{.fuse = fuse}).run(args);
+          compiler::compile(f, compiler::CompileOptions{.fuse = fuse}).run(args);
       ASSERT_EQ(got.size(), want.size());
       for (size_t r = 0; r < want.size(); ++r)
         EXPECT_EQ(compare_compiled(want[r], got[r]), "")

@@ -50,8 +50,13 @@ class KilnCommandTest : public ::testing::Test {
   // Runs kiln with `env` ("NAME=value ...") in front. The disk cache stays in the test folder
   // unless `env` names another.
   Result kiln(const std::string& args, std::string env = "") {
+    return run_binary(KILN_BINARY, args, std::move(env));
+  }
+
+  // Runs `binary` (kiln or kiln-plan) the same way.
+  Result run_binary(const std::string& binary, const std::string& args, std::string env = "") {
     if (env.empty()) env = "KILN_CACHE_DIR=" + (dir_ / "cache").string();
-    std::string command = "env " + env + " " + KILN_BINARY + " " + args + " >" +
+    std::string command = "env " + env + " " + binary + " " + args + " >" +
                           (dir_ / "stdout").string() + " 2>" + (dir_ / "stderr").string() +
                           " </dev/null";
     int raw = std::system(command.c_str());

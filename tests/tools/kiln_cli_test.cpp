@@ -12,7 +12,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "frontend/io/npy.h"
+#include "io/npy.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 #include <regex>
 #include <sstream>
 
-#include "frontend/io/npy.h"
+#include "io/npy.h"
 
 namespace {
 

@@ -116,7 +116,8 @@ TEST_F(KilnOpt, UnknownPassListsTheKnownOnes) {
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
   EXPECT_EQ(r.err,
-            "[opt] unknown pass 'fusion' (known: simplify, fold-constants, algebraic, dce)\n");
+            "[opt] unknown pass 'fusion' (known: simplify, fold-constants, algebraic, dce, inline, "
+            "split-reductions; pipelines: cpu)\n");
 }
 
 TEST_F(KilnOpt, PrintAfterAPassNotRunIsAnError) {

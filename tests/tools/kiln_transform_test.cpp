@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "frontend/io/npy.h"
+#include "io/npy.h"
 #include "tests/tools/cli_fixture.h"
 
 namespace {

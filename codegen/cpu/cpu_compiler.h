@@ -1,0 +1,42 @@
+#pragma once
+// The CPU backend: kernel IR -> LLVM IR (emitter.cpp) -> the kernel pipeline -> x86-64 object
+// code for the host (target.cpp). The object's entry point follows runtime/kernel_abi.h, and
+// the runtime's loader links it; nothing here runs code. No LLVM type appears in this header,
+// so the compiler layer and tools include it without LLVM's.
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "codegen/kernel.h"
+
+namespace kiln::codegen {
+
+class CpuCompiler {
+ public:
+  // The process's compiler for the host CPU. Thread-safe: kernels compile concurrently.
+  static CpuCompiler& instance();
+
+  // "x86_64-pc-linux-gnu <cpu> +f1,+f2,...": what the object code needs, as written into plans
+  // (the runtime checks it against the machine it loads on).
+  const std::string& target_description() const;
+  // Everything the object code depends on besides the kernel: the LLVM version, the kernel
+  // imports version and the target. Part of every kernel-cache key.
+  std::string cache_description() const;
+  static std::string llvm_version();
+
+  // Relocatable object code (ELF, PIC) that defines `symbol` as the kernel's entry point.
+  std::vector<std::byte> compile_to_object(const Kernel& kernel, const std::string& symbol);
+
+  // For `kiln opt --emit=llvm|asm`: the optimized LLVM IR and the host assembly.
+  std::string emit_llvm_ir(const Kernel& kernel);
+  std::string emit_asm(const Kernel& kernel);
+
+  CpuCompiler(const CpuCompiler&) = delete;
+  CpuCompiler& operator=(const CpuCompiler&) = delete;
+
+ private:
+  CpuCompiler() = default;
+};
+
+}  // namespace kiln::codegen

@@ -1,0 +1,470 @@
+// The kernel emitter: segments of the outer space, phases as loop nests, expressions emitted
+// once per scope (outer-level ones before a phase's loops, inner ones in its innermost body).
+
+#include "codegen/cpu/emitter.h"
+
+#include "codegen/kernel_aliasing.h"
+
+#include <cassert>
+#include <functional>
+#include <vector>
+
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+
+#include "codegen/cpu/scalar_ops.h"
+#include "runtime/kernel_abi.h"
+
+namespace kiln::codegen::cpu {
+
+namespace {
+
+using ir::DType;
+using ir::OpKind;
+using llvm::BasicBlock;
+using llvm::Value;
+
+// The dtype a reduction accumulates in: f16 and bf16 sums and products in f32.
+DType accumulator_dtype(OpKind reduce, DType value) {
+  const bool arithmetic = reduce == OpKind::ReduceSum || reduce == OpKind::ReduceProd;
+  if (arithmetic && (value == DType::F16 || value == DType::BF16)) return DType::F32;
+  return value;
+}
+
+class KernelEmitter {
+ public:
+  KernelEmitter(const Kernel& kernel, llvm::Module& module, const TargetAttrs& target)
+      : k_(kernel), m_(module), ctx_(module.getContext()), b_(ctx_), target_(target) {
+    classify();
+  }
+
+  void emit(const std::string& symbol) {
+    llvm::Function* body = emit_body(symbol + ".body");
+    emit_entry(symbol, body);
+  }
+
+ private:
+  const Kernel& k_;
+  llvm::Module& m_;
+  llvm::LLVMContext& ctx_;
+  llvm::IRBuilder<> b_;
+  const TargetAttrs& target_;
+  llvm::Function* fn_ = nullptr;
+  BasicBlock* entry_ = nullptr;
+  std::vector<Value*> buffers_;
+  std::vector<Value*> outer_index_, inner_index_;
+  std::vector<Value*> phase_results_;
+  std::vector<bool> is_inner_;  // per expr: depends on a phase's inner indices
+  std::vector<Value*> outer_cache_, inner_cache_;
+
+  llvm::Type* i64() { return b_.getInt64Ty(); }
+  Value* c64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
+
+  void classify() {
+    is_inner_.assign(k_.exprs.size(), false);
+    for (size_t i = 0; i < k_.exprs.size(); ++i) {
+      const Expr& e = k_.exprs[i];
+      bool inner = e.kind == ExprKind::Index && e.loop == LoopLevel::Inner;
+      for (ExprId o : e.operands) {
+        assert(o < i && "expression operands refer to earlier entries");
+        inner = inner || is_inner_[o];
+      }
+      is_inner_[i] = inner;
+    }
+  }
+
+  void set_target_attributes(llvm::Function* f) {
+    f->addFnAttr("target-cpu", target_.cpu);
+    f->addFnAttr("target-features", target_.features);
+    f->addFnAttr("prefer-vector-width", std::to_string(target_.prefer_vector_width));
+    f->addFnAttr(llvm::Attribute::NoUnwind);
+  }
+
+  // ---- functions ----------------------------------------------------------------------------
+
+  void emit_entry(const std::string& symbol, llvm::Function* body) {
+    llvm::Type* ptr = b_.getPtrTy();
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64(), i64()}, false);
+    auto* f = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
+    set_target_attributes(f);
+    b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
+    std::vector<Value*> args;
+    for (size_t i = 0; i < k_.buffers.size(); ++i) {
+      Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), i);
+      args.push_back(b_.CreateAlignedLoad(ptr, slot, llvm::Align(8)));
+    }
+    args.push_back(f->getArg(1));
+    args.push_back(f->getArg(2));
+    b_.CreateCall(body, args);
+    b_.CreateRetVoid();
+  }
+
+  llvm::Function* emit_body(const std::string& name) {
+    std::vector<llvm::Type*> params(k_.buffers.size(), b_.getPtrTy());
+    params.push_back(i64());
+    params.push_back(i64());
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
+    fn_ = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m_);
+    set_target_attributes(fn_);
+    fn_->addFnAttr(llvm::Attribute::AlwaysInline);
+    // Buffers memory planning may overlay in place must not be promised distinct.
+    std::vector<bool> may_alias(k_.buffers.size(), false);
+    for (auto [in, out] : codegen::in_place_pairs(k_))
+      may_alias[in] = may_alias[out] = true;
+    for (size_t i = 0; i < k_.buffers.size(); ++i) {
+      if (!may_alias[i]) fn_->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
+      fn_->addParamAttr(static_cast<unsigned>(i),
+                        llvm::Attribute::getWithAlignment(ctx_, llvm::Align(64)));
+      buffers_.push_back(fn_->getArg(static_cast<unsigned>(i)));
+    }
+    Value* begin = fn_->getArg(static_cast<unsigned>(k_.buffers.size()));
+    Value* end = fn_->getArg(static_cast<unsigned>(k_.buffers.size() + 1));
+
+    entry_ = BasicBlock::Create(ctx_, "entry", fn_);
+    BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
+    BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
+    b_.SetInsertPoint(entry_);
+    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), work, done);
+    b_.SetInsertPoint(work);
+    if (k_.matmul) emit_matmul_call(*k_.matmul, begin, end);
+    emit_segments(begin, end);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    b_.CreateRetVoid();
+    return fn_;
+  }
+
+  void emit_matmul_call(const Matmul& mm, Value* begin, Value* end) {
+    llvm::Type* ptr = b_.getPtrTy();
+    llvm::Type* i32 = b_.getInt32Ty();
+    auto* type = llvm::FunctionType::get(
+        b_.getVoidTy(), {i32, ptr, ptr, ptr, i64(), i64(), i64(), i64(), i32, i64(), i64()}, false);
+    auto callee = m_.getOrInsertFunction(runtime::kMatmulRowsSymbol, type);
+    const int32_t flags = (mm.lhs_batched ? runtime::kLhsBatched : 0) |
+                          (mm.rhs_batched ? runtime::kRhsBatched : 0) |
+                          (mm.transpose_lhs ? runtime::kTransposeLhs : 0) |
+                          (mm.transpose_rhs ? runtime::kTransposeRhs : 0);
+    const DType dtype = k_.buffers[mm.out].type.dtype;
+    b_.CreateCall(callee, {b_.getInt32(static_cast<uint32_t>(dtype)), buffers_[mm.lhs],
+                           buffers_[mm.rhs], buffers_[mm.out], c64(mm.batch), c64(mm.m), c64(mm.n),
+                           c64(mm.k), b_.getInt32(static_cast<uint32_t>(flags)), begin, end});
+  }
+
+  // ---- loops --------------------------------------------------------------------------------
+
+  // for (i = 0; i < count; ++i) body(i), for count >= 1; leaves the builder at the exit.
+  void loop(Value* count, const std::function<void(Value*)>& body) {
+    BasicBlock* pre = b_.GetInsertBlock();
+    BasicBlock* header = BasicBlock::Create(ctx_, "loop", fn_);
+    BasicBlock* exit = BasicBlock::Create(ctx_, "loop.exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode* i = b_.CreatePHI(i64(), 2);
+    i->addIncoming(c64(0), pre);
+    body(i);
+    Value* next = b_.CreateAdd(i, c64(1), "", /*HasNUW=*/true, /*HasNSW=*/true);
+    i->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpULT(next, count), header, exit);
+    b_.SetInsertPoint(exit);
+  }
+
+  void loop_nest(const std::vector<int64_t>& extents, size_t depth,
+                 const std::function<void()>& body) {
+    if (depth == extents.size()) return body();
+    loop(c64(extents[depth]), [&](Value* i) {
+      inner_index_[depth] = i;
+      loop_nest(extents, depth + 1, body);
+    });
+  }
+
+  // Outer indices [begin, end) as runs along the last outer axis: for each run the leading
+  // indices are fixed and the last one is a counted loop.
+  void emit_segments(Value* begin, Value* end) {
+    const size_t rank = k_.outer.size();
+    const int64_t last = rank ? k_.outer.back() : 1;
+    BasicBlock* pre = b_.GetInsertBlock();
+    BasicBlock* header = BasicBlock::Create(ctx_, "segment", fn_);
+    BasicBlock* exit = BasicBlock::Create(ctx_, "segment.exit", fn_);
+    b_.CreateBr(header);
+    b_.SetInsertPoint(header);
+    llvm::PHINode* o = b_.CreatePHI(i64(), 2);
+    o->addIncoming(begin, pre);
+    Value* row = b_.CreateUDiv(o, c64(last));
+    Value* first = b_.CreateURem(o, c64(last));
+    Value* count = b_.CreateBinaryIntrinsic(llvm::Intrinsic::umin, b_.CreateSub(c64(last), first),
+                                            b_.CreateSub(end, o));
+    outer_index_.assign(rank, nullptr);
+    for (size_t d = rank - (rank ? 1 : 0); d-- > 0;) {
+      outer_index_[d] = d == 0 ? row : b_.CreateURem(row, c64(k_.outer[d]));
+      if (d > 0) row = b_.CreateUDiv(row, c64(k_.outer[d]));
+    }
+    loop(count, [&](Value* c) {
+      if (rank) outer_index_[rank - 1] = b_.CreateAdd(first, c, "", true, true);
+      emit_phases();
+    });
+    Value* next = b_.CreateAdd(o, count);
+    o->addIncoming(next, b_.GetInsertBlock());
+    b_.CreateCondBr(b_.CreateICmpSLT(next, end), header, exit);
+    b_.SetInsertPoint(exit);
+  }
+
+  // ---- phases -------------------------------------------------------------------------------
+
+  void emit_phases() {
+    outer_cache_.assign(k_.exprs.size(), nullptr);
+    phase_results_.assign(k_.phases.size(), nullptr);
+    for (size_t p = 0; p < k_.phases.size(); ++p) {
+      const Phase& phase = k_.phases[p];
+      inner_cache_.assign(k_.exprs.size(), nullptr);
+      inner_index_.assign(phase.extents.size(), nullptr);
+      bool empty = false;
+      for (int64_t e : phase.extents)
+        empty = empty || e == 0;
+      if (phase.kind == PhaseKind::Reduce)
+        phase_results_[p] = emit_reduce(phase, empty);
+      else if (!empty)
+        emit_store_phase(phase);
+    }
+  }
+
+  // Emits, before a phase's loops, every expression it needs that does not depend on its
+  // inner indices, so that they dominate the loops and every later phase.
+  void hoist_outer_level(const std::vector<ExprId>& roots) {
+    std::vector<bool> needed(k_.exprs.size(), false);
+    std::vector<ExprId> stack(roots.begin(), roots.end());
+    while (!stack.empty()) {
+      ExprId id = stack.back();
+      stack.pop_back();
+      if (needed[id]) continue;
+      needed[id] = true;
+      for (ExprId o : k_.exprs[id].operands)
+        stack.push_back(o);
+    }
+    for (size_t i = 0; i < k_.exprs.size(); ++i)
+      if (needed[i] && !is_inner_[i]) expr(static_cast<ExprId>(i));
+  }
+
+  void emit_store_phase(const Phase& phase) {
+    std::vector<ExprId> roots;
+    for (const Store& s : phase.stores) {
+      roots.push_back(s.offset);
+      roots.push_back(s.value);
+    }
+    hoist_outer_level(roots);
+    loop_nest(phase.extents, 0, [&] { emit_stores(phase); });
+  }
+
+  // The phase's stores for the current inner iteration (store phases, and reduce phases that
+  // also write their operand out).
+  void emit_stores(const Phase& phase) {
+    for (const Store& s : phase.stores) {
+      const DType dtype = k_.buffers[s.buffer].type.dtype;
+      assert(k_.exprs[s.value].dtype == dtype && "a store writes the buffer's dtype");
+      Value* address = element_address(s.buffer, expr(s.offset));
+      b_.CreateStore(to_memory(b_, expr(s.value), dtype), address);
+    }
+  }
+
+  static std::vector<ExprId> phase_roots(const Phase& phase) {
+    std::vector<ExprId> roots;
+    if (phase.kind == PhaseKind::Reduce) roots.push_back(phase.value);
+    for (const Store& s : phase.stores) {
+      roots.push_back(s.offset);
+      roots.push_back(s.value);
+    }
+    return roots;
+  }
+
+  Value* element_address(int32_t buffer, Value* offset) {
+    llvm::Type* t = memory_type(ctx_, k_.buffers[buffer].type.dtype);
+    return b_.CreateInBoundsGEP(t, buffers_[buffer], offset);
+  }
+
+  llvm::AllocaInst* entry_alloca(llvm::Type* t) {
+    llvm::IRBuilder<> at(entry_, entry_->begin());
+    return at.CreateAlloca(t);
+  }
+
+  Value* emit_reduce(const Phase& phase, bool empty);
+  Value* emit_arg_extreme(const Phase& phase, bool empty);
+
+  // ---- expressions --------------------------------------------------------------------------
+
+  Value* expr(ExprId id) {
+    std::vector<Value*>& cache = is_inner_[id] ? inner_cache_ : outer_cache_;
+    if (cache[id]) return cache[id];
+    const Expr& e = k_.exprs[id];
+    Value* v = nullptr;
+    switch (e.kind) {
+      case ExprKind::Index:
+        v = e.loop == LoopLevel::Outer ? outer_index_.at(e.axis) : inner_index_.at(e.axis);
+        break;
+      case ExprKind::Constant:
+        v = emit_constant(b_, e.dtype, e.float_value, e.int_value);
+        break;
+      case ExprKind::Load: {
+        const DType dtype = k_.buffers[e.buffer].type.dtype;
+        assert(e.dtype == dtype && "a load reads the buffer's dtype");
+        Value* address = element_address(e.buffer, expr(e.operands[0]));
+        const auto align = llvm::Align(ir::dtype_size(dtype));
+        v = from_memory(b_, b_.CreateAlignedLoad(memory_type(ctx_, dtype), address, align), dtype);
+        break;
+      }
+      case ExprKind::Op: {
+        std::vector<Value*> args;
+        std::vector<DType> dtypes;
+        for (ExprId o : e.operands) {
+          args.push_back(expr(o));
+          dtypes.push_back(k_.exprs[o].dtype);
+        }
+        v = emit_scalar_op(b_, e.op, e.dtype, dtypes, args);
+        break;
+      }
+      case ExprKind::PhaseResult:
+        v = phase_results_.at(e.phase);
+        assert(v && "a phase result is read after its phase");
+        break;
+    }
+    cache[id] = v;
+    return v;
+  }
+};
+
+// ---- reductions ---------------------------------------------------------------------------
+
+// Float max/min reduce over integer keys that order like the floats (-0 < +0), which the
+// vectorizer handles as an integer min/max, plus a separate "saw NaN" or-reduction.
+Value* float_key(llvm::IRBuilderBase& b, Value* x) {
+  const unsigned bits = x->getType()->getPrimitiveSizeInBits();
+  llvm::Type* it = b.getIntNTy(bits);
+  Value* i = b.CreateBitCast(x, it);
+  Value* mask = b.CreateLShr(b.CreateAShr(i, bits - 1), 1);
+  return b.CreateXor(i, mask);
+}
+
+Value* key_to_float(llvm::IRBuilderBase& b, Value* key, llvm::Type* float_type) {
+  return b.CreateBitCast(float_key(b, b.CreateBitCast(key, float_type)), float_type);
+}
+
+Value* KernelEmitter::emit_reduce(const Phase& phase, bool empty) {
+  const OpKind op = phase.reduce_op;
+  if (op == OpKind::Argmax || op == OpKind::Argmin) return emit_arg_extreme(phase, empty);
+  const DType value_dtype = k_.exprs[phase.value].dtype;
+  const DType acc_dtype = accumulator_dtype(op, value_dtype);
+  const bool fp = ir::is_float(value_dtype);
+  const bool is_sum = op == OpKind::ReduceSum, is_prod = op == OpKind::ReduceProd;
+  const bool is_max = op == OpKind::ReduceMax;
+  assert((is_sum || is_prod || is_max || op == OpKind::ReduceMin) && "a reduction op");
+  llvm::Type* acc_type = register_type(ctx_, acc_dtype);
+
+  // The interpreter's identities: -0 for a non-empty float sum, -inf/+inf or the dtype's
+  // extremes for max/min.
+  Value* init = nullptr;
+  if (is_sum) {
+    init = fp ? llvm::ConstantFP::get(acc_type, empty ? 0.0 : -0.0)
+              : llvm::ConstantInt::get(acc_type, 0);
+  } else if (is_prod) {
+    init = fp ? llvm::ConstantFP::get(acc_type, 1.0) : llvm::ConstantInt::get(acc_type, 1);
+  } else if (fp) {
+    init = float_key(b_, llvm::ConstantFP::getInfinity(acc_type, is_max));
+  } else {
+    const unsigned w = acc_type->getIntegerBitWidth();
+    const bool u = value_dtype == DType::Bool || ir::is_unsigned(value_dtype);
+    llvm::APInt v = is_max ? (u ? llvm::APInt::getMinValue(w) : llvm::APInt::getSignedMinValue(w))
+                           : (u ? llvm::APInt::getMaxValue(w) : llvm::APInt::getSignedMaxValue(w));
+    if (value_dtype == DType::Bool) v = llvm::APInt(w, is_max ? 0 : 1);
+    init = llvm::ConstantInt::get(acc_type, v);
+  }
+  const bool keyed = fp && !is_sum && !is_prod;
+  llvm::Type* slot_type = init->getType();
+  llvm::AllocaInst* acc = entry_alloca(slot_type);
+  llvm::AllocaInst* saw_nan = keyed ? entry_alloca(b_.getInt8Ty()) : nullptr;
+  b_.CreateStore(init, acc);
+  if (saw_nan) b_.CreateStore(b_.getInt8(0), saw_nan);
+
+  if (!empty) {
+    hoist_outer_level(phase_roots(phase));
+    loop_nest(phase.extents, 0, [&] {
+      Value* v = expr(phase.value);
+      emit_stores(phase);
+      Value* a = b_.CreateLoad(slot_type, acc);
+      Value* r = nullptr;
+      if (keyed) {
+        r = b_.CreateBinaryIntrinsic(is_max ? llvm::Intrinsic::smax : llvm::Intrinsic::smin, a,
+                                     float_key(b_, v));
+        Value* nan = b_.CreateZExt(b_.CreateFCmpUNO(v, v), b_.getInt8Ty());
+        b_.CreateStore(b_.CreateOr(b_.CreateLoad(b_.getInt8Ty(), saw_nan), nan), saw_nan);
+      } else if (fp) {
+        // reassoc lets the vectorizer keep several partial sums.
+        llvm::FastMathFlags fmf;
+        fmf.setAllowReassoc();
+        r = is_sum ? b_.CreateFAdd(a, v) : b_.CreateFMul(a, v);
+        llvm::cast<llvm::Instruction>(r)->setFastMathFlags(fmf);
+      } else if (is_sum || is_prod) {
+        r = is_sum ? b_.CreateAdd(a, v) : b_.CreateMul(a, v);
+      } else {
+        const bool u = value_dtype == DType::Bool || ir::is_unsigned(value_dtype);
+        auto id = is_max ? (u ? llvm::Intrinsic::umax : llvm::Intrinsic::smax)
+                         : (u ? llvm::Intrinsic::umin : llvm::Intrinsic::smin);
+        r = b_.CreateBinaryIntrinsic(id, a, v);
+      }
+      b_.CreateStore(r, acc);
+    });
+  }
+  Value* result = b_.CreateLoad(slot_type, acc);
+  if (keyed) {
+    result = key_to_float(b_, result, acc_type);
+    Value* nan = b_.CreateICmpNE(b_.CreateLoad(b_.getInt8Ty(), saw_nan), b_.getInt8(0));
+    result = b_.CreateSelect(nan, llvm::ConstantFP::getNaN(acc_type), result);
+  }
+  return emit_convert(b_, result, acc_dtype, phase.result_dtype);
+}
+
+// The first position of the extreme, NaN counting as the extreme (so the first NaN wins).
+Value* KernelEmitter::emit_arg_extreme(const Phase& phase, bool empty) {
+  const bool is_max = phase.reduce_op == OpKind::Argmax;
+  const DType dtype = k_.exprs[phase.value].dtype;
+  llvm::Type* vt = register_type(ctx_, dtype);
+  llvm::AllocaInst* best = entry_alloca(vt);
+  llvm::AllocaInst* best_pos = entry_alloca(i64());
+  b_.CreateStore(llvm::Constant::getNullValue(vt), best);
+  b_.CreateStore(c64(-1), best_pos);
+  if (!empty) {
+    hoist_outer_level({phase.value});
+    loop_nest(phase.extents, 0, [&] {
+      Value* pos = c64(0);
+      for (size_t d = 0; d < phase.extents.size(); ++d)
+        pos = b_.CreateAdd(b_.CreateMul(pos, c64(phase.extents[d])), inner_index_[d]);
+      Value* v = expr(phase.value);
+      Value* cur = b_.CreateLoad(vt, best);
+      Value* cur_pos = b_.CreateLoad(i64(), best_pos);
+      Value* better = nullptr;
+      if (ir::is_float(dtype)) {
+        Value* beats = is_max ? b_.CreateFCmpOGT(v, cur) : b_.CreateFCmpOLT(v, cur);
+        better =
+            b_.CreateAnd(b_.CreateFCmpORD(cur, cur), b_.CreateOr(b_.CreateFCmpUNO(v, v), beats));
+      } else {
+        const bool u = dtype == DType::Bool || ir::is_unsigned(dtype);
+        better = is_max ? (u ? b_.CreateICmpUGT(v, cur) : b_.CreateICmpSGT(v, cur))
+                        : (u ? b_.CreateICmpULT(v, cur) : b_.CreateICmpSLT(v, cur));
+      }
+      Value* take = b_.CreateOr(b_.CreateICmpSLT(cur_pos, c64(0)), better);
+      b_.CreateStore(b_.CreateSelect(take, v, cur), best);
+      b_.CreateStore(b_.CreateSelect(take, pos, cur_pos), best_pos);
+    });
+  }
+  Value* pos = b_.CreateLoad(i64(), best_pos);
+  pos = b_.CreateSelect(b_.CreateICmpSLT(pos, c64(0)), c64(0), pos);
+  return emit_convert(b_, pos, DType::I64, phase.result_dtype);
+}
+
+}  // namespace
+
+std::unique_ptr<llvm::Module> emit_kernel(const Kernel& kernel, const std::string& symbol,
+                                          const TargetAttrs& target, llvm::LLVMContext& context) {
+  auto module = std::make_unique<llvm::Module>(symbol, context);
+  KernelEmitter(kernel, *module, target).emit(symbol);
+  return module;
+}
+
+}  // namespace kiln::codegen::cpu

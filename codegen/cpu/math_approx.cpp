@@ -1,0 +1,287 @@
+// The f32 transcendentals as inline IR. Range reductions and polynomials follow Cephes
+// (exp, log, tanh, sin, cos) and N. Juffa's erff; log1p and expm1 use Goldberg's and Kahan's
+// compensations on top of log and exp. Special values come out of the arithmetic where
+// they can and out of a final select where they cannot.
+
+#include "codegen/cpu/math_approx.h"
+
+#include <initializer_list>
+
+#include <llvm/IR/Intrinsics.h>
+
+namespace kiln::codegen::cpu {
+
+namespace {
+
+using llvm::IRBuilderBase;
+using llvm::Value;
+using llvm::Intrinsic::ID;
+
+Value* f(IRBuilderBase& b, double v) {
+  return llvm::ConstantFP::get(b.getFloatTy(), v);
+}
+
+Value* i32(IRBuilderBase& b, uint32_t v) {
+  return b.getInt32(v);
+}
+
+Value* unary(IRBuilderBase& b, ID id, Value* x) {
+  return b.CreateUnaryIntrinsic(id, x);
+}
+
+Value* binary(IRBuilderBase& b, ID id, Value* x, Value* y) {
+  return b.CreateBinaryIntrinsic(id, x, y);
+}
+
+// a * x + c, fused where the target can.
+Value* fma(IRBuilderBase& b, Value* a, Value* x, Value* c) {
+  return b.CreateIntrinsic(llvm::Intrinsic::fmuladd, {a->getType()}, {a, x, c});
+}
+
+// Horner: ((c0 * x + c1) * x + c2) ...
+Value* horner(IRBuilderBase& b, Value* x, std::initializer_list<double> coeffs) {
+  auto it = coeffs.begin();
+  Value* p = f(b, *it++);
+  for (; it != coeffs.end(); ++it)
+    p = fma(b, p, x, f(b, *it));
+  return p;
+}
+
+Value* as_int(IRBuilderBase& b, Value* x) {
+  return b.CreateBitCast(x, b.getInt32Ty());
+}
+
+Value* as_float(IRBuilderBase& b, Value* x) {
+  return b.CreateBitCast(x, b.getFloatTy());
+}
+
+// 2^k for an i32 k in [-126, 127], built in the exponent field.
+Value* pow2(IRBuilderBase& b, Value* k) {
+  return as_float(b, b.CreateShl(b.CreateAdd(k, i32(b, 127)), 23));
+}
+
+Value* infinity(IRBuilderBase& b) {
+  return llvm::ConstantFP::getInfinity(b.getFloatTy());
+}
+
+}  // namespace
+
+namespace {
+
+// exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln2 / 2 (ln 2 split in two so n * hi
+// is exact). The variants below differ only in how they apply 2^n, which is where the
+// special cases live.
+struct ExpParts {
+  Value* n;  // as a float; NaN when x is
+  Value* y;  // e^r, in [0.7, 1.42]
+};
+
+ExpParts exp_parts(IRBuilderBase& b, Value* x) {
+  Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(x, f(b, 1.44269504088896341)));
+  Value* r = fma(b, n, f(b, -0.693359375), x);
+  r = fma(b, n, f(b, 2.12194440e-4), r);
+  Value* p = horner(b, r,
+                    {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
+                     1.6666665459E-1, 5.0000001201E-1});
+  return {n, b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0))};
+}
+
+// n as an i32, clamped by `bound` (maxnum for a lower bound, minnum for an upper one) first:
+// converting NaN or a huge float is poison, and the clamp turns NaN into the bound (the NaN
+// still reaches the result through r).
+Value* exponent(IRBuilderBase& b, Value* n, ID clamp, double bound) {
+  return b.CreateFPToSI(binary(b, clamp, n, f(b, bound)), b.getInt32Ty());
+}
+
+// For x in [-104, 88.8] and NaN; the caller settles what lies outside. 2^n is applied as two
+// factors so results in the subnormal range round once.
+Value* exp_finite(IRBuilderBase& b, Value* x) {
+  auto [n, y] = exp_parts(b, x);
+  // Past +-160 the result is inf or 0 either way.
+  Value* k =
+      exponent(b, binary(b, llvm::Intrinsic::maxnum, n, f(b, -160)), llvm::Intrinsic::minnum, 160);
+  Value* k1 = b.CreateAShr(k, 1);
+  Value* k2 = b.CreateSub(k, k1);
+  return b.CreateFMul(b.CreateFMul(y, pow2(b, k1)), pow2(b, k2));
+}
+
+// For x <= 0 (or NaN), as logistic needs it. Then n <= 0, so 2^(n + 64) is a normal float and
+// y * 2^(n + 64) is exact; the one rounding happens in the final multiply by 2^-64, which is
+// right for subnormal results too. Two multiplies and no select, against exp_finite's split.
+Value* exp_nonpositive(IRBuilderBase& b, Value* x) {
+  // Below -110 the result is 0; clamping keeps -inf out of r (a compare-and-select keeps NaN).
+  x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
+  auto [n, y] = exp_parts(b, x);
+  Value* k = exponent(b, n, llvm::Intrinsic::maxnum, -160);  // n <= 0 already
+  Value* scaled = b.CreateFMul(y, pow2(b, b.CreateAdd(k, i32(b, 64))));
+  return b.CreateFMul(scaled, f(b, 0x1p-64));
+}
+
+// For a >= 0 (or NaN), as tanh needs it. Past a = 88 tanh is 1 whatever e^a is, so a is
+// clamped there (a compare-and-select keeps NaN) and one scale by 2^n suffices.
+Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
+  a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
+  auto [n, y] = exp_parts(b, a);
+  return b.CreateFMul(y, pow2(b, exponent(b, n, llvm::Intrinsic::minnum, 127)));  // n >= 0
+}
+
+}  // namespace
+
+Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
+  // Infinite x gives inf - inf in r; settle both ends explicitly.
+  Value* result = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 88.8)), infinity(b), exp_finite(b, x));
+  return b.CreateSelect(b.CreateFCmpOLT(x, f(b, -104.0)), f(b, 0.0), result);
+}
+
+// log(x) = e * ln 2 + log(1 + m) with 1 + m in [sqrt(1/2), sqrt(2)); subnormals are scaled
+// up by 2^23 first.
+Value* emit_log_f32(IRBuilderBase& b, Value* x) {
+  Value* subnormal = b.CreateFCmpOLT(x, f(b, 1.17549435e-38));
+  Value* scaled = b.CreateSelect(subnormal, b.CreateFMul(x, f(b, 8388608.0)), x);
+  Value* bits = as_int(b, scaled);
+  Value* e = b.CreateSub(b.CreateAnd(b.CreateLShr(bits, 23), i32(b, 0xff)),
+                         b.CreateSelect(subnormal, i32(b, 126 + 23), i32(b, 126)));
+  Value* m = as_float(b, b.CreateOr(b.CreateAnd(bits, i32(b, 0x807fffff)), i32(b, 0x3f000000)));
+  Value* low = b.CreateFCmpOLT(m, f(b, 0.707106781186547524));
+  e = b.CreateSub(e, b.CreateZExt(low, b.getInt32Ty()));
+  m = b.CreateFSub(b.CreateSelect(low, b.CreateFAdd(m, m), m), f(b, 1.0));
+  Value* z = b.CreateFMul(m, m);
+  Value* p =
+      horner(b, m,
+             {7.0376836292E-2, -1.1514610310E-1, 1.1676998740E-1, -1.2420140846E-1, 1.4249322787E-1,
+              -1.6668057665E-1, 2.0000714765E-1, -2.4999993993E-1, 3.3333331174E-1});
+  Value* fe = b.CreateSIToFP(e, b.getFloatTy());
+  Value* y = b.CreateFMul(b.CreateFMul(p, m), z);
+  y = fma(b, fe, f(b, -2.12194440e-4), y);
+  y = fma(b, z, f(b, -0.5), y);
+  Value* result = fma(b, fe, f(b, 0.693359375), b.CreateFAdd(m, y));
+  result = b.CreateSelect(b.CreateFCmpOEQ(x, infinity(b)), infinity(b), result);
+  result = b.CreateSelect(b.CreateFCmpOEQ(x, f(b, 0.0)),
+                          llvm::ConstantFP::getInfinity(b.getFloatTy(), true), result);
+  Value* nan = llvm::ConstantFP::getNaN(b.getFloatTy());
+  result = b.CreateSelect(b.CreateFCmpOLT(x, f(b, 0.0)), nan, result);
+  return b.CreateSelect(b.CreateFCmpUNO(x, x), x, result);
+}
+
+// log1p(x) = log(u) * x / (u - 1) with u = 1 + x (Goldberg): the rounding error of u cancels.
+Value* emit_log1p_f32(IRBuilderBase& b, Value* x) {
+  Value* u = b.CreateFAdd(x, f(b, 1.0));
+  Value* ratio = b.CreateFDiv(x, b.CreateFSub(u, f(b, 1.0)));
+  Value* result = b.CreateFMul(emit_log_f32(b, u), ratio);
+  result = b.CreateSelect(b.CreateFCmpOEQ(u, f(b, 1.0)), x, result);
+  return b.CreateSelect(b.CreateFCmpOEQ(x, infinity(b)), x, result);
+}
+
+// expm1(x) = (u - 1) * x / log(u) with u = exp(x) (Kahan): the error of u cancels.
+Value* emit_expm1_f32(IRBuilderBase& b, Value* x) {
+  Value* u = emit_exp_f32(b, x);
+  Value* um1 = b.CreateFSub(u, f(b, 1.0));
+  Value* result = b.CreateFMul(um1, b.CreateFDiv(x, emit_log_f32(b, u)));
+  result = b.CreateSelect(b.CreateFCmpOEQ(u, infinity(b)), u, result);
+  result = b.CreateSelect(b.CreateFCmpOEQ(um1, f(b, -1.0)), um1, result);
+  result = b.CreateSelect(b.CreateFCmpOEQ(u, f(b, 1.0)), x, result);
+  return b.CreateSelect(b.CreateFCmpUNO(x, x), x, result);
+}
+
+// An odd polynomial below 0.625, 1 - 2 / (e^2|x| + 1) above (which saturates to 1 by itself).
+Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
+  Value* ax = unary(b, llvm::Intrinsic::fabs, x);
+  Value* s = b.CreateFMul(x, x);
+  Value* p = horner(b, s,
+                    {-5.70498872745E-3, 2.06390887954E-2, -5.37397155531E-2, 1.33314422036E-1,
+                     -3.33332819422E-1});
+  // copysign keeps tanh(-0) = -0 (the polynomial's -0 + +0 would give +0).
+  Value* small = binary(b, llvm::Intrinsic::copysign, fma(b, b.CreateFMul(p, s), x, x), x);
+  Value* e = exp_nonnegative_for_tanh(b, b.CreateFAdd(ax, ax));
+  Value* large = b.CreateFSub(f(b, 1.0), b.CreateFDiv(f(b, 2.0), b.CreateFAdd(e, f(b, 1.0))));
+  large = binary(b, llvm::Intrinsic::copysign, large, x);
+  return b.CreateSelect(b.CreateFCmpOLT(ax, f(b, 0.625)), small, large);
+}
+
+// 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so e never overflows and tiny
+// results keep their precision.
+Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
+  Value* e = exp_nonpositive(b, b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x)));
+  Value* d = b.CreateFAdd(e, f(b, 1.0));
+  // Choosing the numerator before dividing keeps one division per element (the same result
+  // as dividing both ways and choosing after).
+  Value* numerator = b.CreateSelect(b.CreateFCmpOGE(x, f(b, 0.0)), f(b, 1.0), e);
+  return b.CreateFDiv(numerator, d);
+}
+
+// Juffa's erff: x * P(x^2) below 0.9277, 1 - exp(Q(|x|)) above.
+Value* emit_erf_f32(IRBuilderBase& b, Value* x) {
+  Value* t = unary(b, llvm::Intrinsic::fabs, x);
+  Value* s = b.CreateFMul(x, x);
+  Value* r = fma(b, f(b, -1.72853470e-5), t, f(b, 3.83197126e-4));
+  Value* u = fma(b, f(b, -3.88396438e-3), t, f(b, 2.42546219e-2));
+  r = fma(b, r, s, u);
+  r = fma(b, r, t, f(b, -1.06777877e-1));
+  r = fma(b, r, t, f(b, -6.34846687e-1));
+  r = fma(b, r, t, f(b, -1.28717512e-1));
+  r = fma(b, r, t, b.CreateFNeg(t));
+  Value* large = b.CreateFSub(f(b, 1.0), emit_exp_f32(b, r));
+  large = binary(b, llvm::Intrinsic::copysign, large, x);
+  Value* p = horner(b, s,
+                    {-5.96761703e-4, 4.99119423e-3, -2.67681349e-2, 1.12819925e-1, -3.76125336e-1,
+                     1.28379166e-1});
+  Value* small = fma(b, p, x, x);
+  return b.CreateSelect(b.CreateFCmpOGT(t, f(b, 0.927734375)), large, small);
+}
+
+namespace {
+
+// x = j * pi/2 + r with |r| <= pi/4; pi/2 is split into four 24-bit pieces (96 bits), so
+// with fused multiply-adds r keeps its precision for |x| up to about 1e5.
+struct Reduced {
+  Value* r;
+  Value* quadrant;  // j mod 4, i32
+};
+
+Reduced reduce_half_pi(IRBuilderBase& b, Value* x) {
+  Value* j = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(x, f(b, 0.636619772367581343)));
+  Value* r = x;
+  for (double piece : {0x1.921FB4p0, 0x1.4442D0p-24, 0x1.846988p-48, 0x1.8CC516p-72})
+    r = fma(b, j, f(b, -piece), r);
+  // Below pi/4 r is x itself (this also keeps the sign of -0, which -0 * -c + -0 loses).
+  r = b.CreateSelect(b.CreateFCmpOEQ(j, f(b, 0.0)), x, r);
+  Value* ji = b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {b.getInt32Ty(), b.getFloatTy()}, {j});
+  return {r, b.CreateAnd(ji, i32(b, 3))};
+}
+
+Value* sin_poly(IRBuilderBase& b, Value* r) {
+  Value* z = b.CreateFMul(r, r);
+  Value* p = horner(b, z, {-1.9515295891E-4, 8.3321608736E-3, -1.6666654611E-1});
+  // sin r has r's sign on [-pi/4, pi/4]; copysign keeps sin(-0) = -0.
+  return binary(b, llvm::Intrinsic::copysign, fma(b, b.CreateFMul(p, z), r, r), r);
+}
+
+Value* cos_poly(IRBuilderBase& b, Value* r) {
+  Value* z = b.CreateFMul(r, r);
+  Value* p = horner(b, z, {2.443315711809948E-5, -1.388731625493765E-3, 4.166664568298827E-2});
+  return fma(b, b.CreateFMul(p, z), z, fma(b, f(b, -0.5), z, f(b, 1.0)));
+}
+
+// Picks sin or cos of r and its sign by quadrant; `shift` is 0 for sin and 1 for cos.
+Value* sin_cos(IRBuilderBase& b, Value* x, uint32_t shift) {
+  Reduced red = reduce_half_pi(b, x);
+  Value* q = b.CreateAnd(b.CreateAdd(red.quadrant, i32(b, shift)), i32(b, 3));
+  Value* s = sin_poly(b, red.r);
+  Value* c = cos_poly(b, red.r);
+  Value* odd = b.CreateICmpNE(b.CreateAnd(q, i32(b, 1)), i32(b, 0));
+  Value* value = b.CreateSelect(odd, c, s);
+  Value* negate = b.CreateICmpUGE(q, i32(b, 2));
+  return b.CreateSelect(negate, b.CreateFNeg(value), value);
+}
+
+}  // namespace
+
+Value* emit_sin_f32(IRBuilderBase& b, Value* x) {
+  return sin_cos(b, x, 0);
+}
+
+Value* emit_cos_f32(IRBuilderBase& b, Value* x) {
+  return sin_cos(b, x, 1);
+}
+
+}  // namespace kiln::codegen::cpu

@@ -1,0 +1,114 @@
+#include "compiler/pipeline.h"
+
+#include <algorithm>
+#include <cassert>
+#include <chrono>
+#include <map>
+#include <string>
+
+#include "codegen/cpu/cpu_compiler.h"
+#include "codegen/cpu/schedule.h"
+#include "compiler/cache_file.h"
+#include "compiler/kernel_cache.h"
+#include "ir/interpreter.h"
+#include "ir/verifier.h"
+#include "passes/pass_manager.h"
+#include "runtime/kernel_abi.h"
+#include "runtime/thread_pool.h"
+
+namespace kiln::compiler {
+
+namespace {
+
+// The value `v` of `function`, which depends on no parameter, evaluated on the interpreter.
+ir::HostArray evaluate_constant(const ir::Function& function, ir::Value v) {
+  std::vector<bool> needed(function.num_nodes(), false);
+  needed[v.id] = true;
+  for (size_t i = function.num_nodes(); i-- > 0;)
+    if (needed[i])
+      for (ir::Value operand : function.nodes()[i].operands)
+        needed[operand.id] = true;
+  ir::Function closure(function.name());
+  std::vector<ir::Value> mapped(function.num_nodes());
+  for (size_t i = 0; i < function.num_nodes(); ++i) {
+    if (!needed[i]) continue;
+    const ir::Node& node = function.nodes()[i];
+    assert(node.op != ir::OpKind::Parameter && "a kernel input that is neither param nor output");
+    std::vector<ir::Value> operands;
+    for (ir::Value operand : node.operands)
+      operands.push_back(mapped[operand.id]);
+    mapped[i] = closure.add(node.op, std::move(operands), node.attrs, node.type);
+  }
+  closure.set_results({mapped[v.id]});
+  return std::move(ir::interpret(closure, {}).front());
+}
+
+// Each distinct kernel once, concurrently; `kernel_of[k]` is kernel k's index among them.
+std::vector<std::shared_ptr<const runtime::PlanKernel>> object_code(
+    const std::vector<codegen::Kernel>& kernels, std::vector<uint32_t>& kernel_of) {
+  std::map<std::string, uint32_t> first_of;
+  std::vector<size_t> distinct;
+  kernel_of.resize(kernels.size());
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    auto [it, fresh] =
+        first_of.emplace(encode_kernel(kernels[k]), static_cast<uint32_t>(distinct.size()));
+    kernel_of[k] = it->second;
+    if (fresh) distinct.push_back(k);
+  }
+  std::vector<std::shared_ptr<const runtime::PlanKernel>> code(distinct.size());
+  runtime::parallel_for(static_cast<int64_t>(distinct.size()), 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      code[i] = KernelCache::instance().get(kernels[distinct[i]]);
+  });
+  return code;
+}
+
+}  // namespace
+
+LoweredProgram lower_program(const ir::Function& function, const CompileOptions& options) {
+  ir::verify(function);
+  LoweredProgram program;
+  program.function = passes::pipeline("cpu").run(function);
+  program.fusion = passes::plan_fusion(program.function, passes::FusionOptions{options.fuse});
+  program.lowered = codegen::lower(program.function, program.fusion);
+  program.layout = layout_buffers(program.function, program.lowered);
+  return program;
+}
+
+runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  LoweredProgram program = lower_program(function, options);
+  const ir::Function& f = program.function;
+  const std::vector<codegen::Kernel>& kernels = program.lowered.kernels;
+
+  runtime::Plan plan;
+  plan.name = f.name();
+  for (ir::Value p : f.params())
+    plan.params.push_back({f.node(p).param_name, f.type(p)});
+  plan.result_types = f.result_types();
+  plan.result_slots = program.layout.result_slots;
+  std::vector<uint32_t> kernel_of;
+  for (const auto& code : object_code(kernels, kernel_of))
+    plan.kernels.push_back(*code);
+  for (size_t k = 0; k < kernels.size(); ++k) {
+    if (plan.kernels[kernel_of[k]].name.empty()) plan.kernels[kernel_of[k]].name = kernels[k].name;
+    const codegen::cpu::Schedule schedule = codegen::cpu::schedule(kernels[k]);
+    plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k]),
+                          kernels[k].outer_count(), schedule.grain, schedule.one_block_per_thread});
+  }
+  for (ir::Value v : program.layout.constants)
+    plan.constants.push_back(evaluate_constant(f, v));
+  plan.arena_bytes = program.layout.plan.arena_bytes;
+  plan.peak_bytes = program.layout.plan.peak_bytes;
+  plan.target = codegen::CpuCompiler::instance().target_description();
+  plan.imports_version = runtime::kKernelImportsVersion;
+  plan.compile_ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return plan;
+}
+
+runtime::Executable compile(const ir::Function& function, const CompileOptions& options) {
+  return runtime::Executable::load(compile_plan(function, options));
+}
+
+}  // namespace kiln::compiler

@@ -1,0 +1,44 @@
+#pragma once
+// The compile pipeline, written once: `kiln opt` prints what it decides, and the frontend,
+// `kiln run` and the benchmarks run what it produces, so the two never disagree.
+//
+//   inline calls · simplify · split-reductions       rewrites (passes/)
+//   fuse · lower · plan memory                       analyses and lowering (passes/, codegen/)
+//   schedule (chunking) · code generation            the CPU backend (codegen/cpu/)
+//   -> runtime::Plan                                 plain data the runtime loads and runs
+//
+// The named pipeline `cpu` (passes::find_pipeline) is the rewrite half, for `kiln opt`.
+
+#include "codegen/lower.h"
+#include "compiler/buffer_layout.h"
+#include "ir/function.h"
+#include "passes/fusion.h"
+#include "runtime/executable.h"
+#include "runtime/plan.h"
+
+namespace kiln::compiler {
+
+struct CompileOptions {
+  bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
+};
+
+// Everything the pipeline decides about one function before code generation.
+struct LoweredProgram {
+  ir::Function function;  // after the rewrites: what the kernels compute
+  passes::FusionPlan fusion;
+  codegen::LoweredFunction lowered;
+  BufferLayout layout;
+};
+
+// Runs the rewrites, fusion, lowering and memory planning. `function` must be flat (no calls;
+// passes::inline_calls first). Throws kiln::Error for a function the verifier rejects.
+LoweredProgram lower_program(const ir::Function& function, const CompileOptions& options = {});
+
+// The whole pipeline: a plan with every kernel's object code, from the kernel cache (memory,
+// then disk) where it has them. Distinct kernels compile concurrently.
+runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& options = {});
+
+// compile_plan, loaded into the default runtime context.
+runtime::Executable compile(const ir::Function& function, const CompileOptions& options = {});
+
+}  // namespace kiln::compiler

@@ -1,0 +1,29 @@
+#pragma once
+// Single-threaded, thread-safe, deterministic matrix products for f32 and f64. Callers split
+// rows or columns over threads themselves: every element of C is the same chain of fused
+// multiply-adds over p = 0, 1, ..., k-1 whatever part of C one call covers, so a split never
+// changes a bit (see gemm.cpp for the contract and why it holds).
+
+#include <cstdint>
+
+namespace kiln::runtime {
+
+// C[i, j] = sum_p A[i, p] * B[p, j] for i in [0, m), j in [0, n), overwriting C (row-major,
+// leading dimension ldc). A is m x k: element (i, p) at a[i * lda + p], or at a[p * lda + i]
+// when transpose_a. B is k x n: element (p, j) at b[p * ldb + j], or at b[j * ldb + p] when
+// transpose_b. k == 0 writes zeros; m == 0 or n == 0 does nothing. C must not overlap A or B.
+void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transpose_a,
+              const float* b, int64_t ldb, bool transpose_b, float* c, int64_t ldc);
+void gemm_f64(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool transpose_a,
+              const double* b, int64_t ldb, bool transpose_b, double* c, int64_t ldc);
+
+// ---- For tests only ----------------------------------------------------------------------
+// The instruction-set paths. All of them give the same bits; tests force each in turn to check
+// that. kAuto (the default) picks the widest one the CPU supports.
+enum class GemmIsa { kAuto, kScalar, kAvx2, kAvx512 };
+
+// Makes later calls, from every thread, use `isa`. Returns false (and changes nothing) when
+// the CPU lacks it. Not for production code: it is process-wide.
+bool gemm_force_isa_for_testing(GemmIsa isa);
+
+}  // namespace kiln::runtime

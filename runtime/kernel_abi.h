@@ -1,0 +1,38 @@
+#pragma once
+// The contract between generated kernel code and the runtime that runs it, written once for
+// both sides: the CPU backend (codegen/cpu) emits calls by these names and signatures, and the
+// runtime (runtime/kernel_imports.h) resolves exactly these names when it loads object code.
+// Header only and free of LLVM, so that both layers include it.
+//
+// Changing a signature, a flag or the set of names changes kKernelImportsVersion: it is part of
+// every kernel-cache key and every plan, and a plan compiled against another version is refused
+// instead of run.
+
+#include <cstdint>
+
+namespace kiln::runtime {
+
+inline constexpr uint32_t kKernelImportsVersion = 2;
+
+// A kernel's entry point: runs outer indices [begin, end) over `buffers` (in the kernel's buffer
+// order). Disjoint ranges may run concurrently on different threads.
+using KernelEntry = void (*)(void* const* buffers, int64_t begin, int64_t end);
+
+// Rows [begin, end) of the flattened [batch, m] row space of out[b] = lhs[b] @ rhs[b] (see
+// codegen::Matmul for the layouts); `dtype` is an ir::DType and `flags` are MatmulFlags:
+//   void kiln_matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out,
+//                         int64_t batch, int64_t m, int64_t n, int64_t k, int32_t flags,
+//                         int64_t begin, int64_t end);
+// Every row's bits are the same whichever range a call covers.
+inline constexpr const char* kMatmulRowsSymbol = "kiln_matmul_rows";
+enum MatmulFlags : int32_t {
+  kLhsBatched = 1,
+  kRhsBatched = 2,
+  kTransposeLhs = 4,
+  kTransposeRhs = 8,
+};
+
+// The interpreter's integer pow (ir::scalar::int_pow): int64_t kiln_ipow_i64(int64_t, int64_t).
+inline constexpr const char* kIntPowSymbol = "kiln_ipow_i64";
+
+}  // namespace kiln::runtime

@@ -1,0 +1,198 @@
+// The helpers behind runtime/kernel_abi.h and the table of every symbol kernels may import.
+// Matrix rows: f32 and f64 through runtime/gemm.h (deterministic and safe from any number of
+// threads at once); the other dtypes through a plain loop that accumulates like the
+// interpreter (floats in double in k order, integers in wrapping int64).
+
+#include "runtime/kernel_imports.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "ir/dtype.h"
+#include "ir/half.h"
+#include "ir/scalar_semantics.h"
+#include "runtime/gemm.h"
+#include "runtime/kernel_abi.h"
+
+namespace kiln::runtime {
+
+namespace {
+
+using ir::DType;
+
+struct Rows {
+  const std::byte* lhs;  // this batch's lhs
+  const std::byte* rhs;  // this batch's rhs
+  std::byte* out;        // this batch's out
+  int64_t m, n, k;
+  int64_t first, last;  // rows [first, last)
+  bool transpose_lhs, transpose_rhs;
+
+  int64_t lhs_index(int64_t i, int64_t p) const { return transpose_lhs ? p * m + i : i * k + p; }
+  int64_t rhs_index(int64_t p, int64_t j) const { return transpose_rhs ? j * k + p : p * n + j; }
+};
+
+template <typename T, typename Gemm>
+void gemm_rows(const Rows& r, Gemm gemm) {
+  const T* a = reinterpret_cast<const T*>(r.lhs);
+  const T* b = reinterpret_cast<const T*>(r.rhs);
+  T* c = reinterpret_cast<T*>(r.out) + r.first * r.n;
+  const T* a_rows = r.transpose_lhs ? a + r.first : a + r.first * r.k;
+  const int64_t lda = r.transpose_lhs ? r.m : r.k;
+  const int64_t ldb = r.transpose_rhs ? r.k : r.n;
+  gemm(r.last - r.first, r.n, r.k, a_rows, lda, r.transpose_lhs, b, ldb, r.transpose_rhs, c, r.n);
+}
+
+template <typename T>
+T read(const std::byte* base, int64_t i) {
+  T v;
+  std::memcpy(&v, base + i * static_cast<int64_t>(sizeof(T)), sizeof(T));
+  return v;
+}
+
+template <typename T>
+void write(std::byte* base, int64_t i, T v) {
+  std::memcpy(base + i * static_cast<int64_t>(sizeof(T)), &v, sizeof(T));
+}
+
+template <typename Acc, typename Load, typename Store>
+void loop_rows(const Rows& r, Load load, Store store) {
+  for (int64_t i = r.first; i < r.last; ++i)
+    for (int64_t j = 0; j < r.n; ++j) {
+      Acc acc = 0;
+      for (int64_t p = 0; p < r.k; ++p)
+        acc = Acc(acc + load(r.lhs, r.lhs_index(i, p)) * load(r.rhs, r.rhs_index(p, j)));
+      store(r.out, i * r.n + j, acc);
+    }
+}
+
+// Integers in uint64 so that overflow wraps (the interpreter's wrap_add/wrap_mul).
+template <typename T>
+void int_rows(const Rows& r) {
+  loop_rows<uint64_t>(
+      r,
+      [](const std::byte* p, int64_t i) {
+        return static_cast<uint64_t>(static_cast<int64_t>(read<T>(p, i)));
+      },
+      [](std::byte* p, int64_t i, uint64_t v) { write<T>(p, i, static_cast<T>(v)); });
+}
+
+void half_rows(const Rows& r, bool bf16) {
+  auto load = [bf16](const std::byte* p, int64_t i) {
+    const uint16_t bits = read<uint16_t>(p, i);
+    return static_cast<double>(bf16 ? ir::bf16_to_float(bits) : ir::f16_to_float(bits));
+  };
+  auto store = [bf16](std::byte* p, int64_t i, double v) {
+    // Round to odd first, so that the rounding to the half type is the only one.
+    const float f = ir::scalar::round_to_odd_f32(v);
+    write<uint16_t>(p, i, bf16 ? ir::float_to_bf16(f) : ir::float_to_f16(f));
+  };
+  loop_rows<double>(r, load, store);
+}
+
+void rows_of(DType dtype, const Rows& r) {
+  switch (dtype) {
+    case DType::F32:
+      return gemm_rows<float>(r, gemm_f32);
+    case DType::F64:
+      return gemm_rows<double>(r, gemm_f64);
+    case DType::F16:
+      return half_rows(r, false);
+    case DType::BF16:
+      return half_rows(r, true);
+    case DType::I8:
+      return int_rows<int8_t>(r);
+    case DType::I16:
+      return int_rows<int16_t>(r);
+    case DType::I32:
+      return int_rows<int32_t>(r);
+    case DType::I64:
+      return int_rows<int64_t>(r);
+    case DType::U8:
+      return int_rows<uint8_t>(r);
+    case DType::U32:
+      return int_rows<uint32_t>(r);
+    case DType::Bool:
+      break;  // dot_general is numeric only
+  }
+}
+
+void matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out, int64_t batch,
+                 int64_t m, int64_t n, int64_t k, int32_t flags, int64_t begin, int64_t end) {
+  const auto d = static_cast<DType>(dtype);
+  const auto size = static_cast<int64_t>(ir::dtype_size(d));
+  for (int64_t b = begin / m; b < batch && b * m < end; ++b) {
+    Rows r;
+    r.lhs = static_cast<const std::byte*>(lhs) + ((flags & kLhsBatched) ? b * m * k * size : 0);
+    r.rhs = static_cast<const std::byte*>(rhs) + ((flags & kRhsBatched) ? b * k * n * size : 0);
+    r.out = static_cast<std::byte*>(out) + b * m * n * size;
+    r.m = m;
+    r.n = n;
+    r.k = k;
+    r.first = std::max(begin, b * m) - b * m;
+    r.last = std::min(end, (b + 1) * m) - b * m;
+    r.transpose_lhs = (flags & kTransposeLhs) != 0;
+    r.transpose_rhs = (flags & kTransposeRhs) != 0;
+    rows_of(d, r);
+  }
+}
+
+int64_t ipow_i64(int64_t base, int64_t exponent) {
+  return ir::scalar::int_pow(base, exponent);
+}
+
+// Taking the address of a C library function that has C++ overloads needs its exact type.
+template <typename Signature>
+const void* address(Signature* function) {
+  return reinterpret_cast<const void*>(function);
+}
+
+}  // namespace
+
+std::span<const ImportedSymbol> kernel_imports() {
+  using D1 = double(double);
+  using D2 = double(double, double);
+  using F1 = float(float);
+  using F2 = float(float, float);
+  static const ImportedSymbol table[] = {
+      {kMatmulRowsSymbol, address(&matmul_rows)},
+      {kIntPowSymbol, address(&ipow_i64)},
+      {"exp", address<D1>(&::exp)},
+      {"expf", address<F1>(&::expf)},
+      {"exp2", address<D1>(&::exp2)},
+      {"exp2f", address<F1>(&::exp2f)},
+      {"expm1", address<D1>(&::expm1)},
+      {"expm1f", address<F1>(&::expm1f)},
+      {"log", address<D1>(&::log)},
+      {"logf", address<F1>(&::logf)},
+      {"log2", address<D1>(&::log2)},
+      {"log2f", address<F1>(&::log2f)},
+      {"log10", address<D1>(&::log10)},
+      {"log10f", address<F1>(&::log10f)},
+      {"log1p", address<D1>(&::log1p)},
+      {"log1pf", address<F1>(&::log1pf)},
+      {"sin", address<D1>(&::sin)},
+      {"sinf", address<F1>(&::sinf)},
+      {"cos", address<D1>(&::cos)},
+      {"cosf", address<F1>(&::cosf)},
+      {"tan", address<D1>(&::tan)},
+      {"tanf", address<F1>(&::tanf)},
+      {"tanh", address<D1>(&::tanh)},
+      {"tanhf", address<F1>(&::tanhf)},
+      {"erf", address<D1>(&::erf)},
+      {"erff", address<F1>(&::erff)},
+      {"atan2", address<D2>(&::atan2)},
+      {"atan2f", address<F2>(&::atan2f)},
+      {"pow", address<D2>(&::pow)},
+      {"powf", address<F2>(&::powf)},
+      {"fmod", address<D2>(&::fmod)},
+      {"fmodf", address<F2>(&::fmodf)},
+      {"memset", address(&::memset)},
+      {"memcpy", address(&::memcpy)},
+      {"memmove", address(&::memmove)},
+  };
+  return table;
+}
+
+}  // namespace kiln::runtime
