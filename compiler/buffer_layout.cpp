@@ -1,5 +1,6 @@
 #include "compiler/buffer_layout.h"
 
+#include <algorithm>
 #include <cassert>
 #include <map>
 #include <optional>
@@ -28,7 +29,48 @@ struct Numbering {
 
 }  // namespace
 
-BufferLayout layout_buffers(const ir::Function& function, const codegen::LoweredFunction& lowered) {
+// Gives a result the buffer of a donated parameter where that is safe (see buffer_layout.h).
+// `writer[b]` is the step that writes buffer b; slots of reused results become Param slots.
+void place_results_in_donations(const ir::Function& function, const passes::MemoryProblem& problem,
+                                const Numbering& numbering, const std::vector<size_t>& donated,
+                                std::vector<Slot>& slots) {
+  const size_t n = numbering.values.size();
+  std::vector<int> writer(n, -1), last_reader(n, -1);
+  for (size_t k = 0; k < problem.steps.size(); ++k) {
+    for (int32_t b : problem.steps[k].writes)
+      writer[b] = static_cast<int>(k);
+    for (int32_t b : problem.steps[k].reads)
+      last_reader[b] = static_cast<int>(k);
+  }
+  std::vector<bool> returned_as_is(function.params().size(), false);
+  for (ir::Value r : function.results())
+    for (size_t p = 0; p < function.params().size(); ++p)
+      if (function.params()[p] == r) returned_as_is[p] = true;
+  for (size_t p : donated) {
+    if (p >= function.params().size() || returned_as_is[p]) continue;
+    const ir::Value param = function.params()[p];
+    auto found = numbering.by_value.find(param.id);
+    const int32_t param_buffer = found == numbering.by_value.end() ? -1 : found->second;
+    for (size_t b = 0; b < n; ++b) {
+      if (slots[b].kind != Slot::Kind::Result || writer[b] < 0) continue;
+      if (function.type(numbering.values[b]) != function.type(param)) continue;
+      if (param_buffer >= 0) {
+        const int last_read = last_reader[param_buffer];
+        if (last_read > writer[b]) continue;
+        const auto& pairs = problem.steps[writer[b]].in_place;
+        const bool in_place = std::find(pairs.begin(), pairs.end(),
+                                        std::pair<int32_t, int32_t>{
+                                            param_buffer, static_cast<int32_t>(b)}) != pairs.end();
+        if (last_read == writer[b] && !in_place) continue;
+      }
+      slots[b] = {Slot::Kind::Param, p, 0};
+      break;
+    }
+  }
+}
+
+BufferLayout layout_buffers(const ir::Function& function, const codegen::LoweredFunction& lowered,
+                            const std::vector<size_t>& donated) {
   BufferLayout layout;
   const size_t num_kernels = lowered.kernels.size();
   assert(lowered.kernel_values.size() == num_kernels);
@@ -88,6 +130,7 @@ BufferLayout layout_buffers(const ir::Function& function, const codegen::Lowered
       problem.planned[b] = true;
     }
   }
+  place_results_in_donations(function, problem, numbering, donated, slots);
   layout.plan = passes::plan_memory(problem);
   for (size_t b = 0; b < n; ++b)
     if (problem.planned[b]) slots[b] = {Slot::Kind::Arena, layout.plan.offsets[b].value_or(0), 0};
@@ -106,7 +149,7 @@ BufferLayout layout_buffers(const ir::Function& function, const codegen::Lowered
     if (param_index.count(v.id))
       layout.result_slots.push_back({Slot::Kind::Param, param_index[v.id], 0});
     else if (it != numbering.by_value.end() && produced[it->second])
-      layout.result_slots.push_back({Slot::Kind::Result, result_index[v.id], 0});
+      layout.result_slots.push_back(slots[it->second]);
     else
       layout.result_slots.push_back(constant_slot(v));
   }

@@ -28,6 +28,13 @@ struct BufferLayout {
 // `function` is the one `lowered` came from. A result produced by a kernel is written straight
 // into result buffer k, k its first position among the results; parameters are the caller's;
 // values read by kernels but produced by none (constants) are listed in `constants`.
-BufferLayout layout_buffers(const ir::Function& function, const codegen::LoweredFunction& lowered);
+//
+// Donated parameters (indices into the parameters) may become a result's storage: a kernel
+// result of the same type is written into the parameter's buffer when no later kernel reads the
+// parameter and the writing kernel reads it, if at all, only at the element it writes
+// (codegen::in_place_pairs). The result slot then names the parameter: the caller's donated
+// array comes back as that result, updated in place (optimizer state, KV caches).
+BufferLayout layout_buffers(const ir::Function& function, const codegen::LoweredFunction& lowered,
+                            const std::vector<size_t>& donated = {});
 
 }  // namespace kiln::compiler

@@ -71,7 +71,7 @@ LoweredProgram lower_program(const ir::Function& function, const CompileOptions&
   program.function = passes::pipeline("cpu").run(function);
   program.fusion = passes::plan_fusion(program.function, passes::FusionOptions{options.fuse});
   program.lowered = codegen::lower(program.function, program.fusion);
-  program.layout = layout_buffers(program.function, program.lowered);
+  program.layout = layout_buffers(program.function, program.lowered, options.donate);
   return program;
 }
 
@@ -98,6 +98,16 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
   }
   for (ir::Value v : program.layout.constants)
     plan.constants.push_back(evaluate_constant(f, v));
+  // The donated parameters some kernel writes (their slots are where the results went).
+  for (size_t k = 0; k < kernels.size(); ++k)
+    for (size_t i = 0; i < kernels[k].buffers.size(); ++i) {
+      const runtime::Slot& slot = plan.steps[k].slots[i];
+      const auto p = static_cast<uint32_t>(slot.index);
+      if (kernels[k].buffers[i].is_output && slot.kind == runtime::Slot::Kind::Param &&
+          std::find(plan.written_params.begin(), plan.written_params.end(), p) ==
+              plan.written_params.end())
+        plan.written_params.push_back(p);
+    }
   plan.arena_bytes = program.layout.plan.arena_bytes;
   plan.peak_bytes = program.layout.plan.peak_bytes;
   plan.target = codegen::CpuCompiler::instance().target_description();

@@ -9,6 +9,8 @@
 //
 // The named pipeline `cpu` (passes::find_pipeline) is the rewrite half, for `kiln opt`.
 
+#include <vector>
+
 #include "codegen/lower.h"
 #include "compiler/buffer_layout.h"
 #include "ir/function.h"
@@ -20,6 +22,9 @@ namespace kiln::compiler {
 
 struct CompileOptions {
   bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
+  // Parameters (by index) whose storage a result of the same type may take over, so that the
+  // update is done in place (see compiler/buffer_layout.h and Executable::run).
+  std::vector<size_t> donate = {};
 };
 
 // Everything the pipeline decides about one function before code generation.

@@ -19,6 +19,7 @@ struct Executable::State {
 
   void check_arguments(std::span<const ir::HostArray* const> args) const;
   void check_fits_in_memory() const;
+  std::vector<ir::HostArray> run(std::span<const ir::HostArray* const> args) const;
   void execute(std::span<const void* const> params, std::span<void* const> results) const;
   [[noreturn]] void fail(const std::string& message) const {
     throw Error("[runtime] @" + plan.name + ": " + message);
@@ -106,7 +107,35 @@ std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray> args) 
 }
 
 std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray* const> args) const {
-  const State& s = *state_;
+  const Plan& plan = state_->plan;
+  if (plan.written_params.empty()) return state_->run(args);
+  // The caller keeps its arrays: parameters the kernels write get private copies.
+  state_->check_arguments(args);
+  std::vector<ir::HostArray> copies;
+  for (const ir::HostArray* arg : args)
+    copies.push_back(*arg);
+  for (uint32_t p : plan.written_params) {
+    ir::HostArray own = ir::HostArray::uninitialized(args[p]->type());
+    if (own.size_bytes()) std::memcpy(own.data(), args[p]->data(), own.size_bytes());
+    copies[p] = std::move(own);
+  }
+  return run(std::move(copies));
+}
+
+std::vector<ir::HostArray> Executable::run(std::vector<ir::HostArray>&& args) const {
+  std::vector<const ir::HostArray*> pointers;
+  for (ir::HostArray& a : args)
+    pointers.push_back(&a);
+  state_->check_arguments(pointers);
+  // Written parameters get storage of their own (a copy only if someone else shares it).
+  for (uint32_t p : state_->plan.written_params)
+    args[p].data();
+  return state_->run(pointers);
+}
+
+std::vector<ir::HostArray> Executable::State::run(
+    std::span<const ir::HostArray* const> args) const {
+  const State& s = *this;
   s.check_arguments(args);
   s.check_fits_in_memory();
   // Arguments are read in place: every HostArray's storage is 64-byte aligned.
@@ -115,7 +144,6 @@ std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray* const>
     params.push_back(arg->data());
   // Results that a kernel writes get fresh storage, handed out as is; the others share the
   // argument's, the constant's or the earlier result's storage.
-  const Plan& plan = s.plan;
   std::vector<ir::HostArray> out(plan.result_types.size());
   std::vector<void*> results(plan.result_types.size(), nullptr);
   for (size_t r = 0; r < results.size(); ++r) {

@@ -31,6 +31,11 @@ class Executable {
   // the kernels write directly (or shares an argument's or a constant's when it is one).
   std::vector<ir::HostArray> run(std::span<const ir::HostArray> args) const;
   std::vector<ir::HostArray> run(std::span<const ir::HostArray* const> args) const;
+  // Donation: arguments handed over. A parameter the plan writes in place (compiled with
+  // CompileOptions::donate) is updated in the argument's own storage when nothing else shares
+  // it, and comes back as the result that took it over; no copy, no allocation. The const
+  // overloads above copy such an argument first, so the caller's array never changes.
+  std::vector<ir::HostArray> run(std::vector<ir::HostArray>&& args) const;
 
   // The fast path for callers that own their memory (benchmarks): params[i] holds parameter
   // i and results[k] receives result k, each 64-byte aligned and of its type's size; no

@@ -160,6 +160,9 @@ void write_body(Writer& w, const Plan& plan) {
     w.type(c.type());
     w.bytes(c.bytes());
   }
+  w.u64(plan.written_params.size());
+  for (uint32_t p : plan.written_params)
+    w.u32(p);
   w.u64(plan.arena_bytes);
   w.u64(plan.peak_bytes);
   w.raw(&plan.compile_ms, sizeof plan.compile_ms);
@@ -232,6 +235,11 @@ Plan read_body(Reader& r) {
     if (bytes.size() != type.size_bytes()) r.fail("a constant's bytes do not match its type");
     ir::HostArray& c = plan.constants.emplace_back(ir::HostArray::uninitialized(type));
     if (!bytes.empty()) std::memcpy(c.data(), bytes.data(), bytes.size());
+  }
+  plan.written_params.resize(r.count(4));
+  for (uint32_t& p : plan.written_params) {
+    p = r.u32();
+    if (p >= plan.params.size()) r.fail("a written parameter does not exist");
   }
   plan.arena_bytes = r.u64();
   plan.peak_bytes = r.u64();

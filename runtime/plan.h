@@ -69,6 +69,9 @@ struct Plan {
   std::vector<PlanKernel> kernels;
   std::vector<PlanStep> steps;
   std::vector<ir::HostArray> constants;
+  // Donated parameters that kernels write (a result takes over their storage); the runtime
+  // gives kernels a private copy of such an argument unless the caller handed it over.
+  std::vector<uint32_t> written_params;
   uint64_t arena_bytes = 0;
   uint64_t peak_bytes = 0;       // the arena plus the results
   std::string target;            // what the object code was compiled for (checked by the loader)
