@@ -14,6 +14,7 @@
 #include "bench/workloads.h"
 #include "compiler/kernel_cache.h"
 #include "compiler/pipeline.h"
+#include "frontend/kiln.h"
 
 namespace kiln::bench {
 namespace {
@@ -95,6 +96,62 @@ void W5(benchmark::State& state) {
   run_workload(state, f, state.range(0) != 0, 4.0 * kW5);
 }
 
+// The user's path: a kiln::compile'd function called on Tensors, as a program calls it (the
+// signature lookup, argument checks, result storage and Tensor wrapping all counted), against
+// the kernels alone above.
+template <class F>
+void run_end_to_end(benchmark::State& state, F fn, const ir::Function& traced) {
+  Compiled compiled = compile(fn);
+  std::vector<Tensor> inputs;
+  for (size_t i = 0; i < traced.params().size(); ++i)
+    inputs.emplace_back(random_f32(traced.type(traced.params()[i]), i + 1));
+  compiled(inputs);  // compiles, warms the pools and caches
+  for (auto _ : state) {
+    std::vector<Tensor> out = compiled(inputs);
+    benchmark::DoNotOptimize(out.front().node().get());
+  }
+}
+
+void EndToEnd_W1(benchmark::State& state) {
+  static const ir::Function f = w1_elementwise(kW1);
+  run_end_to_end(
+      state, [](Tensor x, Tensor a, Tensor b) { return w1_fn(x, a, b); }, f);
+}
+void EndToEnd_W2(benchmark::State& state) {
+  static const ir::Function f = w2_softmax();
+  run_end_to_end(
+      state, [](Tensor x) { return w2_fn(x); }, f);
+}
+void EndToEnd_W3(benchmark::State& state) {
+  static const ir::Function f = w3_layernorm();
+  run_end_to_end(
+      state, [](Tensor x) { return w3_fn(x); }, f);
+}
+void EndToEnd_W4(benchmark::State& state) {
+  static const ir::Function f = w4_mlp();
+  run_end_to_end(
+      state,
+      [](Tensor x, Tensor w1, Tensor b1, Tensor w2, Tensor b2) { return w4_fn(x, w1, b1, w2, b2); },
+      f);
+}
+void EndToEnd_W5(benchmark::State& state) {
+  static const ir::Function f = w5_sum(kW5);
+  run_end_to_end(
+      state, [](Tensor x) { return w5_fn(x); }, f);
+}
+
+// eval() of one small op: the fixed cost of the lazy path (lowering the graph, finding the
+// compiled function in the eval cache, running it).
+void Eval_SmallOp(benchmark::State& state) {
+  const Tensor a(std::vector<float>(16, 1.5f)), b(std::vector<float>(16, 0.25f));
+  (a + b).eval();
+  for (auto _ : state) {
+    Tensor c = a + b;
+    c.eval();
+    benchmark::DoNotOptimize(c.node().get());
+  }
+}
+
 void Limit_StreamScale(benchmark::State& state) {
   std::vector<float> in(kW1, 1.0f), out(kW1);
   for (auto _ : state) {
@@ -171,6 +228,12 @@ BENCHMARK(W2)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::
 BENCHMARK(W3)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W4)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W5)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(EndToEnd_W1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(EndToEnd_W2)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(EndToEnd_W3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(EndToEnd_W4)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(EndToEnd_W5)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Eval_SmallOp)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(Compile_FreshKernel)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Compile_DiskCached)->UseRealTime()->Unit(benchmark::kMillisecond);
 
