@@ -32,16 +32,7 @@ struct Scalar {
 
 // Rounds a double to the nearest value of float dtype `d`.
 double round_float(double v, DType d) {
-  switch (d) {
-    case DType::F16:
-      return ir::f16_to_float(ir::float_to_f16(round_to_odd_f32(v)));
-    case DType::BF16:
-      return ir::bf16_to_float(ir::float_to_bf16(round_to_odd_f32(v)));
-    case DType::F32:
-      return static_cast<double>(static_cast<float>(v));
-    default:
-      return v;
-  }
+  return ir::scalar::round_to_float_dtype(v, d);
 }
 
 // Wraps an int64 to integer dtype `d` (bool: nonzero is 1).

@@ -110,10 +110,10 @@ void HostArray::set_f64(int64_t i, double value) {
   std::byte* p = data();
   switch (dtype()) {
     case DType::F16:
-      store<uint16_t>(p, i, float_to_f16(scalar::round_to_odd_f32(value)));
+      store<uint16_t>(p, i, scalar::to_f16_bits(value));
       return;
     case DType::BF16:
-      store<uint16_t>(p, i, float_to_bf16(scalar::round_to_odd_f32(value)));
+      store<uint16_t>(p, i, scalar::to_bf16_bits(value));
       return;
     case DType::F32:
       store<float>(p, i, static_cast<float>(value));

@@ -120,11 +120,9 @@ void load_i64(const HostArray& x, int64_t begin, std::span<int64_t> out) {
 void store_f64(HostArray& x, int64_t begin, std::span<const double> in) {
   switch (x.dtype()) {
     case DType::F16:
-      return store_as<uint16_t>(x, begin, in,
-                                [](double v) { return float_to_f16(round_to_odd_f32(v)); });
+      return store_as<uint16_t>(x, begin, in, [](double v) { return to_f16_bits(v); });
     case DType::BF16:
-      return store_as<uint16_t>(x, begin, in,
-                                [](double v) { return float_to_bf16(round_to_odd_f32(v)); });
+      return store_as<uint16_t>(x, begin, in, [](double v) { return to_bf16_bits(v); });
     case DType::F32:
       return store_as<float>(x, begin, in, [](double v) { return static_cast<float>(v); });
     case DType::F64:

@@ -4,6 +4,8 @@
 #include <cassert>
 #include <cmath>
 
+#include "ir/half.h"
+
 namespace kiln::ir::scalar {
 
 std::pair<int64_t, int64_t> int_range(DType d) {
@@ -105,6 +107,37 @@ float round_to_odd_f32(double value) {
 
 // int64 -> double with round-to-odd, for the same reason: a later rounding to f32 or a half
 // type then rounds once. (int64 -> f64 itself uses the correctly rounded static_cast.)
+uint16_t to_f16_bits(double value) {
+  return float_to_f16(round_to_odd_f32(value));
+}
+
+uint16_t to_bf16_bits(double value) {
+  return float_to_bf16(round_to_odd_f32(value));
+}
+
+double round_to_float_dtype(double value, DType d) {
+  switch (d) {
+    case DType::F16:
+      return f16_to_float(to_f16_bits(value));
+    case DType::BF16:
+      return bf16_to_float(to_bf16_bits(value));
+    case DType::F32:
+      return static_cast<double>(static_cast<float>(value));
+    case DType::F64:
+      return value;
+    case DType::Bool:
+    case DType::I8:
+    case DType::I16:
+    case DType::I32:
+    case DType::I64:
+    case DType::U8:
+    case DType::U32:
+      break;  // not float dtypes
+  }
+  assert(false && "round_to_float_dtype takes a float dtype");
+  return value;
+}
+
 double round_to_odd_f64(int64_t value) {
   uint64_t magnitude = value < 0 ? 0 - static_cast<uint64_t>(value) : static_cast<uint64_t>(value);
   double result = static_cast<double>(magnitude);

@@ -54,6 +54,12 @@ int64_t int_pow(int64_t base, int64_t exponent);
 float round_to_odd_f32(double value);
 // int64 -> double with round-to-odd, for the same reason.
 double round_to_odd_f64(int64_t value);
+// A double rounded once to f16 / bf16 (through round_to_odd_f32), as its bit pattern: the one
+// definition of storing a value into a half-precision element.
+uint16_t to_f16_bits(double value);
+uint16_t to_bf16_bits(double value);
+// A double rounded once to the nearest value of float dtype `d` (F64 leaves it as it is).
+double round_to_float_dtype(double value, DType d);
 // Truncates toward zero; NaN becomes 0 and out-of-range values the nearest end of [lo, hi]
 // (XLA's choice; C leaves it undefined).
 int64_t saturating_trunc(double v, int64_t lo, int64_t hi);

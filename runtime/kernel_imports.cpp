@@ -84,9 +84,7 @@ void half_rows(const Rows& r, bool bf16) {
     return static_cast<double>(bf16 ? ir::bf16_to_float(bits) : ir::f16_to_float(bits));
   };
   auto store = [bf16](std::byte* p, int64_t i, double v) {
-    // Round to odd first, so that the rounding to the half type is the only one.
-    const float f = ir::scalar::round_to_odd_f32(v);
-    write<uint16_t>(p, i, bf16 ? ir::float_to_bf16(f) : ir::float_to_f16(f));
+    write<uint16_t>(p, i, bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
   };
   loop_rows<double>(r, load, store);
 }

@@ -15,6 +15,7 @@
 
 #include "codegen/cpu/math_approx.h"
 #include "ir/half.h"
+#include "ir/scalar_semantics.h"
 #include "runtime/kernel_abi.h"
 
 namespace kiln::codegen::cpu {
@@ -346,14 +347,6 @@ Value* bf16_to_float(IRBuilderBase& b, Value* bits16) {
   return b.CreateBitCast(wide, b.getFloatTy());
 }
 
-// Round-to-odd f32 in C++, for constants (the same rule as round_to_odd_f32 above).
-float round_to_odd(double value) {
-  float f = static_cast<float>(value);
-  if (std::isnan(value) || static_cast<double>(f) == value) return f;
-  if (std::fabs(static_cast<double>(f)) > std::fabs(value)) f = std::nextafter(f, 0.0f);
-  return std::bit_cast<float>(std::bit_cast<uint32_t>(f) | 1u);
-}
-
 }  // namespace
 
 llvm::Type* register_type(llvm::LLVMContext& c, DType dtype) {
@@ -411,11 +404,9 @@ Value* emit_constant(IRBuilderBase& b, DType dtype, double float_value, int64_t 
     case DType::F32:
       return fconst(b, b.getFloatTy(), static_cast<float>(float_value));
     case DType::F16:
-      return fconst(b, b.getFloatTy(),
-                    ir::f16_to_float(ir::float_to_f16(round_to_odd(float_value))));
     case DType::BF16:
-      return fconst(b, b.getFloatTy(),
-                    ir::bf16_to_float(ir::float_to_bf16(round_to_odd(float_value))));
+      // Constants round in C++ exactly as the interpreter stores them.
+      return fconst(b, b.getFloatTy(), ir::scalar::round_to_float_dtype(float_value, dtype));
     case DType::Bool:
       return b.getInt8(int_value != 0);
     case DType::I8:
