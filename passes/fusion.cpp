@@ -32,6 +32,14 @@
 //   reshape, transpose, slice, iota and constants 0. The cost of a value is its own plus that
 //   of the fused values under it, stopping at parameters, results and reductions.
 //
+// THE SIZE RULE. A kernel's members' own units (a member counted once in each kernel it is in)
+// add up to at most 512: a value that would take a kernel past that is materialized instead.
+// Compiling a kernel (LLVM's optimizer and register allocator above all) takes time that grows
+// faster than its length: one kernel of 1,000 fused exps took 12 s to compile and one of 5,000
+// over 5 minutes, while 64 take 0.2 s. So a long chain becomes a run of kernels of bounded
+// size, and equal kernels compile once. Results do not change: a stored value is the value
+// that recomputing it gives, bit for bit.
+//
 // With FusionOptions::fuse == false every op is its own kernel except constants and broadcasts
 // of scalar constants, which still inline as immediates.
 
@@ -63,6 +71,7 @@ constexpr int64_t kRecomputeLimit = 16;
 constexpr int64_t kBroadcastCostLimit = 8;
 constexpr int64_t kBroadcastFactor = 8;
 constexpr int64_t kInlineConstantElements = 16;
+constexpr int64_t kMaxKernelCost = 512;
 
 bool is_reduction(OpKind op) {
   return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
@@ -167,6 +176,7 @@ struct Draft {
   std::optional<Signature> sig;
   bool has_dot = false;
   std::set<uint32_t> members;
+  int64_t cost = 0;  // the members' units, summed (see the size rule)
 };
 
 class Planner {
@@ -505,10 +515,22 @@ class Planner {
     return amplified_by_broadcast(id, cost);
   }
 
+  // The size rule: whether `id` would take a kernel it joins (`target`, or every consumer's
+  // for a fused value) past kMaxKernelCost.
+  bool overflows(uint32_t id, int target) const {
+    const int64_t cost = op_cost(node(id).op);
+    if (target >= 0) return drafts_[target].cost + cost > kMaxKernelCost;
+    for (int g : consumer_groups(id))
+      if (drafts_[g].cost + cost > kMaxKernelCost) return true;
+    return false;
+  }
+
   void place(Value v) {
     const uint32_t id = v.id;
     std::optional<int> target = joins(id);
     if (target && *target < 0 && options_.fuse && worth_storing(id)) target.reset();
+    if (target && options_.fuse && overflows(id, *target)) target.reset();
+    const int64_t cost = op_cost(node(id).op);
     if (!target) {
       const int g = static_cast<int>(drafts_.size());
       Draft d;
@@ -516,6 +538,7 @@ class Planner {
       d.sig = signature(id);
       d.has_dot = is_fitting_dot(id);
       d.members.insert(id);
+      d.cost = cost;
       drafts_.push_back(std::move(d));
       groups_of_[id] = {g};
       return;
@@ -527,11 +550,13 @@ class Planner {
       else
         d.sig = signature(id);
       d.members.insert(id);
+      d.cost += cost;
       groups_of_[id] = {*target};
       return;
     }
     for (int g : consumer_groups(id)) {
       drafts_[g].members.insert(id);
+      drafts_[g].cost += cost;
       groups_of_[id].push_back(g);
     }
   }

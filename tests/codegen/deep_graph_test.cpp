@@ -30,6 +30,22 @@ ir::Function chain(std::vector<ir::OpKind> ops, int length = kLength) {
   return f;
 }
 
+TEST(DeepGraphs, LongChainSplitsIntoKernelsOfBoundedSize) {
+  const ir::Function f = chain({ir::OpKind::Exp});
+  const passes::FusionPlan plan = passes::plan_fusion(f);
+  // 512 units per kernel at 8 per exp: 64 exps each, and every exp in exactly one kernel.
+  ASSERT_EQ(plan.groups.size(), static_cast<size_t>((kLength + 63) / 64));
+  size_t members = 0;
+  for (const passes::FusionGroup& g : plan.groups) {
+    EXPECT_LE(g.members.size(), 64u);
+    members += g.members.size();
+  }
+  EXPECT_EQ(members, static_cast<size_t>(kLength));
+  // Equal runs of the chain lower to kernels of one structure, which compile once.
+  const LoweredFunction lowered = lower(f, plan);
+  EXPECT_TRUE(lowered.kernels[1].same_structure(lowered.kernels[2]));
+}
+
 TEST(DeepGraphs, LongChainMatchesTheInterpreter) {
   // x <- exp(-x) stays finite (it tends to 0.567...), so the values say something.
   testing::expect_matches_interpreter(chain({ir::OpKind::Neg, ir::OpKind::Exp}));
