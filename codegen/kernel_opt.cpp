@@ -1,7 +1,8 @@
 #include "codegen/kernel_opt.h"
 
-#include <functional>
+#include <algorithm>
 #include <optional>
+#include <vector>
 
 namespace kiln::codegen {
 
@@ -44,25 +45,38 @@ bool loads_buffer(const Kernel& k, int32_t buffer) {
   return false;
 }
 
-// `root` rebuilt with every use of `from` replaced by `to`.
+// `root` rebuilt with every use of `from` replaced by `to`. Post-order over the operands (each
+// rebuilt before its users, in operand order) on an explicit stack, as a fused chain is as deep
+// as it is long.
 ExprId substitute(Kernel& k, ExprId root, ExprId from, ExprId to) {
   ExprBuilder builder(k.exprs);
-  std::vector<std::optional<ExprId>> memo(k.exprs.size());
-  std::function<ExprId(ExprId)> rebuild = [&](ExprId id) -> ExprId {
-    if (id == from) return to;
-    if (id < memo.size() && memo[id]) return *memo[id];
-    Expr e = k.exprs[id];
+  // rebuilt[id]: the expression id became; only the pool as it was is walked.
+  std::vector<std::optional<ExprId>> rebuilt(k.exprs.size());
+  rebuilt[from] = to;
+  std::vector<ExprId> stack{root};
+  while (!stack.empty()) {
+    const ExprId id = stack.back();
+    if (rebuilt[id]) {
+      stack.pop_back();
+      continue;
+    }
+    const std::vector<ExprId>& operands = k.exprs[id].operands;
+    auto pending =
+        std::find_if(operands.begin(), operands.end(), [&](ExprId o) { return !rebuilt[o]; });
+    if (pending != operands.end()) {
+      stack.push_back(*pending);
+      continue;
+    }
+    Expr e = k.exprs[id];  // a copy: adding to the pool may move it
     bool changed = false;
     for (ExprId& o : e.operands) {
-      ExprId n = rebuild(o);
-      changed = changed || n != o;
-      o = n;
+      changed = changed || *rebuilt[o] != o;
+      o = *rebuilt[o];
     }
-    ExprId result = changed ? builder.add(e) : id;
-    if (id < memo.size()) memo[id] = result;
-    return result;
-  };
-  return rebuild(root);
+    rebuilt[id] = changed ? builder.add(std::move(e)) : id;
+    stack.pop_back();
+  }
+  return *rebuilt[root];
 }
 
 // The reduce phase whose accumulated value the last phase's one store recomputes, if the

@@ -205,32 +205,33 @@ class KernelBuilder {
       store_phase({}, index_like(shape, outer_index_, kept_));
   }
 
-  ExprId reduction(Value v, [[maybe_unused]] const Index& at) {
+  // A step of the emitter's walk (see lower_emit.h), as it reaches the reduction's operands.
+  lowering::Step reduction(Value v, [[maybe_unused]] Index at) {
     assert(at == index_like(f_.type(v).shape, outer_index_, kept_) &&
            "a fused reduction is read at its kernel's outer point");
     const Node& n = f_.node(v);
     if (auto it = phase_of_.find(v.id); it != phase_of_.end())
-      return b_.phase_result(it->second, n.type.dtype);
+      co_return b_.phase_result(it->second, n.type.dtype);
     Phase phase;
     phase.kind = PhaseKind::Reduce;
     phase.extents = reduced_;
     phase.result_dtype = n.type.dtype;
     if (n.op == OpKind::DotGeneral) {
       phase.reduce_op = OpKind::ReduceSum;
-      phase.value = dot_product_term(n);
+      phase.value = co_await emitter_->run(dot_product_term(n));
     } else {
       phase.reduce_op = n.op;
-      phase.value = emitter_->emit(n.operands[0], row_index_);
+      phase.value = co_await emitter_->at(n.operands[0], row_index_);
     }
     const int p = static_cast<int>(kernel_.phases.size());
     kernel_.phases.push_back(std::move(phase));
     phase_of_[v.id] = p;
-    return b_.phase_result(p, n.type.dtype);
+    co_return b_.phase_result(p, n.type.dtype);
   }
 
   // lhs * rhs at one point of a dot's [result..., contracting...] row. Floats multiply in f64,
   // so the sum of exact products rounds once, as in the interpreter.
-  ExprId dot_product_term(const Node& n) {
+  lowering::Step dot_product_term(const Node& n) {
     const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
     const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
     const ir::TensorType& lt = f_.type(n.operands[0]);
@@ -246,14 +247,15 @@ class KernelBuilder {
       ri[rf[j]] = row_index_[nb + lf.size() + j];
     for (size_t i = 0; i < lc.size(); ++i)
       li[lc[i]] = ri[rc[i]] = row_index_[rank + i];
-    ExprId l = emitter_->emit(n.operands[0], li), r = emitter_->emit(n.operands[1], ri);
+    ExprId l = co_await emitter_->at(n.operands[0], li);
+    ExprId r = co_await emitter_->at(n.operands[1], ri);
     DType dtype = n.type.dtype;
     if (ir::is_float(dtype) && dtype != DType::F64) {
       dtype = DType::F64;
       l = b_.op(OpKind::Convert, dtype, {l});
       r = b_.op(OpKind::Convert, dtype, {r});
     }
-    return b_.op(OpKind::Mul, dtype, {l, r});
+    co_return b_.op(OpKind::Mul, dtype, {l, r});
   }
 
   // ---- Dot ----------------------------------------------------------------------------------

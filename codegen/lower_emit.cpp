@@ -137,25 +137,47 @@ int64_t product(const ir::Shape& shape) {
 }  // namespace
 
 ExprId Emitter::emit(Value v, const Index& index) {
-  const auto key = std::make_pair(v.id, index);
-  if (auto it = memo_.find(key); it != memo_.end()) return it->second;
-  ExprId result;
-  if (!members_.count(v.id)) {
-    const ir::TensorType& type = f_.type(v);
-    auto it = buffers_.find(v.id);
-    assert(it != buffers_.end() && "a value read by a kernel must be a member or an input");
-    result = b_.load(it->second, type.dtype, math_.linear(index, type.shape));
-  } else {
-    result = compute(v, index);
+  Awaiter first = at(v, index);
+  if (first.await_ready()) return first.await_resume();
+  // The steps under way, each awaiting the one above it. The top one runs until it awaits a
+  // step of its own (pushed, and run next) or returns (popped, its result handed down).
+  std::vector<Pending> stack;
+  stack.push_back(std::move(*first.pending_));
+  while (true) {
+    Pending& top = stack.back();
+    top.step.resume();
+    if (!top.step.done()) {
+      assert(pending_ && "a step suspends only to await another step");
+      stack.push_back(std::move(*pending_));
+      pending_.reset();
+      continue;
+    }
+    const ExprId result = top.step.result();
+    if (top.memo_key) memo_.emplace(std::move(*top.memo_key), result);
+    stack.pop_back();
+    if (stack.empty()) return result;
+    delivered_ = result;
   }
-  memo_.emplace(key, result);
-  return result;
 }
 
-ExprId Emitter::compute(Value v, const Index& index) {
+Emitter::Awaiter Emitter::at(Value v, Index index) {
+  auto key = std::make_pair(v.id, std::move(index));
+  if (auto it = memo_.find(key); it != memo_.end()) return Awaiter(*this, it->second);
+  if (members_.count(v.id)) {
+    Step step = compute(v, key.second);
+    return Awaiter(*this, Pending{std::move(step), std::move(key)});
+  }
+  const ir::TensorType& type = f_.type(v);
+  auto it = buffers_.find(v.id);
+  assert(it != buffers_.end() && "a value read by a kernel must be a member or an input");
+  const ExprId load = b_.load(it->second, type.dtype, math_.linear(key.second, type.shape));
+  memo_.emplace(std::move(key), load);
+  return Awaiter(*this, load);
+}
+
+Step Emitter::compute(Value v, Index index) {
   const Node& node = f_.node(v);
   const DType dtype = node.type.dtype;
-  auto operand = [&](size_t i) { return emit(node.operands[i], index); };
   switch (node.op) {
     case OpKind::Parameter:
       break;  // parameters are inputs, never members
@@ -178,7 +200,6 @@ ExprId Emitter::compute(Value v, const Index& index) {
     case OpKind::Round:
     case OpKind::Not:
     case OpKind::Convert:
-      return b_.op(node.op, dtype, {operand(0)});
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
@@ -196,26 +217,30 @@ ExprId Emitter::compute(Value v, const Index& index) {
     case OpKind::Le:
     case OpKind::Gt:
     case OpKind::Ge:
-      return b_.op(node.op, dtype, {operand(0), operand(1)});
-    case OpKind::Select:
-      return b_.op(node.op, dtype, {operand(0), operand(1), operand(2)});
+    case OpKind::Select: {
+      // The operands at the same index, in order.
+      std::vector<ExprId> operands;
+      for (Value operand : node.operands)
+        operands.push_back(co_await at(operand, index));
+      co_return b_.op(node.op, dtype, std::move(operands));
+    }
     case OpKind::Constant:
-      return constant(node, index);
+      co_return constant(node, index);
     case OpKind::Iota: {
       const ExprId i = index[node.attrs.get_int("axis")];
-      return dtype == DType::I64 ? i : b_.op(OpKind::Convert, dtype, {i});
+      co_return dtype == DType::I64 ? i : b_.op(OpKind::Convert, dtype, {i});
     }
     case OpKind::Broadcast:
     case OpKind::Reshape:
     case OpKind::Transpose:
     case OpKind::Slice:
-      return movement(node, index);
+      co_return co_await at(node.operands[0], movement_source(node, index));
     case OpKind::Pad:
-      return pad(node, index);
+      co_return co_await run(pad(node, std::move(index)));
     case OpKind::Concatenate:
-      return concatenate(node, index);
+      co_return co_await run(concatenate(node, std::move(index)));
     case OpKind::Take:
-      return take(node, index);
+      co_return co_await run(take(node, std::move(index)));
     case OpKind::ReduceSum:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
@@ -223,16 +248,16 @@ ExprId Emitter::compute(Value v, const Index& index) {
     case OpKind::Argmax:
     case OpKind::Argmin:
     case OpKind::DotGeneral:
-      return reduction_(v, index);
+      co_return co_await run(reduction_(v, index));
     case OpKind::StopGradient:
-      return operand(0);  // the identity, once the transforms are done
+      co_return co_await at(node.operands[0], index);  // the identity, once the transforms are done
     case OpKind::ScatterAdd:
       break;  // always a kernel's root, lowered by the kernel builder
     case OpKind::Call:
       break;  // inlined before fusion
   }
   assert(false && "no expression for this member");
-  return 0;
+  co_return 0;
 }
 
 ExprId Emitter::constant(const Node& node, const Index& index) {
@@ -276,7 +301,8 @@ Index Emitter::reshape_index(const ir::Shape& from, const ir::Shape& to, const I
   return out;
 }
 
-ExprId Emitter::movement(const Node& node, const Index& index) {
+// The index of the operand that a broadcast, reshape, transpose or slice reads at `index`.
+Index Emitter::movement_source(const Node& node, const Index& index) {
   const Value x = node.operands[0];
   const ir::Shape& in = f_.type(x).shape;
   Index from(in.size(), math_.cst(0));
@@ -305,14 +331,14 @@ ExprId Emitter::movement(const Node& node, const Index& index) {
     default:
       assert(false);
   }
-  return emit(x, from);
+  return from;
 }
 
-ExprId Emitter::pad(const Node& node, const Index& index) {
+Step Emitter::pad(const Node& node, Index index) {
   const Value x = node.operands[0];
   const ir::Shape& in = f_.type(x).shape;
-  const ExprId fill = emit(node.operands[1], {});
-  if (product(in) == 0) return fill;
+  const ExprId fill = co_await at(node.operands[1], {});
+  if (product(in) == 0) co_return fill;
   const auto low = node.attrs.get_ints("low"), high = node.attrs.get_ints("high");
   const auto interior = node.attrs.get_ints("interior");
   std::optional<ExprId> inside;
@@ -335,12 +361,12 @@ ExprId Emitter::pad(const Node& node, const Index& index) {
     // Clamped so that the load stays in bounds where the select discards it.
     from[d] = math_.clamp(q, 0, n - 1);
   }
-  const ExprId value = emit(x, from);
-  if (!inside) return value;
-  return b_.op(OpKind::Select, node.type.dtype, {*inside, value, fill});
+  const ExprId value = co_await at(x, from);
+  if (!inside) co_return value;
+  co_return b_.op(OpKind::Select, node.type.dtype, {*inside, value, fill});
 }
 
-ExprId Emitter::concatenate(const Node& node, const Index& index) {
+Step Emitter::concatenate(const Node& node, Index index) {
   const int64_t axis = node.attrs.get_int("axis");
   std::vector<int64_t> offsets;
   int64_t offset = 0;
@@ -352,10 +378,10 @@ ExprId Emitter::concatenate(const Node& node, const Index& index) {
   for (size_t p = node.operands.size(); p-- > 0;) {
     const int64_t n = f_.type(node.operands[p]).shape[axis];
     if (n == 0) continue;
-    Index at = index;
-    at[axis] = n == 1 ? math_.cst(0)
-                      : math_.clamp(math_.sub(index[axis], math_.cst(offsets[p])), 0, n - 1);
-    const ExprId value = emit(node.operands[p], at);
+    Index within = index;  // the position in part p
+    within[axis] = n == 1 ? math_.cst(0)
+                          : math_.clamp(math_.sub(index[axis], math_.cst(offsets[p])), 0, n - 1);
+    const ExprId value = co_await at(node.operands[p], within);
     if (!result) {
       result = value;
       continue;
@@ -364,20 +390,20 @@ ExprId Emitter::concatenate(const Node& node, const Index& index) {
     result = b_.op(OpKind::Select, node.type.dtype, {here, value, *result});
   }
   assert(result && "a concatenate with elements has a non-empty part");
-  return *result;
+  co_return *result;
 }
 
-ExprId Emitter::take(const Node& node, const Index& index) {
+Step Emitter::take(const Node& node, Index index) {
   const Value x = node.operands[0], indices = node.operands[1];
   const int64_t axis = node.attrs.get_int("axis");
   const ir::Shape& in = f_.type(x).shape;
   const size_t count = f_.type(indices).shape.size();
-  const Index at(index.begin() + axis, index.begin() + axis + static_cast<int64_t>(count));
-  const ExprId i = to_index(b_, emit(indices, at));
+  const Index position(index.begin() + axis, index.begin() + axis + static_cast<int64_t>(count));
+  const ExprId i = to_index(b_, co_await at(indices, position));
   Index from(index.begin(), index.begin() + axis);
   from.push_back(in[axis] == 1 ? math_.cst(0) : math_.clamp(i, 0, in[axis] - 1));
   from.insert(from.end(), index.begin() + axis + static_cast<int64_t>(count), index.end());
-  return emit(x, from);
+  co_return co_await at(x, from);
 }
 
 }  // namespace kiln::codegen::lowering

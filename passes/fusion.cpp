@@ -32,6 +32,14 @@
 //   reshape, transpose, slice, iota and constants 0. The cost of a value is its own plus that
 //   of the fused values under it, stopping at parameters, results and reductions.
 //
+// THE SIZE RULE. A kernel's members' own units (a member counted once in each kernel it is in)
+// add up to at most 512: a value that would take a kernel past that is materialized instead.
+// Compiling a kernel (LLVM's optimizer and register allocator above all) takes time that grows
+// faster than its length: one kernel of 1,000 fused exps took 12 s to compile and one of 5,000
+// over 5 minutes, while 64 take 0.2 s. So a long chain becomes a run of kernels of bounded
+// size, and equal kernels compile once. Results do not change: a stored value is the value
+// that recomputing it gives, bit for bit.
+//
 // With FusionOptions::fuse == false every op is its own kernel except constants and broadcasts
 // of scalar constants, which still inline as immediates.
 
@@ -63,6 +71,7 @@ constexpr int64_t kRecomputeLimit = 16;
 constexpr int64_t kBroadcastCostLimit = 8;
 constexpr int64_t kBroadcastFactor = 8;
 constexpr int64_t kInlineConstantElements = 16;
+constexpr int64_t kMaxKernelCost = 512;
 
 bool is_reduction(OpKind op) {
   return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
@@ -167,6 +176,7 @@ struct Draft {
   std::optional<Signature> sig;
   bool has_dot = false;
   std::set<uint32_t> members;
+  int64_t cost = 0;  // the members' units, summed (see the size rule)
 };
 
 class Planner {
@@ -188,6 +198,7 @@ class Planner {
         if (list.empty() || list.back() != i) list.push_back(static_cast<uint32_t>(i));
       }
     }
+    summarize_walks();
   }
 
   FusionPlan run() {
@@ -277,23 +288,55 @@ class Planner {
     return Level::Free;
   }
 
-  Level level(int g, uint32_t id, const std::optional<Signature>& sig,
-              std::unordered_map<uint32_t, Level>& memo) const {
-    if (auto it = memo.find(id); it != memo.end()) return it->second;
-    Level result = Level::Free;
-    if (drafts_[g].root.id == id) {
-      result = root_level(shape(id), sig);
-    } else {
-      std::optional<Level> meet;
-      for (uint32_t u : users_[id]) {
-        if (!member_of(u, g)) continue;
-        const Level l = use_level(g, u, id, sig, memo);
-        meet = (!meet || *meet == l) ? l : Level::Free;
+  using LevelMemo = std::unordered_map<uint32_t, Level>;
+
+  // The level at which kernel g evaluates `id`: the meet of the levels at which its users in g
+  // read it, most of which follow from the user's own level, and so on up to the root. The
+  // users' levels come first: a post-order walk toward the root on an explicit stack (a chain
+  // of fused users is as long as the graph), each entry with its place in its users' list.
+  // `memo` keeps every level found.
+  Level level(int g, uint32_t id, const std::optional<Signature>& sig, LevelMemo& memo) const {
+    struct Entry {
+      uint32_t id;
+      size_t next_user = 0;
+    };
+    std::vector<Entry> stack{{id}};
+    while (!stack.empty()) {
+      Entry& top = stack.back();
+      if (memo.count(top.id)) {
+        stack.pop_back();
+        continue;
       }
-      result = meet.value_or(Level::Free);
+      if (drafts_[g].root.id != top.id) {
+        const std::vector<uint32_t>& users = users_[top.id];
+        auto needed = [&](uint32_t u) {
+          return member_of(u, g) && reads_at_own_level(u, top.id, sig) && !memo.count(u);
+        };
+        while (top.next_user < users.size() && !needed(users[top.next_user]))
+          ++top.next_user;
+        if (top.next_user < users.size()) {
+          const uint32_t user = users[top.next_user++];
+          stack.push_back({user});
+          continue;
+        }
+      }
+      memo[top.id] = level_from_users(g, top.id, sig, memo);
+      stack.pop_back();
     }
-    memo[id] = result;
-    return result;
+    return memo.at(id);
+  }
+
+  // The level of `id` once its users' levels are in `memo`.
+  Level level_from_users(int g, uint32_t id, const std::optional<Signature>& sig,
+                         const LevelMemo& memo) const {
+    if (drafts_[g].root.id == id) return root_level(shape(id), sig);
+    std::optional<Level> meet;
+    for (uint32_t u : users_[id]) {
+      if (!member_of(u, g)) continue;
+      const Level l = use_level(u, id, sig, memo);
+      meet = (!meet || *meet == l) ? l : Level::Free;
+    }
+    return meet.value_or(Level::Free);
   }
 
   // The non-unit dims of `shape`, mapped through `dims` (a broadcast's operand-to-result map).
@@ -305,17 +348,27 @@ class Planner {
     return out;
   }
 
-  Level use_level(int g, uint32_t user, uint32_t id, const std::optional<Signature>& sig,
-                  std::unordered_map<uint32_t, Level>& memo) const {
+  // Whether the level at which `user` reads `id` depends on the user's own level.
+  bool reads_at_own_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig) const {
     const Node& u = node(user);
-    if (ir::is_elementwise(u.op)) return level(g, user, sig, memo);
+    if (ir::is_elementwise(u.op)) return true;
+    if (!sig) return false;
+    return (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) ||
+           u.op == OpKind::Broadcast;
+  }
+
+  // The level at which `user` reads `id`; `memo` holds the user's own level where that counts.
+  Level use_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig,
+                  const LevelMemo& memo) const {
+    const Node& u = node(user);
+    if (ir::is_elementwise(u.op)) return memo.at(user);
     if (!sig) return Level::Free;
     if (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) {
-      const Level l = level(g, user, sig, memo);
+      const Level l = memo.at(user);
       return l == Level::Row ? Level::Row : l == Level::Outer ? Level::Outer : Level::Free;
     }
     if (u.op == OpKind::Broadcast) {
-      const Level l = level(g, user, sig, memo);
+      const Level l = memo.at(user);
       const std::vector<int64_t> mapped = non_unit_dims(shape(id), u.attrs.get_ints("dims"));
       std::vector<int64_t> wanted;
       for (int64_t d = 0; d < u.type.rank(); ++d) {
@@ -341,7 +394,34 @@ class Planner {
            is_reduction(n.op) || n.op == OpKind::DotGeneral || n.op == OpKind::ScatterAdd;
   }
 
-  // The cost of recomputing `id` with the fused values under it, capped at `cap`.
+  // A free op with one operand that the cost walk passes through (broadcast, reshape,
+  // transpose, slice, stop_gradient): it adds nothing, so a run of them is one step.
+  bool passes_through(uint32_t id) const {
+    return op_cost(node(id).op) == 0 && node(id).operands.size() == 1 && !stops_walk(id);
+  }
+
+  // What the walks below would find over and over, found once in body order (operands
+  // first): where each run of pass-through ops ends, and which values depend on a fused
+  // reduction. Without them a long chain of free ops, or of values under a broadcast, would
+  // be walked once per value in it.
+  void summarize_walks() {
+    const size_t n = f_.num_nodes();
+    run_end_.resize(n);
+    under_reduction_.assign(n, false);
+    for (uint32_t i = 0; i < n; ++i) {
+      run_end_[i] = i;
+      if (passes_through(i)) run_end_[i] = run_end_[node(i).operands[0].id];
+      for (Value o : node(i).operands) {
+        const OpKind op = node(o.id).op;
+        if (is_reduction(op) || (op == OpKind::DotGeneral && !is_fitting_dot(o.id)) ||
+            (!stops_walk(o.id) && under_reduction_[o.id]))
+          under_reduction_[i] = true;
+      }
+    }
+  }
+
+  // The cost of recomputing `id` with the fused values under it, capped at `cap`: the sum over
+  // the distinct values reached, or some value of at least `cap` where the sum reaches it.
   int64_t recompute_cost(uint32_t id, int64_t cap) const {
     int64_t cost = op_cost(node(id).op);
     std::set<uint32_t> seen{id};
@@ -350,29 +430,17 @@ class Planner {
       const uint32_t v = stack.back();
       stack.pop_back();
       for (Value o : node(v).operands) {
-        if (stops_walk(o.id) || !seen.insert(o.id).second) continue;
-        cost += op_cost(node(o.id).op);
-        stack.push_back(o.id);
+        const uint32_t next = run_end_[o.id];  // the free ops on the way cost nothing
+        if (stops_walk(next) || !seen.insert(next).second) continue;
+        cost += op_cost(node(next).op);
+        stack.push_back(next);
       }
     }
     return cost;
   }
 
-  bool depends_on_reduction(uint32_t id) const {
-    std::set<uint32_t> seen{id};
-    std::vector<uint32_t> stack{id};
-    while (!stack.empty()) {
-      const uint32_t v = stack.back();
-      stack.pop_back();
-      for (Value o : node(v).operands) {
-        const OpKind op = node(o.id).op;
-        if (is_reduction(op) || (op == OpKind::DotGeneral && !is_fitting_dot(o.id))) return true;
-        if (stops_walk(o.id) || !seen.insert(o.id).second) continue;
-        stack.push_back(o.id);
-      }
-    }
-    return false;
-  }
+  // Whether `id` reads, through fused values, a reduction (or a dot planned as one).
+  bool depends_on_reduction(uint32_t id) const { return under_reduction_[id]; }
 
   // How many times per element the kernels consuming `id` would evaluate it: elementwise users
   // in one kernel share one evaluation, every other use is one more.
@@ -407,7 +475,7 @@ class Planner {
     const Draft& d = drafts_[g];
     if (d.has_dot || (d.sig && *d.sig != sig)) return false;
     if (root_level(shape(d.root.id), sig) == Level::Free) return false;
-    std::unordered_map<uint32_t, Level> memo;
+    LevelMemo memo;
     const Level l = level(g, id, sig, memo);
     return l == Level::Outer || (sig.axes.empty() && l == Level::Row);
   }
@@ -415,7 +483,7 @@ class Planner {
   bool can_join_as_dot(uint32_t id, int g) const {
     const Draft& d = drafts_[g];
     if (d.has_dot || d.sig || shape(d.root.id) != shape(id)) return false;
-    std::unordered_map<uint32_t, Level> memo;
+    LevelMemo memo;
     return level(g, id, std::nullopt, memo) == Level::Row;
   }
 
@@ -447,10 +515,22 @@ class Planner {
     return amplified_by_broadcast(id, cost);
   }
 
+  // The size rule: whether `id` would take a kernel it joins (`target`, or every consumer's
+  // for a fused value) past kMaxKernelCost.
+  bool overflows(uint32_t id, int target) const {
+    const int64_t cost = op_cost(node(id).op);
+    if (target >= 0) return drafts_[target].cost + cost > kMaxKernelCost;
+    for (int g : consumer_groups(id))
+      if (drafts_[g].cost + cost > kMaxKernelCost) return true;
+    return false;
+  }
+
   void place(Value v) {
     const uint32_t id = v.id;
     std::optional<int> target = joins(id);
     if (target && *target < 0 && options_.fuse && worth_storing(id)) target.reset();
+    if (target && options_.fuse && overflows(id, *target)) target.reset();
+    const int64_t cost = op_cost(node(id).op);
     if (!target) {
       const int g = static_cast<int>(drafts_.size());
       Draft d;
@@ -458,6 +538,7 @@ class Planner {
       d.sig = signature(id);
       d.has_dot = is_fitting_dot(id);
       d.members.insert(id);
+      d.cost = cost;
       drafts_.push_back(std::move(d));
       groups_of_[id] = {g};
       return;
@@ -469,11 +550,13 @@ class Planner {
       else
         d.sig = signature(id);
       d.members.insert(id);
+      d.cost += cost;
       groups_of_[id] = {*target};
       return;
     }
     for (int g : consumer_groups(id)) {
       drafts_[g].members.insert(id);
+      drafts_[g].cost += cost;
       groups_of_[id].push_back(g);
     }
   }
@@ -510,6 +593,8 @@ class Planner {
   std::vector<bool> is_result_;
   std::vector<std::vector<int>> groups_of_;
   std::vector<bool> external_;
+  std::vector<uint32_t> run_end_;      // see summarize_walks
+  std::vector<bool> under_reduction_;  // see summarize_walks
   std::vector<Draft> drafts_;
 };
 

@@ -3,7 +3,8 @@
 // iota and index movement (reshape, transpose, slice, pad, concatenate, take) fuse into their
 // consumers as index arithmetic, never as copies; reductions fuse with their elementwise
 // producers and with elementwise consumers of their result (a row softmax or layernorm is one
-// kernel); a dot_general takes its elementwise epilogue. The plan is a side table over the
+// kernel); a dot_general takes its elementwise epilogue. Kernels have a bounded size, so a long
+// chain becomes a run of kernels (the size rule in fusion.cpp). The plan is a side table over the
 // function: the IR itself is unchanged, so `kiln opt --passes=fuse` prints the same .kir with
 // each kernel marked by comments and the text still parses.
 

@@ -5,6 +5,7 @@
 
 #include "codegen/kernel_aliasing.h"
 
+#include <algorithm>
 #include <cassert>
 #include <functional>
 #include <vector>
@@ -290,43 +291,65 @@ class KernelEmitter {
 
   // ---- expressions --------------------------------------------------------------------------
 
-  Value* expr(ExprId id) {
-    std::vector<Value*>& cache = is_inner_[id] ? inner_cache_ : outer_cache_;
-    if (cache[id]) return cache[id];
+  // The LLVM value of expression `root`, emitting first the operands not emitted yet: a
+  // post-order walk (operands in order, as a recursive one would emit them) on an explicit
+  // stack, since a long fused chain is as deep as it is long.
+  Value* expr(ExprId root) {
+    std::vector<ExprId> stack{root};
+    while (!stack.empty()) {
+      const ExprId id = stack.back();
+      if (cached(id)) {
+        stack.pop_back();
+        continue;
+      }
+      const std::vector<ExprId>& operands = k_.exprs[id].operands;
+      auto pending =
+          std::find_if(operands.begin(), operands.end(), [&](ExprId o) { return !cached(o); });
+      if (pending != operands.end()) {
+        stack.push_back(*pending);
+        continue;
+      }
+      cached(id) = emit_expr(id);
+      stack.pop_back();
+    }
+    return cached(root);
+  }
+
+  Value*& cached(ExprId id) { return (is_inner_[id] ? inner_cache_ : outer_cache_)[id]; }
+
+  // One expression whose operands are emitted.
+  Value* emit_expr(ExprId id) {
     const Expr& e = k_.exprs[id];
-    Value* v = nullptr;
     switch (e.kind) {
       case ExprKind::Index:
-        v = e.loop == LoopLevel::Outer ? outer_index_.at(e.axis) : inner_index_.at(e.axis);
-        break;
+        return e.loop == LoopLevel::Outer ? outer_index_.at(e.axis) : inner_index_.at(e.axis);
       case ExprKind::Constant:
-        v = emit_constant(b_, e.dtype, e.float_value, e.int_value);
-        break;
+        return emit_constant(b_, e.dtype, e.float_value, e.int_value);
       case ExprKind::Load: {
         const DType dtype = k_.buffers[e.buffer].type.dtype;
         assert(e.dtype == dtype && "a load reads the buffer's dtype");
-        Value* address = element_address(e.buffer, expr(e.operands[0]));
+        Value* address = element_address(e.buffer, cached(e.operands[0]));
         const auto align = llvm::Align(ir::dtype_size(dtype));
-        v = from_memory(b_, b_.CreateAlignedLoad(memory_type(ctx_, dtype), address, align), dtype);
-        break;
+        return from_memory(b_, b_.CreateAlignedLoad(memory_type(ctx_, dtype), address, align),
+                           dtype);
       }
       case ExprKind::Op: {
         std::vector<Value*> args;
         std::vector<DType> dtypes;
         for (ExprId o : e.operands) {
-          args.push_back(expr(o));
+          args.push_back(cached(o));
           dtypes.push_back(k_.exprs[o].dtype);
         }
-        v = emit_scalar_op(b_, e.op, e.dtype, dtypes, args);
-        break;
+        return emit_scalar_op(b_, e.op, e.dtype, dtypes, args);
       }
-      case ExprKind::PhaseResult:
-        v = phase_results_.at(e.phase);
+      case ExprKind::PhaseResult: {
+        Value* v = phase_results_.at(e.phase);
         assert(v && "a phase result is read after its phase");
-        break;
+        return v;
+      }
     }
-    cache[id] = v;
-    return v;
+    assert(false && "unknown expression kind");
+    return nullptr;
   }
 };
 

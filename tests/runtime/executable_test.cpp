@@ -291,5 +291,21 @@ TEST(Executable, MaxMinAgainstConstantsKeepSignedZerosAndNaN) {
   }
 }
 
+TEST(Executable, LongChainsCompileAndMatchTheInterpreter) {
+  // 50,000 chained ops: lowering once recursed per op (a stack overflow) and LLVM took minutes
+  // over a kernel that long; kernels now have a bounded size and equal ones compile once.
+  // x <- exp(-x) keeps the values finite; the plain exp chain reaches inf, as it should.
+  const std::vector<std::vector<ir::OpKind>> chains = {{ir::OpKind::Exp},
+                                                       {ir::OpKind::Neg, ir::OpKind::Exp}};
+  for (const std::vector<ir::OpKind>& ops : chains) {
+    ir::Function f("chain");
+    ir::Value v = f.add_param("x", ir::TensorType{ir::DType::F32, {16}});
+    for (size_t i = 0; i < 50000; ++i)
+      v = f.add(ops[i % ops.size()], {v});
+    f.set_results({v});
+    expect_matches_interpreter(f, /*fuse=*/true);
+  }
+}
+
 }  // namespace
 }  // namespace kiln::runtime
