@@ -7,7 +7,7 @@
 
 #include "codegen/kernel_eval.h"
 #include "codegen/kernel_opt.h"
-#include "codegen/llvm/cpu_compiler.h"
+#include "codegen/cpu/cpu_compiler.h"
 #include "codegen/lower.h"
 #include "ir/interpreter.h"
 #include "passes/fusion.h"
@@ -91,7 +91,7 @@ TEST(DeepGraphs, OneLongKernelLowersEvaluatesAndCompiles) {
   EXPECT_EQ(evaluated[1], want);
 
   std::vector<ir::HostArray> compiled{args[0], ir::HostArray(kRow)};
-  testing::run_range(CpuCompiler::instance().compile(k), compiled, 0, k.outer_count());
+  testing::run_range(testing::compile_kernel(k), compiled, 0, k.outer_count());
   EXPECT_EQ(compiled[1], want);
 }
 
