@@ -373,7 +373,7 @@ class KernelBuilder {
   const passes::FusionGroup& group_;
   Kernel kernel_;
   ExprBuilder b_;
-  std::optional<lowering::Emitter> emitter_;
+  std::optional<lowering::ScalarLowering> emitter_;
   std::vector<Value> values_;
   Value root_;
   int out_ = -1;

@@ -136,7 +136,7 @@ int64_t product(const ir::Shape& shape) {
 
 }  // namespace
 
-ExprId Emitter::emit(Value v, const Index& index) {
+ExprId ScalarLowering::emit(Value v, const Index& index) {
   Awaiter first = at(v, index);
   if (first.await_ready()) return first.await_resume();
   // The steps under way, each awaiting the one above it. The top one runs until it awaits a
@@ -160,7 +160,7 @@ ExprId Emitter::emit(Value v, const Index& index) {
   }
 }
 
-Emitter::Awaiter Emitter::at(Value v, Index index) {
+ScalarLowering::Awaiter ScalarLowering::at(Value v, Index index) {
   auto key = std::make_pair(v.id, std::move(index));
   if (auto it = memo_.find(key); it != memo_.end()) return Awaiter(*this, it->second);
   if (members_.count(v.id)) {
@@ -175,7 +175,7 @@ Emitter::Awaiter Emitter::at(Value v, Index index) {
   return Awaiter(*this, load);
 }
 
-Step Emitter::compute(Value v, Index index) {
+Step ScalarLowering::compute(Value v, Index index) {
   const Node& node = f_.node(v);
   const DType dtype = node.type.dtype;
   switch (node.op) {
@@ -260,7 +260,7 @@ Step Emitter::compute(Value v, Index index) {
   co_return 0;
 }
 
-ExprId Emitter::constant(const Node& node, const Index& index) {
+ExprId ScalarLowering::constant(const Node& node, const Index& index) {
   std::vector<ir::Attr> flat;
   flatten(node.attrs.get("value"), flat);
   const DType dtype = node.type.dtype;
@@ -275,7 +275,8 @@ ExprId Emitter::constant(const Node& node, const Index& index) {
   return result;
 }
 
-Index Emitter::reshape_index(const ir::Shape& from, const ir::Shape& to, const Index& index) {
+Index ScalarLowering::reshape_index(const ir::Shape& from, const ir::Shape& to,
+                                    const Index& index) {
   // `index` is a position in `to`; the result the same element's position in `from`. Dims
   // split into runs whose sizes multiply to the same count; each run maps on its own, so a
   // reshape that only merges or splits trailing dims leaves the others alone.
@@ -302,7 +303,7 @@ Index Emitter::reshape_index(const ir::Shape& from, const ir::Shape& to, const I
 }
 
 // The index of the operand that a broadcast, reshape, transpose or slice reads at `index`.
-Index Emitter::movement_source(const Node& node, const Index& index) {
+Index ScalarLowering::movement_source(const Node& node, const Index& index) {
   const Value x = node.operands[0];
   const ir::Shape& in = f_.type(x).shape;
   Index from(in.size(), math_.cst(0));
@@ -334,7 +335,7 @@ Index Emitter::movement_source(const Node& node, const Index& index) {
   return from;
 }
 
-Step Emitter::pad(const Node& node, Index index) {
+Step ScalarLowering::pad(const Node& node, Index index) {
   const Value x = node.operands[0];
   const ir::Shape& in = f_.type(x).shape;
   const ExprId fill = co_await at(node.operands[1], {});
@@ -366,7 +367,7 @@ Step Emitter::pad(const Node& node, Index index) {
   co_return b_.op(OpKind::Select, node.type.dtype, {*inside, value, fill});
 }
 
-Step Emitter::concatenate(const Node& node, Index index) {
+Step ScalarLowering::concatenate(const Node& node, Index index) {
   const int64_t axis = node.attrs.get_int("axis");
   std::vector<int64_t> offsets;
   int64_t offset = 0;
@@ -393,7 +394,7 @@ Step Emitter::concatenate(const Node& node, Index index) {
   co_return *result;
 }
 
-Step Emitter::take(const Node& node, Index index) {
+Step ScalarLowering::take(const Node& node, Index index) {
   const Value x = node.operands[0], indices = node.operands[1];
   const int64_t axis = node.attrs.get_int("axis");
   const ir::Shape& in = f_.type(x).shape;

@@ -46,7 +46,7 @@ class IndexMath {
 // One step of the walk that writes a fused value as expressions. The walk follows operands as
 // deep as the graph goes (a chain of 50,000 fused exps is 50,000 levels), far deeper than the
 // C++ stack allows, so each step is a coroutine: it co_awaits the expressions of the values it
-// reads and co_returns its own, and Emitter::emit runs the suspended steps on a stack of its
+// reads and co_returns its own, and ScalarLowering::emit runs the suspended steps on a stack of its
 // own. The steps read like the recursive walk and build expressions in the same order.
 class Step {
  public:
@@ -54,7 +54,7 @@ class Step {
     ExprId result = 0;
     std::exception_ptr error;
     Step get_return_object() { return Step(Handle::from_promise(*this)); }
-    std::suspend_always initial_suspend() noexcept { return {}; }  // Emitter::emit starts it
+    std::suspend_always initial_suspend() noexcept { return {}; }  // ScalarLowering::emit starts it
     std::suspend_always final_suspend() noexcept { return {}; }    // and reads its result
     void return_value(ExprId id) { result = id; }
     void unhandled_exception() { error = std::current_exception(); }
@@ -86,14 +86,14 @@ class Step {
   Handle handle_;
 };
 
-class Emitter {
+class ScalarLowering {
  public:
   // Called for a member reduction (or a dot lowered as one) evaluated at `index`; its step
   // returns the phase result.
   using ReductionFn = std::function<Step(ir::Value value, const Index& index)>;
   // Buffers: the kernel buffer an input value is read from.
-  Emitter(const ir::Function& f, ExprBuilder& b, std::set<uint32_t> members,
-          std::unordered_map<uint32_t, int> input_buffers, ReductionFn reduction)
+  ScalarLowering(const ir::Function& f, ExprBuilder& b, std::set<uint32_t> members,
+                 std::unordered_map<uint32_t, int> input_buffers, ReductionFn reduction)
       : f_(f),
         b_(b),
         math_(b),
@@ -130,11 +130,12 @@ class Emitter {
     ExprId await_resume() const { return ready_ ? *ready_ : emitter_.delivered_; }
 
    private:
-    friend class Emitter;
-    Awaiter(Emitter& emitter, ExprId ready) : emitter_(emitter), ready_(ready) {}
-    Awaiter(Emitter& emitter, Pending pending) : emitter_(emitter), pending_(std::move(pending)) {}
+    friend class ScalarLowering;
+    Awaiter(ScalarLowering& emitter, ExprId ready) : emitter_(emitter), ready_(ready) {}
+    Awaiter(ScalarLowering& emitter, Pending pending)
+        : emitter_(emitter), pending_(std::move(pending)) {}
 
-    Emitter& emitter_;
+    ScalarLowering& emitter_;
     std::optional<ExprId> ready_;
     std::optional<Pending> pending_;
   };

@@ -25,9 +25,9 @@ using MaybeValue = std::optional<ir::Value>;
 
 // Emits ops into a function under construction. Splats are broadcasts of scalar constants, the
 // form simplify folds and recognizes; hash-consing makes repeated ones free.
-class Emitter {
+class GraphBuilder {
  public:
-  explicit Emitter(ir::Function& out) : f_(out) {}
+  explicit GraphBuilder(ir::Function& out) : f_(out) {}
 
   ir::Function& fn() { return f_; }
   const ir::TensorType& type(ir::Value v) const { return f_.type(v); }

@@ -58,35 +58,35 @@ std::string unique_param_name(const Function& f, std::string name) {
   return name;
 }
 
-Value Emitter::splat(TensorType type, double value) {
+Value GraphBuilder::splat(TensorType type, double value) {
   Value scalar = op(OpKind::Constant, {}, {{"value", value}}, TensorType{type.dtype, {}});
   if (type.rank() == 0) return scalar;
   return broadcast(scalar, type.shape, {});
 }
 
-Value Emitter::reduce_sum(Value a, const std::vector<int64_t>& axes) {
+Value GraphBuilder::reduce_sum(Value a, const std::vector<int64_t>& axes) {
   if (axes.empty()) return a;
   return op(OpKind::ReduceSum, {a}, {{"axes", ir::int_list(axes)}});
 }
 
-Value Emitter::reduce_all(Value a) {
+Value GraphBuilder::reduce_all(Value a) {
   std::vector<int64_t> axes(type(a).rank());
   for (size_t i = 0; i < axes.size(); ++i)
     axes[i] = static_cast<int64_t>(i);
   return reduce_sum(a, axes);
 }
 
-Value Emitter::broadcast(Value a, const ir::Shape& shape, const std::vector<int64_t>& dims) {
+Value GraphBuilder::broadcast(Value a, const ir::Shape& shape, const std::vector<int64_t>& dims) {
   if (type(a).shape == shape) return a;
   return op(OpKind::Broadcast, {a}, {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}});
 }
 
-Value Emitter::reshape(Value a, const ir::Shape& shape) {
+Value GraphBuilder::reshape(Value a, const ir::Shape& shape) {
   if (type(a).shape == shape) return a;
   return op(OpKind::Reshape, {a}, {{"shape", ir::int_list(shape)}});
 }
 
-Value Emitter::transpose(Value a, const std::vector<int64_t>& perm) {
+Value GraphBuilder::transpose(Value a, const std::vector<int64_t>& perm) {
   bool identity = true;
   for (size_t i = 0; i < perm.size(); ++i)
     identity = identity && perm[i] == static_cast<int64_t>(i);
@@ -94,7 +94,7 @@ Value Emitter::transpose(Value a, const std::vector<int64_t>& perm) {
   return op(OpKind::Transpose, {a}, {{"perm", ir::int_list(perm)}});
 }
 
-MaybeValue Emitter::add(MaybeValue a, MaybeValue b) {
+MaybeValue GraphBuilder::add(MaybeValue a, MaybeValue b) {
   if (!a) return b;
   if (!b) return a;
   return add(*a, *b);
@@ -112,14 +112,14 @@ struct Site {
 };
 
 // t * factor, with the tangent first so that equal terms hash-cons into one value.
-MaybeValue scale(Emitter& e, MaybeValue t, Value factor) {
+MaybeValue scale(GraphBuilder& e, MaybeValue t, Value factor) {
   if (!t) return std::nullopt;
   return e.mul(*t, factor);
 }
 
 // The tangent itself, or zeros of the primal's type where the tangent is symbolic zero: for
 // ops (select, pad, concatenate, scatter_add) whose other operands carry tangents.
-Value or_zeros(Emitter& e, MaybeValue t, Value primal) {
+Value or_zeros(GraphBuilder& e, MaybeValue t, Value primal) {
   return t ? *t : e.zeros(e.type(primal));
 }
 
@@ -128,11 +128,11 @@ bool any(std::span<const MaybeValue> t) {
 }
 
 // Re-emits the node's op (same attributes) on tangents: for ops linear in every operand.
-Value same_op(Emitter& e, const Site& s, std::vector<Value> operands) {
+Value same_op(GraphBuilder& e, const Site& s, std::vector<Value> operands) {
   return e.op(s.node.op, std::move(operands), s.node.attrs, s.node.type);
 }
 
-MaybeValue unary_rule(Emitter& e, const Site& s) {
+MaybeValue unary_rule(GraphBuilder& e, const Site& s) {
   const Value x = s.x[0], y = s.y;
   const MaybeValue t = s.t[0];
   if (!t) return std::nullopt;
@@ -171,11 +171,11 @@ MaybeValue unary_rule(Emitter& e, const Site& s) {
   return std::nullopt;
 }
 
-MaybeValue mul_rule(Emitter& e, const Site& s) {
+MaybeValue mul_rule(GraphBuilder& e, const Site& s) {
   return e.add(scale(e, s.t[0], s.x[1]), scale(e, s.t[1], s.x[0]));
 }
 
-MaybeValue div_rule(Emitter& e, const Site& s) {
+MaybeValue div_rule(GraphBuilder& e, const Site& s) {
   // d(a/b) = ta / b - tb * (y / b)
   MaybeValue da = s.t[0] ? MaybeValue(e.div(*s.t[0], s.x[1])) : std::nullopt;
   if (!s.t[1]) return da;
@@ -183,7 +183,7 @@ MaybeValue div_rule(Emitter& e, const Site& s) {
   return da ? e.sub(*da, db) : e.neg(db);
 }
 
-MaybeValue rem_rule(Emitter& e, const Site& s) {
+MaybeValue rem_rule(GraphBuilder& e, const Site& s) {
   // Float rem is fmod: a - b * trunc(a / b), and trunc(a / b) = (a - y) / b away from the
   // jumps, where it is locally constant.
   MaybeValue da = s.t[0];
@@ -192,7 +192,7 @@ MaybeValue rem_rule(Emitter& e, const Site& s) {
   return da ? e.sub(*da, db) : e.neg(db);
 }
 
-MaybeValue pow_rule(Emitter& e, const Site& s) {
+MaybeValue pow_rule(GraphBuilder& e, const Site& s) {
   // As JAX: d/da = b a^(b-1), taken as 0 where b == 0 (so 0^0 has no NaN derivative);
   // d/db = y log(a), with log(a) replaced by log(1) where a == 0.
   const Value a = s.x[0], b = s.x[1];
@@ -212,19 +212,19 @@ MaybeValue pow_rule(Emitter& e, const Site& s) {
 }
 
 // max/min: the tangent of the side picked; on ties, the first operand (max's a >= b).
-MaybeValue extremum_rule(Emitter& e, const Site& s) {
+MaybeValue extremum_rule(GraphBuilder& e, const Site& s) {
   if (!any(s.t)) return std::nullopt;
   OpKind compare = s.node.op == OpKind::Max ? OpKind::Ge : OpKind::Le;
   Value pick_a = e.op(compare, {s.x[0], s.x[1]});
   return e.select(pick_a, or_zeros(e, s.t[0], s.x[0]), or_zeros(e, s.t[1], s.x[1]));
 }
 
-MaybeValue select_rule(Emitter& e, const Site& s) {
+MaybeValue select_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[1] && !s.t[2]) return std::nullopt;
   return e.select(s.x[0], or_zeros(e, s.t[1], s.x[1]), or_zeros(e, s.t[2], s.x[2]));
 }
 
-MaybeValue convert_rule(Emitter& e, const Site& s) {
+MaybeValue convert_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[0] || !ir::is_float(s.node.type.dtype)) return std::nullopt;
   return e.convert(*s.t[0], s.node.type.dtype);
 }
@@ -238,7 +238,7 @@ std::vector<int64_t> kept_dims(int rank, const std::vector<int64_t>& axes) {
 }
 
 // reduce_max/min, as JAX: the tangents at the positions equal to the extremum, averaged.
-MaybeValue reduce_extremum_rule(Emitter& e, const Site& s) {
+MaybeValue reduce_extremum_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[0]) return std::nullopt;
   const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
   const auto axes = s.ints("axes");
@@ -249,7 +249,7 @@ MaybeValue reduce_extremum_rule(Emitter& e, const Site& s) {
 }
 
 // reduce_prod: sum of t * (y / x); right away from zeros, which is all it promises.
-MaybeValue reduce_prod_rule(Emitter& e, const Site& s) {
+MaybeValue reduce_prod_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[0]) return std::nullopt;
   const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
   const auto axes = s.ints("axes");
@@ -257,19 +257,19 @@ MaybeValue reduce_prod_rule(Emitter& e, const Site& s) {
   return e.reduce_sum(e.mul(*s.t[0], e.div(y_wide, s.x[0])), axes);
 }
 
-MaybeValue dot_rule(Emitter& e, const Site& s) {
+MaybeValue dot_rule(GraphBuilder& e, const Site& s) {
   MaybeValue da, db;
   if (s.t[0]) da = same_op(e, s, {*s.t[0], s.x[1]});
   if (s.t[1]) db = same_op(e, s, {s.x[0], *s.t[1]});
   return e.add(da, db);
 }
 
-MaybeValue pad_rule(Emitter& e, const Site& s) {
+MaybeValue pad_rule(GraphBuilder& e, const Site& s) {
   if (!any(s.t)) return std::nullopt;
   return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), or_zeros(e, s.t[1], s.x[1])});
 }
 
-MaybeValue concatenate_rule(Emitter& e, const Site& s) {
+MaybeValue concatenate_rule(GraphBuilder& e, const Site& s) {
   if (!any(s.t)) return std::nullopt;
   std::vector<Value> parts;
   for (size_t i = 0; i < s.x.size(); ++i)
@@ -277,7 +277,7 @@ MaybeValue concatenate_rule(Emitter& e, const Site& s) {
   return same_op(e, s, std::move(parts));
 }
 
-MaybeValue scatter_add_rule(Emitter& e, const Site& s) {
+MaybeValue scatter_add_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[2]) return s.t[0];
   return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), s.x[1], *s.t[2]});
 }
@@ -286,7 +286,7 @@ MaybeValue scatter_add_rule(Emitter& e, const Site& s) {
 // its tangent is a placeholder `call @f(x..., t...)` that only the transposer reads
 // (autodiff_transpose.cpp), with the arguments' tangents after the arguments. An argument
 // whose tangent is zero stands in its own tangent slot: being primal, it gets no cotangent.
-MaybeValue call_placeholder(Emitter& e, const Site& s) {
+MaybeValue call_placeholder(GraphBuilder& e, const Site& s) {
   if (!ir::is_float(s.node.type.dtype) || !any(s.t)) return std::nullopt;
   std::vector<Value> operands(s.x.begin(), s.x.end());
   for (size_t i = 0; i < s.x.size(); ++i)
@@ -295,7 +295,7 @@ MaybeValue call_placeholder(Emitter& e, const Site& s) {
 }
 
 // The tangent of one node; nullopt is zero.
-MaybeValue jvp_rule(Emitter& e, const Site& s, bool linearize_calls) {
+MaybeValue jvp_rule(GraphBuilder& e, const Site& s, bool linearize_calls) {
   // Tangents live on float values only: integer and bool results are piecewise constant.
   if (!ir::is_float(s.node.type.dtype) && s.node.op != OpKind::Call) return std::nullopt;
   switch (s.node.op) {
@@ -394,7 +394,7 @@ MaybeValue jvp_rule(Emitter& e, const Site& s, bool linearize_calls) {
 Function jvp_picked(const Function& f, const std::vector<int>& picked, std::string name,
                     bool linearize_calls) {
   Function out(std::move(name));
-  Emitter e(out);
+  GraphBuilder e(out);
   std::vector<Value> primal(f.num_nodes());
   std::vector<MaybeValue> tangent(f.num_nodes());
   for (Value p : f.params())

@@ -127,7 +127,7 @@ class Transposer {
   }
 
   const Function& lin_;
-  Emitter e_;
+  GraphBuilder e_;
   ModuleContext* module_;
   std::vector<bool> linear_;
   std::vector<Value> primal_;
@@ -526,7 +526,7 @@ Function vjp_picked(const Function& f, const std::vector<int>& picked, std::stri
                     VjpShape shape, ModuleContext* module) {
   const Function lin = jvp_picked(f, picked, name, /*linearize_calls=*/module != nullptr);
   Function out(std::move(name));
-  Emitter e(out);
+  GraphBuilder e(out);
   std::vector<Value> params;
   for (Value p : f.params())
     params.push_back(out.add_param(f.node(p).param_name, f.type(p)));
