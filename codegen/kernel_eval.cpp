@@ -341,6 +341,9 @@ std::vector<ExprId> needed(const Kernel& k, std::vector<ExprId> roots) {
   return out;
 }
 
+// Sums exact products in f64 and rounds once, like the interpreter: the evaluator checks
+// lowering's index arithmetic against the interpreter, so it computes as accurately as the
+// oracle does, not as the runtime's GEMM (an f32 FMA chain for f32) does.
 void run_matmul(const Matmul& m, std::span<ir::HostArray> buffers) {
   const ir::HostArray& lhs = buffers[m.lhs];
   const ir::HostArray& rhs = buffers[m.rhs];

@@ -229,8 +229,9 @@ class KernelBuilder {
     co_return b_.phase_result(p, n.type.dtype);
   }
 
-  // lhs * rhs at one point of a dot's [result..., contracting...] row. Floats multiply in f64,
-  // so the sum of exact products rounds once, as in the interpreter.
+  // lhs * rhs at one point of a dot's [result..., contracting...] row, in the dtype's
+  // accumulator: f16 and bf16 widen to f32 (the Reduce phase sums them in f32 and rounds once
+  // at the end), f32 and f64 stay as they are, like the matrix kernels' GEMM.
   lowering::Step dot_product_term(const Node& n) {
     const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
     const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
@@ -250,8 +251,8 @@ class KernelBuilder {
     ExprId l = co_await emitter_->at(n.operands[0], li);
     ExprId r = co_await emitter_->at(n.operands[1], ri);
     DType dtype = n.type.dtype;
-    if (ir::is_float(dtype) && dtype != DType::F64) {
-      dtype = DType::F64;
+    if (dtype == DType::F16 || dtype == DType::BF16) {
+      dtype = DType::F32;
       l = b_.op(OpKind::Convert, dtype, {l});
       r = b_.op(OpKind::Convert, dtype, {r});
     }

@@ -22,8 +22,9 @@ namespace kiln::codegen {
 // - Index arithmetic is i64; Div and Rem on indices always have a positive constant divisor.
 //   An index into a dimension of size 1 is the constant 0.
 // - Float constants carry their value as written; a backend rounds them to the dtype.
-// - A dot_general whose layout fits no Matmul is a Reduce phase (ReduceSum) of an f64 product
-//   (converted operands) with the dot's dtype as result_dtype.
+// - A dot_general whose layout fits no Matmul is a Reduce phase (ReduceSum) of products in the
+//   dtype's accumulator (f32 for f16 and bf16, else the dtype) with the dot's dtype as
+//   result_dtype.
 // - scatter_add: phase 0 copies the operand, phase 1 loads and stores the output buffer at
 //   indices read from memory; duplicates must accumulate, so phase 1's loops must not be
 //   vectorized or split (its innermost loop is over the trailing dims after the axis, which

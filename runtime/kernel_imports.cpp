@@ -1,7 +1,7 @@
 // The helpers behind runtime/kernel_abi.h and the table of every symbol kernels may import.
 // Matrix rows: f32 and f64 through runtime/gemm.h (deterministic and safe from any number of
-// threads at once); the other dtypes through a plain loop that accumulates like the
-// interpreter (floats in double in k order, integers in wrapping int64).
+// threads at once); f16 and bf16 in f32 by the same FMA chain; integers in wrapping int64, like
+// the interpreter.
 
 #include "runtime/kernel_imports.h"
 
@@ -78,15 +78,22 @@ void int_rows(const Rows& r) {
       [](std::byte* p, int64_t i, uint64_t v) { write<T>(p, i, static_cast<T>(v)); });
 }
 
+// f16 and bf16 accumulate in f32, as a chain of fused multiply-adds in k order (the GEMM's
+// contract), and round once to the half type at the end.
 void half_rows(const Rows& r, bool bf16) {
   auto load = [bf16](const std::byte* p, int64_t i) {
     const uint16_t bits = read<uint16_t>(p, i);
-    return static_cast<double>(bf16 ? ir::bf16_to_float(bits) : ir::f16_to_float(bits));
+    return bf16 ? ir::bf16_to_float(bits) : ir::f16_to_float(bits);
   };
-  auto store = [bf16](std::byte* p, int64_t i, double v) {
-    write<uint16_t>(p, i, bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
-  };
-  loop_rows<double>(r, load, store);
+  for (int64_t i = r.first; i < r.last; ++i)
+    for (int64_t j = 0; j < r.n; ++j) {
+      float acc = 0;
+      for (int64_t p = 0; p < r.k; ++p)
+        acc = std::fma(load(r.lhs, r.lhs_index(i, p)), load(r.rhs, r.rhs_index(p, j)), acc);
+      const double v = acc;
+      write<uint16_t>(r.out, i * r.n + j,
+                      bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
+    }
 }
 
 void rows_of(DType dtype, const Rows& r) {
