@@ -12,6 +12,7 @@
 #include "compiler/kernel_cache.h"
 #include "ir/interpreter.h"
 #include "ir/verifier.h"
+#include "ir/walk.h"
 #include "passes/pass_manager.h"
 #include "runtime/kernel_abi.h"
 #include "runtime/thread_pool.h"
@@ -22,24 +23,16 @@ namespace {
 
 // The value `v` of `function`, which depends on no parameter, evaluated on the interpreter.
 ir::HostArray evaluate_constant(const ir::Function& function, ir::Value v) {
-  std::vector<bool> needed(function.num_nodes(), false);
-  needed[v.id] = true;
-  for (size_t i = function.num_nodes(); i-- > 0;)
-    if (needed[i])
-      for (ir::Value operand : function.nodes()[i].operands)
-        needed[operand.id] = true;
   ir::Function closure(function.name());
-  std::vector<ir::Value> mapped(function.num_nodes());
-  for (size_t i = 0; i < function.num_nodes(); ++i) {
-    if (!needed[i]) continue;
-    const ir::Node& node = function.nodes()[i];
-    assert(node.op != ir::OpKind::Parameter && "a kernel input that is neither param nor output");
-    std::vector<ir::Value> operands;
-    for (ir::Value operand : node.operands)
-      operands.push_back(mapped[operand.id]);
-    mapped[i] = closure.add(node.op, std::move(operands), node.attrs, node.type);
-  }
-  closure.set_results({mapped[v.id]});
+  const std::vector<ir::Value> map = ir::map_values(
+      function, std::vector<ir::Value>(function.params().size()),
+      ir::reachable_nodes(function, std::span(&v, 1), /*with_params=*/false),
+      [&](const ir::Node& node, std::span<const ir::Value> operands) {
+        for (ir::Value operand : operands)
+          assert(operand.valid() && "a kernel input that is neither parameter nor output");
+        return closure.add(node.op, {operands.begin(), operands.end()}, node.attrs, node.type);
+      });
+  closure.set_results({map[v.id]});
   return std::move(ir::interpret(closure, {}).front());
 }
 

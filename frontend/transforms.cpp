@@ -9,6 +9,7 @@
 #include "frontend/creation.h"
 #include "frontend/graph_lowering.h"
 #include "ir/verifier.h"
+#include "ir/walk.h"
 #include "passes/autodiff.h"
 #include "passes/inline.h"
 #include "passes/pass_manager.h"
@@ -82,25 +83,15 @@ std::vector<Tensor> apply_module(const ir::Module& module, const std::vector<Ten
     callees = std::move(rest);
   }
   assert(args.size() == f.params().size());
-  std::vector<Tensor> values(f.num_nodes());
-  for (size_t i = 0; i < args.size(); ++i)
-    values[f.params()[i].id] = args[i];
-  const std::vector<bool> live = passes::live_nodes(f);
-  for (size_t i = 0; i < f.num_nodes(); ++i) {
-    const ir::Node& node = f.nodes()[i];
-    if (node.op == ir::OpKind::Parameter || !live[i]) continue;
-    std::vector<Tensor> inputs;
-    for (ir::Value v : node.operands)
-      inputs.push_back(values[v.id]);
-    std::optional<ir::TensorType> declared;
-    if (ir::op_info(node.op).declares_result_type) declared = node.type;
-    values[i] = detail::make(node.op, inputs, node.attrs, declared, "transform");
-    if (node.op == ir::OpKind::Call) values[i].node()->callees = callees;
-  }
-  std::vector<Tensor> results;
-  for (ir::Value v : f.results())
-    results.push_back(values[v.id]);
-  return results;
+  return ir::map_results(f, std::vector<Tensor>(args.begin(), args.end()),
+                         [&](const ir::Node& node, std::span<const Tensor> inputs) {
+                           std::optional<ir::TensorType> declared;
+                           if (ir::op_info(node.op).declares_result_type) declared = node.type;
+                           Tensor value = detail::make(node.op, {inputs.begin(), inputs.end()},
+                                                       node.attrs, declared, "transform");
+                           if (node.op == ir::OpKind::Call) value.node()->callees = callees;
+                           return value;
+                         });
 }
 
 ir::Module simplified(ir::Module module) {

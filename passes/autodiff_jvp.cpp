@@ -403,22 +403,34 @@ Function jvp_picked(const Function& f, const std::vector<int>& picked, std::stri
     Value p = f.params()[i];
     tangent[p.id] = out.add_param(unique_param_name(out, "t_" + f.node(p).param_name), f.type(p));
   }
-  const std::vector<bool> live = live_nodes(f);
+  // Each node maps to its primal value and its tangent (nullopt: symbolically zero).
+  struct Dual {
+    Value primal;
+    MaybeValue tangent;
+  };
+  std::vector<Dual> params;
+  for (Value p : f.params())
+    params.push_back({primal[p.id], tangent[p.id]});
   std::vector<Value> operands;
   std::vector<MaybeValue> operand_tangents;
-  for (size_t i = 0; i < f.num_nodes(); ++i) {
-    const Node& node = f.nodes()[i];
-    if (node.op == OpKind::Parameter || !live[i]) continue;
-    operands.clear();
-    operand_tangents.clear();
-    for (Value v : node.operands) {
-      operands.push_back(primal[v.id]);
-      operand_tangents.push_back(tangent[v.id]);
-    }
-    primal[i] = copy_node(node, operands, out);
-    if (any(operand_tangents) || node.op == OpKind::Call)
-      tangent[i] = jvp_rule(e, Site{node, operands, operand_tangents, primal[i]}, linearize_calls);
-    assert(!tangent[i] || out.type(*tangent[i]) == node.type);
+  const std::vector<Dual> map = ir::map_values(
+      f, std::move(params), live_nodes(f), [&](const Node& node, std::span<const Dual> in) {
+        operands.clear();
+        operand_tangents.clear();
+        for (const Dual& d : in) {
+          operands.push_back(d.primal);
+          operand_tangents.push_back(d.tangent);
+        }
+        Dual d{copy_node(node, operands, out), std::nullopt};
+        if (any(operand_tangents) || node.op == OpKind::Call)
+          d.tangent =
+              jvp_rule(e, Site{node, operands, operand_tangents, d.primal}, linearize_calls);
+        assert(!d.tangent || out.type(*d.tangent) == node.type);
+        return d;
+      });
+  for (size_t i = 0; i < map.size(); ++i) {
+    primal[i] = map[i].primal;
+    tangent[i] = map[i].tangent;
   }
   std::vector<Value> results;
   for (Value r : f.results())

@@ -3,7 +3,8 @@
 // it walks the old nodes in order and builds a new Function, mapping each old value to a new
 // one. Parameters (names, types, order) and results carry over; nodes the results do not reach
 // are never visited, and nodes a rewrite created but left unused are dropped, so every rewrite
-// is also dead code removal. jvp, vmap and fusion preparation reuse this walk.
+// is also dead code removal. The walk itself is ir::map_values (ir/walk.h), which jvp, vmap,
+// the frontend's transforms and constant evaluation use too.
 
 #include <functional>
 #include <optional>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "ir/function.h"
+#include "ir/walk.h"
 
 namespace kiln::passes {
 
@@ -33,8 +35,6 @@ ir::Value copy_node(const ir::Node& node, std::vector<ir::Value> operands, ir::F
 std::vector<ir::Value> splice(const ir::Function& callee, std::span<const ir::Value> args,
                               ir::Function& out);
 
-// For each node, whether the results reach it. Parameters count as live whatever the results
-// use, as they are part of the signature.
-std::vector<bool> live_nodes(const ir::Function& f);
+using ir::live_nodes;
 
 }  // namespace kiln::passes

@@ -481,22 +481,20 @@ Function vmap(const Function& f, std::span<const std::optional<int>> in_axes,
   }
 
   Batcher batcher(out, batch);
-  const std::vector<bool> live = live_nodes(f);
-  std::vector<Batched> in;
+  std::vector<Batched> params;
+  for (Value p : f.params())
+    params.push_back(map[p.id]);
   std::vector<Value> operands;
-  for (size_t i = 0; i < f.num_nodes(); ++i) {
-    const Node& node = f.nodes()[i];
-    if (node.op == OpKind::Parameter || !live[i]) continue;
-    in.clear();
-    operands.clear();
-    for (Value v : node.operands) {
-      in.push_back(map[v.id]);
-      operands.push_back(map[v.id].value);
-    }
-    const bool batched = std::any_of(in.begin(), in.end(), [](const Batched& x) { return x.bdim; });
-    map[i] =
-        batched ? batcher.batch(node, in) : Batched{copy_node(node, operands, out), std::nullopt};
-  }
+  map = ir::map_values(
+      f, std::move(params), live_nodes(f), [&](const Node& node, std::span<const Batched> in) {
+        const bool batched =
+            std::any_of(in.begin(), in.end(), [](const Batched& x) { return x.bdim; });
+        if (batched) return batcher.batch(node, in);
+        operands.clear();
+        for (const Batched& x : in)
+          operands.push_back(x.value);
+        return Batched{copy_node(node, operands, out), std::nullopt};
+      });
 
   std::vector<Value> results;
   for (size_t j = 0; j < num_results; ++j) {
