@@ -84,10 +84,20 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
   for (const auto& code : object_code(kernels, kernel_of))
     plan.kernels.push_back(*code);
   for (size_t k = 0; k < kernels.size(); ++k) {
-    if (plan.kernels[kernel_of[k]].name.empty()) plan.kernels[kernel_of[k]].name = kernels[k].name;
+    runtime::PlanKernel& code = plan.kernels[kernel_of[k]];
+    if (code.name.empty()) {
+      code.name = kernels[k].name;
+      code.outer_count = kernels[k].outer_count();
+      for (size_t i = 0; i < kernels[k].buffers.size(); ++i) {
+        const codegen::KernelBuffer& b = kernels[k].buffers[i];
+        code.buffer_bytes.push_back(b.type.size_bytes());
+        code.buffer_written.push_back(b.is_output ||
+                                      kernels[k].is_scratch(static_cast<int32_t>(i)));
+      }
+    }
     const codegen::cpu::Schedule schedule = codegen::cpu::schedule(kernels[k]);
-    plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k]),
-                          kernels[k].outer_count(), schedule.grain, schedule.one_block_per_thread});
+    plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k]), schedule.grain,
+                          schedule.one_block_per_thread});
   }
   for (ir::Value v : program.layout.constants)
     plan.constants.push_back(evaluate_constant(f, v));

@@ -85,7 +85,8 @@ void Executable::State::execute(std::span<const void* const> params,
   ThreadPool& pool = context->threads();
   std::vector<void*> pointers;
   for (const PlanStep& step : plan.steps) {
-    if (step.outer_count == 0) continue;
+    const int64_t outer_count = plan.kernels[step.kernel].outer_count;
+    if (outer_count == 0) continue;
     pointers.clear();
     for (const Slot& slot : step.slots)
       pointers.push_back(resolve(slot));
@@ -93,8 +94,8 @@ void Executable::State::execute(std::span<const void* const> params,
     void* const* args = pointers.data();
     int64_t grain = step.grain;
     if (step.one_block_per_thread)
-      grain = std::max(grain, (step.outer_count + pool.num_threads() - 1) / pool.num_threads());
-    pool.parallel_for(step.outer_count, grain,
+      grain = std::max(grain, (outer_count + pool.num_threads() - 1) / pool.num_threads());
+    pool.parallel_for(outer_count, grain,
                       [entry, args](int64_t begin, int64_t end) { entry(args, begin, end); });
   }
 }

@@ -1,5 +1,6 @@
 #include "runtime/plan.h"
 
+#include <algorithm>
 #include <cstring>
 #include <limits>
 
@@ -76,9 +77,12 @@ class Reader {
     raw(b.data(), b.size());
     return b;
   }
+  // Names, symbols and targets are printable ASCII: they end up in messages and symbol lookups.
   std::string str() {
     std::string s(count(1), '\0');
     raw(s.data(), s.size());
+    for (char c : s)
+      if (c < 0x20 || c > 0x7e) fail("a name or target holds a byte that is not printable text");
     return s;
   }
   ir::TensorType type() {
@@ -144,11 +148,16 @@ void write_body(Writer& w, const Plan& plan) {
     w.str(k.name);
     w.str(k.symbol);
     w.bytes(k.object);
+    w.i64(k.outer_count);
+    w.u64(k.buffer_bytes.size());
+    for (uint64_t b : k.buffer_bytes)
+      w.u64(b);
+    for (uint8_t written : k.buffer_written)
+      w.u8(written);
   }
   w.u64(plan.steps.size());
   for (const PlanStep& s : plan.steps) {
     w.u32(s.kernel);
-    w.i64(s.outer_count);
     w.i64(s.grain);
     w.u8(s.one_block_per_thread);
     w.u64(s.slots.size());
@@ -173,7 +182,9 @@ void write_body(Writer& w, const Plan& plan) {
 void check_slot(Reader& r, const Plan& plan, const Slot& slot) {
   auto within = [&](bool exists, uint64_t size, const char* what) {
     if (!exists) r.fail(std::string("a slot names a missing ") + what);
-    if (slot.bytes > size) r.fail(std::string("a slot reads past the end of its ") + what);
+    // Kernel slots cover their value exactly; result slots (bytes 0) only name it.
+    if (slot.bytes != 0 && slot.bytes != size)
+      r.fail(std::string("a slot's size differs from its ") + what + "'s");
   };
   switch (slot.kind) {
     case Slot::Kind::Param: {
@@ -182,7 +193,12 @@ void check_slot(Reader& r, const Plan& plan, const Slot& slot) {
     }
     case Slot::Kind::Result: {
       const bool ok = slot.index < plan.result_types.size();
-      return within(ok, ok ? plan.result_types[slot.index].size_bytes() : 0, "result");
+      within(ok, ok ? plan.result_types[slot.index].size_bytes() : 0, "result");
+      // A kernel's result buffer is allocated only for the result whose slot names it.
+      if (slot.bytes != 0 &&
+          plan.result_slots[slot.index] != Slot{Slot::Kind::Result, slot.index, 0})
+        r.fail("a kernel uses a result that is read from elsewhere");
+      return;
     }
     case Slot::Kind::Constant: {
       const bool ok = slot.index < plan.constants.size();
@@ -192,6 +208,23 @@ void check_slot(Reader& r, const Plan& plan, const Slot& slot) {
       if (slot.index > plan.arena_bytes || slot.bytes > plan.arena_bytes - slot.index)
         r.fail("a slot lies outside the arena");
       return;
+  }
+}
+
+// What a kernel writes must be the plan's own: a result (the one whose slot names it), the
+// arena, or a donated parameter; never a constant or an argument the caller keeps.
+void check_written_slot(Reader& r, const Plan& plan, const Slot& slot) {
+  switch (slot.kind) {
+    case Slot::Kind::Result:  // check_slot made sure it is the result's own buffer
+    case Slot::Kind::Arena:
+      return;
+    case Slot::Kind::Param:
+      if (std::find(plan.written_params.begin(), plan.written_params.end(), slot.index) ==
+          plan.written_params.end())
+        r.fail("a kernel writes a parameter that was not donated");
+      return;
+    case Slot::Kind::Constant:
+      r.fail("a kernel writes a constant");
   }
 }
 
@@ -210,23 +243,38 @@ Plan read_body(Reader& r) {
     plan.result_types.push_back(r.type());
     plan.result_slots.push_back(r.slot());
   }
-  plan.kernels.resize(r.count(24));
+  plan.kernels.resize(r.count(40));
   for (PlanKernel& k : plan.kernels) {
     k.name = r.str();
     k.symbol = r.str();
     k.object = r.bytes();
+    k.outer_count = r.i64();
+    if (k.outer_count < 0) r.fail("a kernel's outer count is negative");
+    k.buffer_bytes.resize(r.count(8));
+    for (uint64_t& b : k.buffer_bytes)
+      b = r.u64();
+    k.buffer_written.resize(k.buffer_bytes.size());
+    for (uint8_t& written : k.buffer_written)
+      written = r.u8();
   }
-  plan.steps.resize(r.count(29));
+  plan.steps.resize(r.count(21));
   for (PlanStep& s : plan.steps) {
     s.kernel = r.u32();
     if (s.kernel >= plan.kernels.size()) r.fail("a step names a missing kernel");
-    s.outer_count = r.i64();
     s.grain = r.i64();
-    if (s.outer_count < 0 || s.grain < 1) r.fail("a step's outer count or grain is out of range");
+    if (s.grain < 1) r.fail("a step's grain is out of range");
     s.one_block_per_thread = r.u8() != 0;
     s.slots.resize(r.count(17));
     for (Slot& slot : s.slots)
       slot = r.slot();
+    const PlanKernel& kernel = plan.kernels[s.kernel];
+    if (s.slots.size() != kernel.buffer_bytes.size())
+      r.fail("a step gives " + std::to_string(s.slots.size()) + " buffers to a kernel of " +
+             std::to_string(kernel.buffer_bytes.size()));
+    for (size_t i = 0; i < s.slots.size(); ++i)
+      if (s.slots[i].bytes != kernel.buffer_bytes[i])
+        r.fail("a step's buffer " + std::to_string(i) + " has " + std::to_string(s.slots[i].bytes) +
+               " bytes, its kernel needs " + std::to_string(kernel.buffer_bytes[i]));
   }
   const size_t constants = r.count(17);
   for (size_t i = 0; i < constants; ++i) {
@@ -247,8 +295,11 @@ Plan read_body(Reader& r) {
   for (size_t i = 0; i < plan.result_slots.size(); ++i)
     check_slot(r, plan, plan.result_slots[i]);
   for (const PlanStep& s : plan.steps)
-    for (const Slot& slot : s.slots)
+    for (size_t i = 0; i < s.slots.size(); ++i) {
+      const Slot& slot = s.slots[i];
       check_slot(r, plan, slot);
+      if (plan.kernels[s.kernel].buffer_written[i]) check_written_slot(r, plan, slot);
+    }
   return plan;
 }
 

@@ -47,13 +47,18 @@ struct PlanKernel {
   std::string name;    // for messages and profiles
   std::string symbol;  // the entry point the object defines
   std::vector<std::byte> object;
+  // What the code was compiled for: its outer iteration count, the bytes of each of its
+  // buffers and which of them it writes. A step must agree with all three, so a damaged plan
+  // cannot send the code past its buffers or make it write a constant or a caller's argument.
+  int64_t outer_count = 0;
+  std::vector<uint64_t> buffer_bytes = {};
+  std::vector<uint8_t> buffer_written = {};  // 1 for the buffers the code writes
   bool operator==(const PlanKernel&) const = default;
 };
 
 struct PlanStep {
   uint32_t kernel = 0;      // into Plan::kernels
   std::vector<Slot> slots;  // one per kernel buffer, in the kernel's buffer order
-  int64_t outer_count = 0;
   int64_t grain = 1;
   // A matrix kernel: every call packs its right operand again, so the runtime gives each
   // thread one block of rows (results do not depend on the blocks).

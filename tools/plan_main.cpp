@@ -75,6 +75,9 @@ int main(int argc, char** argv) {
   } catch (const Error& e) {
     std::cerr << e.what() << "\n";
     return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "[kiln-plan] " << plan << ": the inputs need more memory than this machine has\n";
+    return 1;
   } catch (const std::exception& e) {
     std::cerr << "[kiln-plan] internal error: " << e.what() << "\n";
     return 2;

@@ -40,8 +40,9 @@ const std::string& CpuCompiler::target_description() const {
 }
 
 std::string CpuCompiler::cache_description() const {
-  return "llvm " + llvm_version() + "; kernel imports " +
-         std::to_string(runtime::kKernelImportsVersion) + "; " + target_description();
+  return "llvm " + llvm_version() + "; codegen " + std::to_string(kCpuCodegenVersion) +
+         "; kernel imports " + std::to_string(runtime::kKernelImportsVersion) + "; " +
+         target_description();
 }
 
 std::string CpuCompiler::llvm_version() {

@@ -12,6 +12,11 @@
 
 namespace kiln::codegen {
 
+// Changes whenever the code this backend generates for a kernel changes (the emitter, the
+// math approximations, the optimization pipeline), so that no disk cache serves code from
+// before the change. Part of cache_description().
+inline constexpr int kCpuCodegenVersion = 1;
+
 class CpuCompiler {
  public:
   // The process's compiler for the host CPU. Thread-safe: kernels compile concurrently.
@@ -20,8 +25,8 @@ class CpuCompiler {
   // "x86_64-pc-linux-gnu <cpu> +f1,+f2,...": what the object code needs, as written into plans
   // (the runtime checks it against the machine it loads on).
   const std::string& target_description() const;
-  // Everything the object code depends on besides the kernel: the LLVM version, the kernel
-  // imports version and the target. Part of every kernel-cache key.
+  // Everything the object code depends on besides the kernel: the LLVM version, the codegen
+  // and kernel imports versions and the target. Part of every kernel-cache key.
   std::string cache_description() const;
   static std::string llvm_version();
 

@@ -125,6 +125,12 @@ class KernelEmitter {
     BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
     BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
     b_.SetInsertPoint(entry_);
+    // The code keeps to its own iteration space whatever range a caller (a damaged plan, say)
+    // asks for: [begin, end) is clamped to [0, outer count), so no range reaches past the
+    // buffers. Two compares, once per call.
+    Value* count = c64(k_.outer_count());
+    end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, end, count);
+    begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, begin, c64(0));
     b_.CreateCondBr(b_.CreateICmpSLT(begin, end), work, done);
     b_.SetInsertPoint(work);
     if (k_.matmul) emit_matmul_call(*k_.matmul, begin, end);

@@ -351,6 +351,19 @@ TEST(LlvmKernel, ObjectRoundTripAndCorruptObjects) {
   expect_refused(object, "some_other_symbol", "wrong symbol");
 }
 
+// A kernel keeps to its own outer space whatever range it is asked for, so a damaged plan's
+// step cannot make it run past its buffers.
+TEST(LlvmKernel, EntryClampsTheRangeToItsOuterSpace) {
+  const KernelEntry entry = testing::compile_kernel(add_constant_kernel(100, 1.0));
+  ir::HostArray x(ir::TensorType{DType::F32, {100}});
+  for (int64_t i = 0; i < 100; ++i)
+    x.set_f64(i, static_cast<double>(i));
+  std::vector<ir::HostArray> buffers = {x, ir::HostArray(x.type())};
+  run_range(entry, buffers, -50, int64_t{1} << 40);
+  for (int64_t i = 0; i < 100; ++i)
+    ASSERT_EQ(buffers[1].get_f64(i), static_cast<double>(i) + 1.0);
+}
+
 TEST(LlvmKernel, ConcurrentCompilesAndRuns) {
   std::vector<std::thread> threads;
   std::vector<int> ok(4, 0);

@@ -89,15 +89,32 @@ TEST(Plan, InconsistentPlansAreRefused) {
     EXPECT_NE(error.find(rule), std::string::npos) << error;
   };
   refused([](Plan& p) { p.steps[0].kernel = 7; }, "a step names a missing kernel");
-  refused([](Plan& p) { p.steps[0].slots[0] = {Slot::Kind::Param, 3, 4}; }, "missing parameter");
-  refused([](Plan& p) { p.steps[0].slots[0].bytes = 1 << 30; }, "past the end");
+  refused(
+      [](Plan& p) {
+        p.steps[0].slots[0] = {Slot::Kind::Param, 3, p.steps[0].slots[0].bytes};
+      },
+      "missing parameter");
+  refused([](Plan& p) { p.steps[0].slots[0].bytes = 1 << 30; }, "its kernel needs");
+  refused(
+      [](Plan& p) {
+        p.kernels[0].buffer_bytes[0] = 1 << 30;
+        p.steps[0].slots[0].bytes = 1 << 30;
+      },
+      "size differs");
+  refused([](Plan& p) { p.steps[0].slots.pop_back(); }, "buffers to a kernel of");
   refused(
       [](Plan& p) {
         p.arena_bytes = 0;
-        p.steps[0].slots[0] = {Slot::Kind::Arena, 64, 64};
+        p.steps[0].slots[0] = {Slot::Kind::Arena, 64, p.steps[0].slots[0].bytes};
       },
       "outside the arena");
   refused([](Plan& p) { p.steps[0].grain = 0; }, "out of range");
+  refused(
+      [](Plan& p) {
+        p.result_slots[0] = {Slot::Kind::Param, 0, 0};
+      },
+      "uses a result that is read from elsewhere");
+  refused([](Plan& p) { p.kernels[0].buffer_written[0] = 1; }, "a parameter that was not donated");
 }
 
 TEST(Plan, AnotherImportsVersionOrCpuIsRefusedBeforeLoading) {
