@@ -68,7 +68,9 @@ void Executable::State::check_fits_in_memory() const {
 
 void Executable::State::execute(std::span<const void* const> params,
                                 std::span<void* const> results) const {
-  ir::Buffer arena = ir::BufferPool::instance().allocate(plan.arena_bytes);
+  // Most small functions need no arena; the pool's lock is then not taken at all.
+  ir::Buffer arena = plan.arena_bytes ? ir::BufferPool::instance().allocate(plan.arena_bytes)
+                                      : ir::Buffer();
   auto resolve = [&](const Slot& slot) -> void* {
     switch (slot.kind) {
       case Slot::Kind::Param:
