@@ -30,11 +30,6 @@ namespace {
 constexpr int64_t kMinInnerElements = 1024;  // a Loop kernel's inner loops cover at least this
 constexpr int64_t kSplitChunk = 4096;        // a long 1-D space splits into rows of this
 
-bool is_reduction(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
-         op == OpKind::ReduceProd || op == OpKind::Argmax || op == OpKind::Argmin;
-}
-
 ir::Shape squeezed(const ir::Shape& shape) {
   ir::Shape out;
   for (int64_t d : shape)
@@ -156,7 +151,7 @@ class KernelBuilder {
       return;
     }
     row_ = f_.type(n.operands[0]).shape;
-    axes_ = (n.op == OpKind::Argmax || n.op == OpKind::Argmin)
+    axes_ = ir::has_trait(n.op, ir::OpTrait::ArgReduction)
                 ? std::vector<int64_t>{n.attrs.get_int("axis")}
                 : n.attrs.get_ints("axes");
   }
@@ -181,7 +176,7 @@ class KernelBuilder {
   void reduce() {
     for (Value m : group_.members) {
       const OpKind op = f_.node(m).op;
-      if (is_reduction(op) || op == OpKind::DotGeneral) {
+      if (ir::has_trait(op, ir::OpTrait::Reduction) || op == OpKind::DotGeneral) {
         set_signature(m);
         break;
       }

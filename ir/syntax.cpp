@@ -83,7 +83,7 @@ std::vector<std::pair<std::string_view, const Attr*>> written_attrs(const Node& 
   const OpInfo& info = op_info(node.op);
   for (const AttrSpec& spec : info.attrs) {
     const Attr* value = node.attrs.find(std::string(spec.name));
-    if (value && (spec.required || !is_default(node, spec.name, *value)))
+    if (value && (spec.required() || !is_default(node, spec.name, *value)))
       out.emplace_back(spec.name, value);
   }
   // A node built through Function::add has only schema attributes; anything else still

@@ -73,11 +73,6 @@ constexpr int64_t kBroadcastFactor = 8;
 constexpr int64_t kInlineConstantElements = 16;
 constexpr int64_t kMaxKernelCost = 512;
 
-bool is_reduction(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
-         op == OpKind::ReduceProd || op == OpKind::Argmax || op == OpKind::Argmin;
-}
-
 // The op's cost per element when recomputed (the cost rule's units).
 int64_t op_cost(OpKind op) {
   switch (op) {
@@ -351,7 +346,7 @@ class Planner {
   // Whether the level at which `user` reads `id` depends on the user's own level.
   bool reads_at_own_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig) const {
     const Node& u = node(user);
-    if (ir::is_elementwise(u.op)) return true;
+    if (ir::has_trait(u.op, ir::OpTrait::Elementwise)) return true;
     if (!sig) return false;
     return (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) ||
            u.op == OpKind::Broadcast;
@@ -361,7 +356,7 @@ class Planner {
   Level use_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig,
                   const LevelMemo& memo) const {
     const Node& u = node(user);
-    if (ir::is_elementwise(u.op)) return memo.at(user);
+    if (ir::has_trait(u.op, ir::OpTrait::Elementwise)) return memo.at(user);
     if (!sig) return Level::Free;
     if (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) {
       const Level l = memo.at(user);
@@ -382,7 +377,7 @@ class Planner {
       if (l == Level::Outer && mapped == wanted) return Level::Outer;
       return Level::Free;
     }
-    if (is_reduction(u.op) && signature(user) == sig) return Level::Row;
+    if (ir::has_trait(u.op, ir::OpTrait::Reduction) && signature(user) == sig) return Level::Row;
     return Level::Free;
   }
 
@@ -391,7 +386,8 @@ class Planner {
   bool stops_walk(uint32_t id) const {
     const Node& n = node(id);
     return n.op == OpKind::Parameter || n.op == OpKind::Constant || is_result_[id] ||
-           is_reduction(n.op) || n.op == OpKind::DotGeneral || n.op == OpKind::ScatterAdd;
+           ir::has_trait(n.op, ir::OpTrait::Reduction) || n.op == OpKind::DotGeneral ||
+           n.op == OpKind::ScatterAdd;
   }
 
   // A free op with one operand that the cost walk passes through (broadcast, reshape,
@@ -413,7 +409,8 @@ class Planner {
       if (passes_through(i)) run_end_[i] = run_end_[node(i).operands[0].id];
       for (Value o : node(i).operands) {
         const OpKind op = node(o.id).op;
-        if (is_reduction(op) || (op == OpKind::DotGeneral && !is_fitting_dot(o.id)) ||
+        if (ir::has_trait(op, ir::OpTrait::Reduction) ||
+            (op == OpKind::DotGeneral && !is_fitting_dot(o.id)) ||
             (!stops_walk(o.id) && under_reduction_[o.id]))
           under_reduction_[i] = true;
       }
@@ -448,7 +445,7 @@ class Planner {
     std::set<std::pair<int, uint32_t>> keys;
     for (uint32_t u : users_[id])
       for (int g : groups_of_[u])
-        keys.insert({g, ir::is_elementwise(node(u).op) ? UINT32_MAX : u});
+        keys.insert({g, ir::has_trait(node(u).op, ir::OpTrait::Elementwise) ? UINT32_MAX : u});
     return keys.size();
   }
 

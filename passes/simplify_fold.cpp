@@ -117,7 +117,7 @@ std::optional<Value> fold_constant(const Node& node, std::span<const Value> oper
     if (!is_constant(out, v)) return std::nullopt;
   // A broadcast of a scalar constant is already the canonical splat.
   if (node.op == OpKind::Broadcast && is_scalar_constant(out, operands[0])) return std::nullopt;
-  if (ir::is_elementwise(node.op))
+  if (ir::has_trait(node.op, ir::OpTrait::Elementwise))
     if (auto folded = fold_splats(node, operands, out)) return folded;
   if (node.type.num_elements() > kMaxFoldedElements) return std::nullopt;
   Function tiny("fold");

@@ -9,10 +9,12 @@ namespace {
 using ir::OpKind;
 using ir::Value;
 
+// A reduction to a scalar that can be split: rows then total gives what reducing all at once
+// does (up to rounding); an arg reduction would need the rows' positions as well.
 bool is_full_reduction(const ir::Node& node, const ir::TensorType& operand) {
-  bool reduction = node.op == OpKind::ReduceSum || node.op == OpKind::ReduceMax ||
-                   node.op == OpKind::ReduceMin || node.op == OpKind::ReduceProd;
-  return reduction && operand.rank() > 0 &&
+  const bool splittable = ir::has_trait(node.op, ir::OpTrait::Reduction) &&
+                          !ir::has_trait(node.op, ir::OpTrait::ArgReduction);
+  return splittable && operand.rank() > 0 &&
          node.attrs.get_ints("axes").size() == static_cast<size_t>(operand.rank());
 }
 
