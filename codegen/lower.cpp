@@ -144,7 +144,7 @@ class KernelBuilder {
     if (n.op == OpKind::DotGeneral) {
       row_ = n.type.shape;
       const ir::Shape& lhs = f_.type(n.operands[0]).shape;
-      for (int64_t d : n.attrs.get_ints("lhs_contract")) {
+      for (int64_t d : ir::dot_general_attrs(n).lhs_contract) {
         axes_.push_back(static_cast<int64_t>(row_.size()));
         row_.push_back(lhs[d]);
       }
@@ -152,8 +152,8 @@ class KernelBuilder {
     }
     row_ = f_.type(n.operands[0]).shape;
     axes_ = ir::has_trait(n.op, ir::OpTrait::ArgReduction)
-                ? std::vector<int64_t>{n.attrs.get_int("axis")}
-                : n.attrs.get_ints("axes");
+                ? std::vector<int64_t>{ir::arg_reduce_attrs(n).axis}
+                : ir::reduce_attrs(n).axes;
   }
 
   bool is_reduced(int64_t d) const {
@@ -227,8 +227,9 @@ class KernelBuilder {
   // lhs * rhs at one point of a dot's [result..., contracting...] row. Floats multiply in f64,
   // so the sum of exact products rounds once, as in the interpreter.
   lowering::Step dot_product_term(const Node& n) {
-    const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
-    const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
+    const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+    const std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+    const std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
     const ir::TensorType& lt = f_.type(n.operands[0]);
     const ir::TensorType& rt = f_.type(n.operands[1]);
     const auto lf = free_dims(lt.rank(), lb, lc), rf = free_dims(rt.rank(), rb, rc);
@@ -286,9 +287,10 @@ class KernelBuilder {
     emitter_->read_from_buffer(d, mm.out);
     // The product's dims are [batch..., lhs free..., rhs free...]; outer 0, outer 1 and the
     // inner loop walk those three runs.
-    const size_t nb = n.attrs.get_ints("lhs_batch").size();
-    const size_t nlf = static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb -
-                       n.attrs.get_ints("lhs_contract").size();
+    const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+    const size_t nb = dims.lhs_batch.size();
+    const size_t nlf =
+        static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb - dims.lhs_contract.size();
     const ir::Shape& shape = n.type.shape;
     auto run = [&](size_t begin, size_t end, ExprId i) {
       return emitter_->math().delinear(i, ir::Shape(shape.begin() + begin, shape.begin() + end));
@@ -315,7 +317,7 @@ class KernelBuilder {
   // accumulate in order, so its loops over the index dims must run in sequence.
   void scatter() {
     const Node& n = f_.node(root_);
-    const int64_t axis = n.attrs.get_int("axis");
+    const int64_t axis = ir::scatter_add_attrs(n).axis;
     const ir::Shape& shape = n.type.shape;
     const ir::Shape& idx_shape = f_.type(n.operands[1]).shape;
     auto& math = emitter_->math();

@@ -229,7 +229,7 @@ TensorType infer_broadcast(const OpInfo& info, const TensorType& in, const Attrs
   const Shape& shape = broadcast.shape;
   const std::vector<int64_t>& dims = broadcast.dims;
   check_shape(op, shape);
-  check_rank_list(op, "dims", dims, in.rank());
+  check_rank_list(op, BroadcastAttrs::dims_name, dims, in.rank());
   for (size_t i = 0; i < dims.size(); ++i) {
     check_axis(op, dims[i], static_cast<int>(shape.size()), "dims entry");
     if (i && dims[i] <= dims[i - 1]) fail("broadcast dims must increase, got " + ints_str(dims));
@@ -257,7 +257,7 @@ TensorType infer_reshape(const OpInfo& info, const TensorType& in, const Attrs& 
 
 TensorType infer_transpose(const OpInfo& info, const TensorType& in, const Attrs& attrs) {
   const std::vector<int64_t> perm = transpose_attrs(attrs).perm;
-  check_rank_list(info.name, "perm", perm, in.rank());
+  check_rank_list(info.name, TransposeAttrs::perm_name, perm, in.rank());
   check_distinct_axes(info.name, perm, in.rank(), "perm entry");
   Shape out;
   for (int64_t p : perm)
@@ -270,9 +270,9 @@ TensorType infer_slice(const OpInfo& info, const TensorType& in, const Attrs& at
   const std::string op(info.name);
   const SliceAttrs slice = slice_attrs(attrs);
   const std::vector<int64_t>&start = slice.start, &limit = slice.limit, &stride = slice.stride;
-  check_rank_list(op, "start", start, in.rank());
-  check_rank_list(op, "limit", limit, in.rank());
-  check_rank_list(op, "stride", stride, in.rank());
+  check_rank_list(op, SliceAttrs::start_name, start, in.rank());
+  check_rank_list(op, SliceAttrs::limit_name, limit, in.rank());
+  check_rank_list(op, SliceAttrs::stride_name, stride, in.rank());
   Shape out;
   for (int i = 0; i < in.rank(); ++i) {
     if (start[i] < 0 || start[i] > limit[i] || limit[i] > in.shape[i])
@@ -293,9 +293,9 @@ TensorType infer_pad(const OpInfo& info, std::span<const TensorType> in, const A
     fail("pad expects a scalar padding value of the operand's dtype, got " + types_str(in));
   const PadAttrs pad = pad_attrs(attrs);
   const std::vector<int64_t>&low = pad.low, &high = pad.high, &interior = pad.interior;
-  check_rank_list(op, "low", low, in[0].rank());
-  check_rank_list(op, "high", high, in[0].rank());
-  check_rank_list(op, "interior", interior, in[0].rank());
+  check_rank_list(op, PadAttrs::low_name, low, in[0].rank());
+  check_rank_list(op, PadAttrs::high_name, high, in[0].rank());
+  check_rank_list(op, PadAttrs::interior_name, interior, in[0].rank());
   Shape out;
   for (int i = 0; i < in[0].rank(); ++i) {
     if (low[i] < 0 || high[i] < 0 || interior[i] < 0)

@@ -218,7 +218,7 @@ class Planner {
            n.type.num_elements() > kInlineConstantElements;
   }
   static bool is_splat(const Node& n) {
-    const ir::Attr& value = n.attrs.get("value");
+    const ir::Attr& value = ir::constant_value(n);
     if (!value.is_list()) return true;
     return n.type.num_elements() <= 1;
   }
@@ -236,16 +236,16 @@ class Planner {
       case OpKind::ReduceMax:
       case OpKind::ReduceMin:
       case OpKind::ReduceProd:
-        return Signature{shape(n.operands[0].id), n.attrs.get_ints("axes")};
+        return Signature{shape(n.operands[0].id), ir::reduce_attrs(n).axes};
       case OpKind::Argmax:
       case OpKind::Argmin:
-        return Signature{shape(n.operands[0].id), {n.attrs.get_int("axis")}};
+        return Signature{shape(n.operands[0].id), {ir::arg_reduce_attrs(n).axis}};
       case OpKind::DotGeneral: {
         if (matmul_layout(f_, Value{id})) return std::nullopt;
         // A dot as a reduction: the row is [result dims..., contracting dims...].
         Signature sig{n.type.shape, {}};
         const ir::Shape& lhs = shape(n.operands[0].id);
-        for (int64_t d : n.attrs.get_ints("lhs_contract")) {
+        for (int64_t d : ir::dot_general_attrs(n).lhs_contract) {
           sig.axes.push_back(static_cast<int64_t>(sig.row.size()));
           sig.row.push_back(lhs[d]);
         }
@@ -364,7 +364,7 @@ class Planner {
     }
     if (u.op == OpKind::Broadcast) {
       const Level l = memo.at(user);
-      const std::vector<int64_t> mapped = non_unit_dims(shape(id), u.attrs.get_ints("dims"));
+      const std::vector<int64_t> mapped = non_unit_dims(shape(id), ir::broadcast_attrs(u).dims);
       std::vector<int64_t> wanted;
       for (int64_t d = 0; d < u.type.rank(); ++d) {
         const bool kept = l == Level::Outer ||
@@ -615,8 +615,9 @@ std::optional<MatmulLayout> matmul_layout(const Function& function, Value dot) {
   assert(n.op == OpKind::DotGeneral);
   const ir::Shape& lhs = function.type(n.operands[0]).shape;
   const ir::Shape& rhs = function.type(n.operands[1]).shape;
-  const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
-  const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
+  const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+  const std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+  const std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
   const int64_t nb = static_cast<int64_t>(lb.size()), nc = static_cast<int64_t>(lc.size());
   const int64_t rl = static_cast<int64_t>(lhs.size()), rr = static_cast<int64_t>(rhs.size());
   if (!is_block(lb, 0) || !is_block(rb, 0)) return std::nullopt;
@@ -647,7 +648,7 @@ std::optional<MatmulLayout> matmul_layout(const Function& function, Value dot) {
 FusionPlan plan_fusion(const Function& function, const FusionOptions& options) {
   for (const ir::Node& node : function.nodes())
     if (node.op == OpKind::Call)
-      throw Error("[fuse] @" + function.name() + " calls @" + node.attrs.get("callee").as_string() +
+      throw Error("[fuse] @" + function.name() + " calls @" + ir::call_attrs(node).callee +
                   ": calls are inlined before fusion (passes::inline_calls; kiln opt and kiln "
                   "run do it for you)");
   return Planner(function, options).run();
