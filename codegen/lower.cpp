@@ -138,24 +138,6 @@ class KernelBuilder {
 
   // ---- Reduction ----------------------------------------------------------------------------
 
-  // The reduced row of a reduction-like member, as the planner defines it.
-  void set_signature(Value v) {
-    const Node& n = f_.node(v);
-    if (n.op == OpKind::DotGeneral) {
-      row_ = n.type.shape;
-      const ir::Shape& lhs = f_.type(n.operands[0]).shape;
-      for (int64_t d : ir::dot_general_attrs(n).lhs_contract) {
-        axes_.push_back(static_cast<int64_t>(row_.size()));
-        row_.push_back(lhs[d]);
-      }
-      return;
-    }
-    row_ = f_.type(n.operands[0]).shape;
-    axes_ = ir::has_trait(n.op, ir::OpTrait::ArgReduction)
-                ? std::vector<int64_t>{ir::arg_reduce_attrs(n).axis}
-                : ir::reduce_attrs(n).axes;
-  }
-
   bool is_reduced(int64_t d) const {
     return std::find(axes_.begin(), axes_.end(), d) != axes_.end();
   }
@@ -174,13 +156,13 @@ class KernelBuilder {
   }
 
   void reduce() {
-    for (Value m : group_.members) {
-      const OpKind op = f_.node(m).op;
-      if (ir::has_trait(op, ir::OpTrait::Reduction) || op == OpKind::DotGeneral) {
-        set_signature(m);
+    // The row the planner grouped the kernel's reductions by: each member reduction's.
+    for (Value m : group_.members)
+      if (std::optional<passes::ReductionRow> row = passes::reduction_row(f_, m)) {
+        row_ = std::move(row->row);
+        axes_ = std::move(row->axes);
         break;
       }
-    }
     int outer_axis = 0, inner_axis = 0;
     for (int64_t d = 0; d < static_cast<int64_t>(row_.size()); ++d) {
       if (is_reduced(d)) {
