@@ -148,7 +148,11 @@ void check_constant_value(const Attr& value, DType dtype, const Shape& shape, si
           case DType::U32:
             lo = 0, hi = UINT32_MAX;
             break;
-          default:
+          case DType::Bool:  // not integers: excluded above
+          case DType::F16:
+          case DType::BF16:
+          case DType::F32:
+          case DType::F64:
             break;
         }
         if (v < lo || v > hi)
