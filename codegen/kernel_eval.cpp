@@ -20,7 +20,6 @@ namespace kiln::codegen {
 namespace {
 
 using ir::DType;
-using ir::OpClass;
 using ir::OpKind;
 using namespace ir::scalar;  // the interpreter's scalar rules, shared
 
@@ -199,14 +198,14 @@ Scalar binary_int(OpKind op, int64_t a, int64_t b, DType d) {
 Scalar apply(const Expr& e, const std::vector<Expr>& pool, const std::vector<Scalar>& values) {
   auto in = [&](size_t i) { return values[e.operands[i]]; };
   const DType from = pool[e.operands[0]].dtype;
-  const OpClass cls = ir::op_info(e.op).op_class;
   if (e.op == OpKind::Select) return in(0).i ? in(1) : in(2);
   if (e.op == OpKind::Convert) return convert(in(0), from, e.dtype);
-  if (cls == OpClass::Unary) return unary(e.op, in(0), e.dtype);
-  if (cls == OpClass::Compare)
+  if (ir::has_trait(e.op, ir::OpTrait::Unary)) return unary(e.op, in(0), e.dtype);
+  if (ir::has_trait(e.op, ir::OpTrait::Comparison))
     return make_int(
         ir::is_float(from) ? compare(e.op, in(0).f, in(1).f) : compare(e.op, in(0).i, in(1).i),
         DType::Bool);
+  assert(ir::has_trait(e.op, ir::OpTrait::Binary) && "an elementwise op of the kernel IR");
   if (ir::is_float(e.dtype)) return binary_float(e.op, in(0).f, in(1).f, e.dtype);
   return binary_int(e.op, in(0).i, in(1).i, e.dtype);
 }
@@ -294,7 +293,7 @@ class Accumulator {
   }
 
   Scalar result() const {
-    if (op_ == OpKind::Argmax || op_ == OpKind::Argmin) return make_int(best_, result_);
+    if (ir::has_trait(op_, ir::OpTrait::ArgReduction)) return make_int(best_, result_);
     if (op_ == OpKind::ReduceSum && count_ == 0) return Scalar{0.0, 0};
     return ir::is_float(result_) ? make(acc_.f, result_) : make_int(acc_.i, result_);
   }

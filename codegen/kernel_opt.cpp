@@ -92,7 +92,7 @@ std::optional<size_t> candidate(const Kernel& k) {
   for (size_t p = k.phases.size() - 1; p-- > 0;) {
     const Phase& phase = k.phases[p];
     if (!phase.stores.empty()) return std::nullopt;  // something else writes: keep it simple
-    bool arg = phase.reduce_op == ir::OpKind::Argmax || phase.reduce_op == ir::OpKind::Argmin;
+    const bool arg = ir::has_trait(phase.reduce_op, ir::OpTrait::ArgReduction);
     if (phase.kind != PhaseKind::Reduce || arg || phase.extents != last.extents) continue;
     const Expr& value = k.exprs[phase.value];
     if (value.dtype != k.buffers[store.buffer].type.dtype) continue;

@@ -30,11 +30,6 @@ namespace {
 constexpr int64_t kMinInnerElements = 1024;  // a Loop kernel's inner loops cover at least this
 constexpr int64_t kSplitChunk = 4096;        // a long 1-D space splits into rows of this
 
-bool is_reduction(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
-         op == OpKind::ReduceProd || op == OpKind::Argmax || op == OpKind::Argmin;
-}
-
 ir::Shape squeezed(const ir::Shape& shape) {
   ir::Shape out;
   for (int64_t d : shape)
@@ -143,24 +138,6 @@ class KernelBuilder {
 
   // ---- Reduction ----------------------------------------------------------------------------
 
-  // The reduced row of a reduction-like member, as the planner defines it.
-  void set_signature(Value v) {
-    const Node& n = f_.node(v);
-    if (n.op == OpKind::DotGeneral) {
-      row_ = n.type.shape;
-      const ir::Shape& lhs = f_.type(n.operands[0]).shape;
-      for (int64_t d : n.attrs.get_ints("lhs_contract")) {
-        axes_.push_back(static_cast<int64_t>(row_.size()));
-        row_.push_back(lhs[d]);
-      }
-      return;
-    }
-    row_ = f_.type(n.operands[0]).shape;
-    axes_ = (n.op == OpKind::Argmax || n.op == OpKind::Argmin)
-                ? std::vector<int64_t>{n.attrs.get_int("axis")}
-                : n.attrs.get_ints("axes");
-  }
-
   bool is_reduced(int64_t d) const {
     return std::find(axes_.begin(), axes_.end(), d) != axes_.end();
   }
@@ -179,13 +156,13 @@ class KernelBuilder {
   }
 
   void reduce() {
-    for (Value m : group_.members) {
-      const OpKind op = f_.node(m).op;
-      if (is_reduction(op) || op == OpKind::DotGeneral) {
-        set_signature(m);
+    // The row the planner grouped the kernel's reductions by: each member reduction's.
+    for (Value m : group_.members)
+      if (std::optional<passes::ReductionRow> row = passes::reduction_row(f_, m)) {
+        row_ = std::move(row->row);
+        axes_ = std::move(row->axes);
         break;
       }
-    }
     int outer_axis = 0, inner_axis = 0;
     for (int64_t d = 0; d < static_cast<int64_t>(row_.size()); ++d) {
       if (is_reduced(d)) {
@@ -233,8 +210,9 @@ class KernelBuilder {
   // accumulator: f16 and bf16 widen to f32 (the Reduce phase sums them in f32 and rounds once
   // at the end), f32 and f64 stay as they are, like the matrix kernels' GEMM.
   lowering::Step dot_product_term(const Node& n) {
-    const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
-    const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
+    const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+    const std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+    const std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
     const ir::TensorType& lt = f_.type(n.operands[0]);
     const ir::TensorType& rt = f_.type(n.operands[1]);
     const auto lf = free_dims(lt.rank(), lb, lc), rf = free_dims(rt.rank(), rb, rc);
@@ -292,9 +270,10 @@ class KernelBuilder {
     emitter_->read_from_buffer(d, mm.out);
     // The product's dims are [batch..., lhs free..., rhs free...]; outer 0, outer 1 and the
     // inner loop walk those three runs.
-    const size_t nb = n.attrs.get_ints("lhs_batch").size();
-    const size_t nlf = static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb -
-                       n.attrs.get_ints("lhs_contract").size();
+    const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+    const size_t nb = dims.lhs_batch.size();
+    const size_t nlf =
+        static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb - dims.lhs_contract.size();
     const ir::Shape& shape = n.type.shape;
     auto run = [&](size_t begin, size_t end, ExprId i) {
       return emitter_->math().delinear(i, ir::Shape(shape.begin() + begin, shape.begin() + end));
@@ -321,7 +300,7 @@ class KernelBuilder {
   // accumulate in order, so its loops over the index dims must run in sequence.
   void scatter() {
     const Node& n = f_.node(root_);
-    const int64_t axis = n.attrs.get_int("axis");
+    const int64_t axis = ir::scatter_add_attrs(n).axis;
     const ir::Shape& shape = n.type.shape;
     const ir::Shape& idx_shape = f_.type(n.operands[1]).shape;
     auto& math = emitter_->math();

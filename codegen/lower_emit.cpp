@@ -227,7 +227,7 @@ Step ScalarLowering::compute(Value v, Index index) {
     case OpKind::Constant:
       co_return constant(node, index);
     case OpKind::Iota: {
-      const ExprId i = index[node.attrs.get_int("axis")];
+      const ExprId i = index[ir::iota_attrs(node).axis];
       co_return dtype == DType::I64 ? i : b_.op(OpKind::Convert, dtype, {i});
     }
     case OpKind::Broadcast:
@@ -262,7 +262,7 @@ Step ScalarLowering::compute(Value v, Index index) {
 
 ExprId ScalarLowering::constant(const Node& node, const Index& index) {
   std::vector<ir::Attr> flat;
-  flatten(node.attrs.get("value"), flat);
+  flatten(ir::constant_value(node), flat);
   const DType dtype = node.type.dtype;
   if (flat.size() == 1) return constant_expr(b_, flat[0], dtype);
   // A short list: a chain of selects on the linear position (longer lists are inputs).
@@ -309,7 +309,7 @@ Index ScalarLowering::movement_source(const Node& node, const Index& index) {
   Index from(in.size(), math_.cst(0));
   switch (node.op) {
     case OpKind::Broadcast: {
-      const auto dims = node.attrs.get_ints("dims");
+      const std::vector<int64_t> dims = ir::broadcast_attrs(node).dims;
       for (size_t j = 0; j < in.size(); ++j)
         if (in[j] != 1) from[j] = index[dims[j]];
       break;
@@ -318,15 +318,16 @@ Index ScalarLowering::movement_source(const Node& node, const Index& index) {
       from = reshape_index(in, node.type.shape, index);
       break;
     case OpKind::Transpose: {
-      const auto perm = node.attrs.get_ints("perm");
+      const std::vector<int64_t> perm = ir::transpose_attrs(node).perm;
       for (size_t i = 0; i < perm.size(); ++i)
         from[perm[i]] = index[i];
       break;
     }
     case OpKind::Slice: {
-      const auto start = node.attrs.get_ints("start"), stride = node.attrs.get_ints("stride");
+      const ir::SliceAttrs slice = ir::slice_attrs(node);
       for (size_t d = 0; d < in.size(); ++d)
-        if (in[d] != 1) from[d] = math_.add(math_.cst(start[d]), math_.mul(index[d], stride[d]));
+        if (in[d] != 1)
+          from[d] = math_.add(math_.cst(slice.start[d]), math_.mul(index[d], slice.stride[d]));
       break;
     }
     default:
@@ -340,8 +341,8 @@ Step ScalarLowering::pad(const Node& node, Index index) {
   const ir::Shape& in = f_.type(x).shape;
   const ExprId fill = co_await at(node.operands[1], {});
   if (product(in) == 0) co_return fill;
-  const auto low = node.attrs.get_ints("low"), high = node.attrs.get_ints("high");
-  const auto interior = node.attrs.get_ints("interior");
+  const ir::PadAttrs amounts = ir::pad_attrs(node);
+  const std::vector<int64_t>&low = amounts.low, &high = amounts.high, &interior = amounts.interior;
   std::optional<ExprId> inside;
   auto require = [&](ExprId c) { inside = inside ? math_.both(*inside, c) : c; };
   Index from(in.size(), math_.cst(0));
@@ -368,7 +369,7 @@ Step ScalarLowering::pad(const Node& node, Index index) {
 }
 
 Step ScalarLowering::concatenate(const Node& node, Index index) {
-  const int64_t axis = node.attrs.get_int("axis");
+  const int64_t axis = ir::concatenate_attrs(node).axis;
   std::vector<int64_t> offsets;
   int64_t offset = 0;
   for (Value part : node.operands) {
@@ -396,7 +397,7 @@ Step ScalarLowering::concatenate(const Node& node, Index index) {
 
 Step ScalarLowering::take(const Node& node, Index index) {
   const Value x = node.operands[0], indices = node.operands[1];
-  const int64_t axis = node.attrs.get_int("axis");
+  const int64_t axis = ir::take_attrs(node).axis;
   const ir::Shape& in = f_.type(x).shape;
   const size_t count = f_.type(indices).shape.size();
   const Index position(index.begin() + axis, index.begin() + axis + static_cast<int64_t>(count));

@@ -10,7 +10,8 @@ namespace kiln {
 namespace {
 
 Tensor iota(const Shape& shape, int axis, DType dtype, std::string_view fn) {
-  return detail::make(ir::OpKind::Iota, {}, {{"axis", axis}}, ir::TensorType{dtype, shape}, fn);
+  return detail::make(ir::OpKind::Iota, {}, make_attrs(ir::IotaAttrs{axis}),
+                      ir::TensorType{dtype, shape}, fn);
 }
 
 void check_shape(const Shape& shape, std::string_view fn) {

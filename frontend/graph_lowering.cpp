@@ -103,7 +103,8 @@ ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr
     // rounds to the same element.
     const double* literal = node.literal ? std::get_if<double>(&*node.literal) : nullptr;
     if (literal && ir::is_float(data.dtype())) value = *literal;
-    return function_.add(ir::OpKind::Constant, {}, {{"value", std::move(value)}}, data.type());
+    return function_.add(ir::OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{std::move(value)}),
+                         data.type());
   }
   if (leaves_ == Leaves::Captured) return capture(node_ptr);
   std::string name = "a" + std::to_string(arguments_.size());

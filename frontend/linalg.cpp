@@ -20,11 +20,9 @@ std::vector<int64_t> range(int64_t n) {
 
 Tensor dot_general(const Tensor& a, const Tensor& b, std::vector<int64_t> batch,
                    int64_t lhs_contract, int64_t rhs_contract) {
-  ir::Attrs attrs{{"lhs_batch", ir::int_list(batch)},
-                  {"rhs_batch", ir::int_list(batch)},
-                  {"lhs_contract", ir::int_list({lhs_contract})},
-                  {"rhs_contract", ir::int_list({rhs_contract})}};
-  return detail::make(ir::OpKind::DotGeneral, {a, b}, std::move(attrs), std::nullopt, "matmul");
+  ir::DotGeneralAttrs dims{batch, batch, {lhs_contract}, {rhs_contract}};
+  return detail::make(ir::OpKind::DotGeneral, {a, b}, make_attrs(std::move(dims)), std::nullopt,
+                      "matmul");
 }
 
 std::string pair_str(const Tensor& a, const Tensor& b) {

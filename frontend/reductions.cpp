@@ -53,7 +53,7 @@ Tensor reduce(OpKind op, const Tensor& x, const Axes& axes, bool keepdims, std::
   check_valid(x, fn);
   std::vector<int64_t> ax = resolve_axes(fn, x, axes);
   if (ax.empty()) return x;
-  Tensor out = make(op, {x}, {{"axes", ir::int_list(ax)}}, std::nullopt, fn, x.is_weak());
+  Tensor out = make(op, {x}, make_attrs(ir::ReduceAttrs{ax}), std::nullopt, fn, x.is_weak());
   return keepdims ? reshape(out, kept_shape(x, ax)) : out;
 }
 
@@ -93,7 +93,7 @@ Tensor arg_extreme(OpKind op, const Tensor& x, std::optional<int> axis, bool kee
   check_valid(x, fn);
   Tensor source = axis ? x : flatten(x);
   int a = axis ? detail::normalize_axis(fn, *axis, x.ndim()) : 0;
-  Tensor out = make(op, {source}, {{"axis", a}}, std::nullopt, fn);
+  Tensor out = make(op, {source}, make_attrs(ir::ArgReduceAttrs{a}), std::nullopt, fn);
   if (!keepdims) return out;
   return axis ? expand_dims(out, a) : reshape(out, Shape(x.ndim(), 1));
 }

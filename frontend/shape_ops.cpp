@@ -100,8 +100,7 @@ Tensor broadcast_to(const Tensor& x, const Shape& shape) {
     fail("broadcast_to", "cannot broadcast " + x.type().str() + " to " + ir::shape_str(shape));
   std::vector<int64_t> dims(r);
   std::iota(dims.begin(), dims.end(), rank - r);
-  return make(OpKind::Broadcast, {x},
-              {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}}, std::nullopt,
+  return make(OpKind::Broadcast, {x}, make_attrs(ir::BroadcastAttrs{shape, dims}), std::nullopt,
               "broadcast_to", x.is_weak());
 }
 
@@ -131,7 +130,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
                         " elements)");
   }
   if (out == x.shape()) return x;
-  return make(OpKind::Reshape, {x}, {{"shape", ir::int_list(out)}}, std::nullopt, "reshape",
+  return make(OpKind::Reshape, {x}, make_attrs(ir::ReshapeAttrs{out}), std::nullopt, "reshape",
               x.is_weak());
 }
 
@@ -157,8 +156,8 @@ Tensor transpose(const Tensor& x, const std::vector<int>& axes) {
   for (size_t i = 0; i < perm.size(); ++i)
     identity = identity && perm[i] == static_cast<int>(i);
   if (identity) return x;
-  return make(OpKind::Transpose, {x}, {{"perm", ir::int_list(perm64)}}, std::nullopt, "transpose",
-              x.is_weak());
+  return make(OpKind::Transpose, {x}, make_attrs(ir::TransposeAttrs{perm64}), std::nullopt,
+              "transpose", x.is_weak());
 }
 
 Tensor swapaxes(const Tensor& x, int a, int b) {
@@ -229,16 +228,14 @@ Tensor slice(const Tensor& x, const std::vector<Slice>& slices) {
   Tensor out = x;
   if (start != std::vector<int64_t>(rank, 0) || limit != x.shape() ||
       stride != std::vector<int64_t>(rank, 1)) {
-    out = make(OpKind::Slice, {x},
-               {{"start", ir::int_list(start)},
-                {"limit", ir::int_list(limit)},
-                {"stride", ir::int_list(stride)}},
-               std::nullopt, "slice", x.is_weak());
+    out = make(OpKind::Slice, {x}, make_attrs(ir::SliceAttrs{start, limit, stride}), std::nullopt,
+               "slice", x.is_weak());
   }
   // The IR slice has positive strides only; a backward walk is a gather of its indices.
   for (const auto& [axis, r] : reversed) {
     Tensor table = index_table(r.start, r.count, r.step, x.shape()[axis]);
-    out = make(OpKind::Take, {out, table}, {{"axis", axis}}, std::nullopt, "slice", x.is_weak());
+    out = make(OpKind::Take, {out, table}, make_attrs(ir::TakeAttrs{axis}), std::nullopt, "slice",
+               x.is_weak());
   }
   return out;
 }
@@ -295,7 +292,8 @@ Tensor concatenate(const std::vector<Tensor>& xs, int axis) {
     operands.push_back(cast_operand(x, type.dtype, "concatenate"));
   }
   if (operands.size() == 1) return operands[0];
-  return make(OpKind::Concatenate, operands, {{"axis", a}}, std::nullopt, "concatenate", type.weak);
+  return make(OpKind::Concatenate, operands, make_attrs(ir::ConcatenateAttrs{a}), std::nullopt,
+              "concatenate", type.weak);
 }
 
 Tensor stack(const std::vector<Tensor>& xs, int axis) {
@@ -335,7 +333,8 @@ Tensor take(const Tensor& x, const Tensor& indices, std::optional<int> axis) {
     }
     if (!known_nonnegative) idx = where(idx < 0, idx + n, idx);
   }
-  return make(OpKind::Take, {source, idx}, {{"axis", a}}, std::nullopt, "take", x.is_weak());
+  return make(OpKind::Take, {source, idx}, make_attrs(ir::TakeAttrs{a}), std::nullopt, "take",
+              x.is_weak());
 }
 
 }  // namespace kiln

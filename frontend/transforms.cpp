@@ -53,16 +53,16 @@ ir::Module uniquely_named(const ir::Module& module) {
     renamed[module.functions[i].name()] = module.functions[i].name() + suffix;
   ir::Module out;
   for (size_t i = 0; i < module.functions.size(); ++i) {
-    ir::Function f = passes::rewrite(
-        module.functions[i],
-        [&](const ir::Node& node, std::span<const ir::Value> operands,
-            ir::Function& to) -> std::optional<ir::Value> {
-          if (node.op != ir::OpKind::Call) return std::nullopt;
-          ir::Attrs attrs = node.attrs;
-          for (const char* key : {"callee", "vjp"})
-            if (const ir::Attr* a = attrs.find(key)) attrs.set(key, renamed.at(a->as_string()));
-          return to.add(node.op, {operands.begin(), operands.end()}, std::move(attrs), node.type);
-        });
+    ir::Function f = passes::rewrite(module.functions[i],
+                                     [&](const ir::Node& node, std::span<const ir::Value> operands,
+                                         ir::Function& to) -> std::optional<ir::Value> {
+                                       if (node.op != ir::OpKind::Call) return std::nullopt;
+                                       ir::CallAttrs call = ir::call_attrs(node);
+                                       call.callee = renamed.at(call.callee);
+                                       if (call.vjp) call.vjp = renamed.at(*call.vjp);
+                                       return to.add(node.op, {operands.begin(), operands.end()},
+                                                     make_attrs(std::move(call)), node.type);
+                                     });
     if (i > 0) f.set_name(renamed.at(f.name()));
     out.functions.push_back(std::move(f));
   }
@@ -148,20 +148,19 @@ void check_like(const std::vector<Tensor>& got, const std::vector<Tensor>& like,
   }
 }
 
-// A module whose first function calls `callee` once per result with `attrs` added:
-// main(x...) -> (call @callee(x...) {result=k, attrs...} ...).
-ir::Module calling(const ir::Module& callees, const std::string& callee, const ir::Attrs& attrs) {
-  const ir::Function& target = *callees.find(callee);
+// A module whose first function calls `call.callee` once per result, the calls marked as `call`
+// is: main(x...) -> (call @callee(x...) {result=k, vjp=..., checkpoint=...} ...).
+ir::Module calling(const ir::Module& callees, ir::CallAttrs call) {
+  const ir::Function& target = *callees.find(call.callee);
   ir::Function main("main");
   std::vector<ir::Value> args;
   for (size_t i = 0; i < target.params().size(); ++i)
     args.push_back(main.add_param("x" + std::to_string(i), target.type(target.params()[i])));
   std::vector<ir::Value> results;
   for (size_t k = 0; k < target.results().size(); ++k) {
-    ir::Attrs a = attrs;
-    a.set("callee", callee);
-    if (k) a.set("result", static_cast<int64_t>(k));
-    results.push_back(main.add(ir::OpKind::Call, args, a, target.type(target.results()[k])));
+    call.result = static_cast<int64_t>(k);
+    results.push_back(
+        main.add(ir::OpKind::Call, args, make_attrs(call), target.type(target.results()[k])));
   }
   main.set_results(std::move(results));
   ir::Module module;
@@ -244,7 +243,7 @@ Transformed custom_vjp(TracedFn f, TracedFn bwd) {
     ir::Module callees;
     add_functions(callees, std::move(fwd.module), "custom_fwd");
     add_functions(callees, std::move(back.module), "custom_bwd");
-    ir::Module module = calling(callees, "custom_fwd", {{"vjp", std::string("custom_bwd")}});
+    ir::Module module = calling(callees, {.callee = "custom_fwd", .vjp = "custom_bwd"});
     try {
       ir::verify(module);
     } catch (const TypeError& e) {
@@ -263,7 +262,7 @@ Transformed checkpoint(TracedFn f) {
                                         GraphLowering::Leaves::Captured);
     ir::Module callees;
     add_functions(callees, std::move(traced.module), "checkpointed");
-    return apply_module(calling(callees, "checkpointed", {{"checkpoint", int64_t{1}}}),
+    return apply_module(calling(callees, {.callee = "checkpointed", .checkpoint = 1}),
                         concat(inputs, traced.captured));
   });
 }

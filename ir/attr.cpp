@@ -107,7 +107,7 @@ std::string attr_str(const Attr& attr) {
       attr.value);
 }
 
-const Attr* Attrs::find(const std::string& name) const {
+const Attr* Attrs::find(std::string_view name) const {
   auto it = map_.find(name);
   return it == map_.end() ? nullptr : &it->second;
 }

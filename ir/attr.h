@@ -6,6 +6,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -67,7 +68,7 @@ class Attrs {
   void set(const std::string& name, Attr value) { map_[name] = std::move(value); }
   void erase(const std::string& name) { map_.erase(name); }
   bool has(const std::string& name) const { return map_.count(name) != 0; }
-  const Attr* find(const std::string& name) const;
+  const Attr* find(std::string_view name) const;
   // These assume the verifier has checked the attribute exists with the right kind.
   const Attr& get(const std::string& name) const;
   int64_t get_int(const std::string& name) const { return get(name).as_int(); }
@@ -79,7 +80,7 @@ class Attrs {
   bool operator==(const Attrs&) const = default;
 
  private:
-  std::map<std::string, Attr> map_;
+  std::map<std::string, Attr, std::less<>> map_;  // less<>: found by string_view too
 };
 
 }  // namespace kiln::ir

@@ -60,7 +60,6 @@ HostArray call(const Node& node, std::span<const HostArray* const> in, const Mod
 
 HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const Module* module,
                    const HostArray* argument) {
-  const Attrs& attrs = node.attrs;
   auto x = [&]() -> const HostArray& { return *in[0]; };
   auto y = [&]() -> const HostArray& { return *in[1]; };
   switch (node.op) {
@@ -159,44 +158,50 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
     case OpKind::Convert:
       return convert(x(), node.type.dtype);
     case OpKind::Constant:
-      return constant(node.type, attrs.get("value"));
+      return constant(node.type, constant_value(node));
     case OpKind::Iota:
-      return iota(node.type, attrs.get_int("axis"));
+      return iota(node.type, iota_attrs(node).axis);
 
-    case OpKind::Broadcast:
-      return broadcast(x(), attrs.get_ints("shape"), attrs.get_ints("dims"));
+    case OpKind::Broadcast: {
+      const BroadcastAttrs a = broadcast_attrs(node);
+      return broadcast(x(), a.shape, a.dims);
+    }
     case OpKind::Reshape:
-      return reshape(x(), attrs.get_ints("shape"));
+      return reshape(x(), reshape_attrs(node).shape);
     case OpKind::Transpose:
-      return transpose(x(), attrs.get_ints("perm"));
-    case OpKind::Slice:
-      return slice(x(), attrs.get_ints("start"), attrs.get_ints("limit"), attrs.get_ints("stride"));
-    case OpKind::Pad:
-      return pad(x(), y(), attrs.get_ints("low"), attrs.get_ints("high"),
-                 attrs.get_ints("interior"));
+      return transpose(x(), transpose_attrs(node).perm);
+    case OpKind::Slice: {
+      const SliceAttrs a = slice_attrs(node);
+      return slice(x(), a.start, a.limit, a.stride);
+    }
+    case OpKind::Pad: {
+      const PadAttrs a = pad_attrs(node);
+      return pad(x(), y(), a.low, a.high, a.interior);
+    }
     case OpKind::Concatenate:
-      return concatenate(in, attrs.get_int("axis"));
+      return concatenate(in, concatenate_attrs(node).axis);
 
     case OpKind::ReduceSum:
-      return reduce(x(), attrs.get_ints("axes"), Reduction::Sum);
+      return reduce(x(), reduce_attrs(node).axes, Reduction::Sum);
     case OpKind::ReduceMax:
-      return reduce(x(), attrs.get_ints("axes"), Reduction::Max);
+      return reduce(x(), reduce_attrs(node).axes, Reduction::Max);
     case OpKind::ReduceMin:
-      return reduce(x(), attrs.get_ints("axes"), Reduction::Min);
+      return reduce(x(), reduce_attrs(node).axes, Reduction::Min);
     case OpKind::ReduceProd:
-      return reduce(x(), attrs.get_ints("axes"), Reduction::Prod);
+      return reduce(x(), reduce_attrs(node).axes, Reduction::Prod);
     case OpKind::Argmax:
-      return arg_extreme(x(), attrs.get_int("axis"), /*is_max=*/true);
+      return arg_extreme(x(), arg_reduce_attrs(node).axis, /*is_max=*/true);
     case OpKind::Argmin:
-      return arg_extreme(x(), attrs.get_int("axis"), /*is_max=*/false);
+      return arg_extreme(x(), arg_reduce_attrs(node).axis, /*is_max=*/false);
 
-    case OpKind::DotGeneral:
-      return dot_general(x(), y(), attrs.get_ints("lhs_batch"), attrs.get_ints("rhs_batch"),
-                         attrs.get_ints("lhs_contract"), attrs.get_ints("rhs_contract"));
+    case OpKind::DotGeneral: {
+      const DotGeneralAttrs a = dot_general_attrs(node);
+      return dot_general(x(), y(), a.lhs_batch, a.rhs_batch, a.lhs_contract, a.rhs_contract);
+    }
     case OpKind::Take:
-      return take(x(), y(), attrs.get_int("axis"));
+      return take(x(), y(), take_attrs(node).axis);
     case OpKind::ScatterAdd:
-      return scatter_add(x(), y(), *in[2], attrs.get_int("axis"));
+      return scatter_add(x(), y(), *in[2], scatter_add_attrs(node).axis);
     case OpKind::StopGradient:
       return x();
     case OpKind::Call:
@@ -208,7 +213,8 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
 // Runs the callee on copies of the arguments (the oracle favours plain over fast) and keeps
 // the result the node names.
 HostArray call(const Node& node, std::span<const HostArray* const> in, const Module* module) {
-  const std::string& name = node.attrs.get("callee").as_string();
+  const CallAttrs attrs = call_attrs(node);
+  const std::string& name = attrs.callee;
   const Function* callee = module ? module->find(name) : nullptr;
   if (!callee)
     throw Error("[interp] call @" + name + ": " +
@@ -217,9 +223,8 @@ HostArray call(const Node& node, std::span<const HostArray* const> in, const Mod
   std::vector<HostArray> args;
   for (const HostArray* a : in)
     args.push_back(*a);
-  const Attr* result = node.attrs.find("result");
   std::vector<HostArray> results = interpret(*module, *callee, args);
-  return std::move(results.at(result ? static_cast<size_t>(result->as_int()) : 0));
+  return std::move(results.at(static_cast<size_t>(attrs.result)));
 }
 
 void check_arguments(const Function& f, std::span<const HostArray> args) {

@@ -1,15 +1,18 @@
 #pragma once
-// The op table: one OpKind per op and one OpInfo row each (name, operand count, attribute
-// schema), plus the shape rule that gives an op's result type or says which rule it breaks.
+// The op table: one OpKind per op and one OpInfo row each (name, traits, operand count,
+// attribute family), plus the shape rule that gives an op's result type or says which rule it
+// breaks (shape_rules.cpp). The attributes themselves are declared in op_attrs.h.
 // Transforms and backends are switches over OpKind with no default, so a new op makes the
 // compiler list every rule it still lacks.
 
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
 
 #include "ir/attr.h"
+#include "ir/op_attrs.h"
 #include "ir/type.h"
 
 namespace kiln::ir {
@@ -80,28 +83,57 @@ enum class OpKind : uint8_t {
 };
 inline constexpr int kNumOpKinds = static_cast<int>(OpKind::Call) + 1;
 
-enum class OpClass : uint8_t { Parameter, Unary, Binary, Compare, Other };
-
-enum class AttrKind : uint8_t {
-  Int,      // an integer
-  IntList,  // a list of integers
-  Value,    // a scalar or a nested list (constant's value)
-  String,   // a string (call's callee)
+// What an op is, for the code that treats ops by kind rather than one by one. Each trait is a
+// fact of the op's definition, stated once in its OpInfo row (ops.cpp) and asked with
+// has_trait, never re-derived from a list of ops.
+enum class OpTrait : uint8_t {
+  Elementwise,   // result element i reads only element i of each operand, all of one shape
+  Unary,         // elementwise arithmetic on one operand, result of its dtype (neg ... not)
+  Binary,        // elementwise arithmetic on two operands of one dtype (add ... xor)
+  Comparison,    // elementwise comparison of two operands of one dtype; the result is bool
+  Reduction,     // folds its one operand over axes that the result drops
+  ArgReduction,  // a reduction to the (i32) index of an extremum rather than to a value
+  // The dtype classes the op's values may have (its operands' and result's; select's branches';
+  // iota's and constant's result). Every op takes at least one; the shape rule checks them.
+  AcceptsBool,
+  AcceptsInteger,
+  AcceptsFloat,
+  // Linear in operand k while the other operands stay fixed (mul is linear in each operand, not
+  // in both at once): the operands through which reverse mode transposes the op.
+  LinearIn0,
+  LinearIn1,
+  LinearIn2,
+  LinearInAll,  // linear in every operand, however many (concatenate)
 };
+inline constexpr int kNumOpTraits = static_cast<int>(OpTrait::LinearInAll) + 1;
 
-struct AttrSpec {
-  std::string_view name;
-  AttrKind kind;
-  bool required;
+// A set of traits.
+class OpTraits {
+ public:
+  constexpr OpTraits() = default;
+  constexpr OpTraits(std::initializer_list<OpTrait> traits) {
+    for (OpTrait t : traits)
+      bits_ |= bit(t);
+  }
+  constexpr bool has(OpTrait t) const { return (bits_ & bit(t)) != 0; }
+  constexpr OpTraits operator|(OpTraits other) const { return OpTraits(bits_ | other.bits_); }
+  constexpr bool operator==(const OpTraits&) const = default;
+
+ private:
+  constexpr explicit OpTraits(uint32_t bits) : bits_(bits) {}
+  static constexpr uint32_t bit(OpTrait t) { return uint32_t{1} << static_cast<int>(t); }
+  uint32_t bits_ = 0;
 };
+static_assert(kNumOpTraits <= 32, "OpTraits holds the traits in 32 bits");
 
 struct OpInfo {
   OpKind kind;
   std::string_view name;
-  OpClass op_class;
+  OpTraits traits;
   int min_operands;
-  int max_operands;             // -1: any number
-  std::vector<AttrSpec> attrs;  // in the order the printer writes them
+  int max_operands;  // -1: any number
+  AttrFamily attr_family;
+  std::span<const AttrSpec> attrs;  // attr_schema(attr_family): in the order the printer writes
   // The result type comes from the text ("convert %x : f16[3]"); for every other op it
   // is inferred and the text's type is checked against it.
   bool declares_result_type;
@@ -112,11 +144,13 @@ std::string_view op_name(OpKind kind);
 std::optional<OpKind> op_from_name(std::string_view name);  // never returns Parameter
 std::span<const OpKind> all_ops();                          // every op but Parameter
 
-inline bool is_elementwise(OpKind k) {
-  OpClass c = op_info(k).op_class;
-  return c == OpClass::Unary || c == OpClass::Binary || c == OpClass::Compare ||
-         k == OpKind::Select || k == OpKind::Convert || k == OpKind::StopGradient;
+inline bool has_trait(OpKind kind, OpTrait trait) {
+  return op_info(kind).traits.has(trait);
 }
+// Whether the op is linear in operand `operand` (LinearIn<k>, or LinearInAll).
+bool is_linear_in(OpKind kind, int operand);
+// Whether the op takes values of `dtype` (its Accepts* traits).
+bool accepts_dtype(OpKind kind, DType dtype);
 
 // Checks attributes and operand types against the op's rule and returns the result type.
 // `declared` is the result type written in the text; it is required for ops with

@@ -213,7 +213,7 @@ void Parser::parse_statement(Function& f, Scope& scope) {
   if (lexer_.peek().is(TokenKind::LBrace)) {
     Token open = lexer_.peek();
     attrs = parse_attr_dict(*op);
-    if (callee && attrs.has("callee"))
+    if (callee && attrs.has(std::string(CallAttrs::callee_name)))
       syntax_error(open.loc, "the callee is written after 'call' as @name, not as an attribute");
     lexer_.expect(TokenKind::Colon, "':' and the result type");
   } else if (!lexer_.accept(TokenKind::Colon)) {
@@ -221,7 +221,7 @@ void Parser::parse_statement(Function& f, Scope& scope) {
                                                       : "expected ',', '{' or ':', got ") +
                                         describe(lexer_.peek()));
   }
-  if (callee) attrs.set("callee", std::string(callee->name()));
+  if (callee) attrs.set(std::string(CallAttrs::callee_name), std::string(callee->name()));
   SourceLoc type_loc = lexer_.peek().loc;
   TensorType type = read_type(lexer_);
   try {

@@ -37,9 +37,9 @@ std::string statement(const Node& node, const std::string& name,
   auto attrs = written_attrs(node);
   if (node.op == OpKind::Call) {
     // call @f(%a, %b): the callee leaves the attribute list.
-    s += " @" + node.attrs.get("callee").as_string() + "(" +
+    s += " @" + call_attrs(node).callee + "(" +
          (node.operands.empty() ? "" : value_list(node.operands, names).substr(1)) + ")";
-    std::erase_if(attrs, [](const auto& attr) { return attr.first == "callee"; });
+    std::erase_if(attrs, [](const auto& attr) { return attr.first == CallAttrs::callee_name; });
   } else {
     s += value_list(node.operands, names);
   }

@@ -82,8 +82,8 @@ std::vector<std::pair<std::string_view, const Attr*>> written_attrs(const Node& 
   std::vector<std::pair<std::string_view, const Attr*>> out;
   const OpInfo& info = op_info(node.op);
   for (const AttrSpec& spec : info.attrs) {
-    const Attr* value = node.attrs.find(std::string(spec.name));
-    if (value && (spec.required || !is_default(node, spec.name, *value)))
+    const Attr* value = node.attrs.find(spec.name);
+    if (value && (spec.required() || !is_default(node, spec.name, *value)))
       out.emplace_back(spec.name, value);
   }
   // A node built through Function::add has only schema attributes; anything else still

@@ -57,24 +57,24 @@ std::string types_str(const std::vector<TensorType>& types) {
 
 std::optional<std::string> call_rule_broken(const Module& module, const Node& node,
                                             std::span<const TensorType> args) {
-  const std::string& name = node.attrs.get("callee").as_string();
+  const CallAttrs call = call_attrs(node);
+  const std::string& name = call.callee;
   const Function* callee = module.find(name);
   if (!callee) return "calls @" + name + ", which the module does not define";
   std::vector<TensorType> arg_types(args.begin(), args.end());
   if (arg_types != callee->param_types())
     return "passes " + types_str(arg_types) + " to @" + name + ", which takes " +
            types_str(callee->param_types());
-  const Attr* result = node.attrs.find("result");
-  const size_t k = result ? static_cast<size_t>(result->as_int()) : 0;
+  const size_t k = static_cast<size_t>(call.result);
   if (k >= callee->results().size())
     return "asks for result " + std::to_string(k) + " of @" + name + ", which has " +
            std::to_string(callee->results().size());
   if (callee->type(callee->results()[k]) != node.type)
     return "result " + std::to_string(k) + " of @" + name + " is " +
            callee->type(callee->results()[k]).str() + ", not " + node.type.str();
-  if (const Attr* vjp = node.attrs.find("vjp")) {
-    const Function* bwd = module.find(vjp->as_string());
-    if (!bwd) return "names vjp @" + vjp->as_string() + ", which the module does not define";
+  if (call.vjp) {
+    const Function* bwd = module.find(*call.vjp);
+    if (!bwd) return "names vjp @" + *call.vjp + ", which the module does not define";
     std::vector<TensorType> expected = callee->param_types();
     for (const TensorType& t : callee->result_types())
       expected.push_back(t);
@@ -102,9 +102,10 @@ std::optional<std::string> find_cycle(const Module& module, const Function& f,
   path.push_back(f.name());
   for (const Node& node : f.nodes()) {
     if (node.op != OpKind::Call) continue;
-    for (const char* attr : {"callee", "vjp"})
-      if (const Attr* a = node.attrs.find(attr))
-        if (const Function* g = module.find(a->as_string()))
+    const CallAttrs call = call_attrs(node);
+    for (const std::optional<std::string>& name : {std::optional(call.callee), call.vjp})
+      if (name)
+        if (const Function* g = module.find(*name))
           if (auto cycle = find_cycle(module, *g, path, done)) return cycle;
   }
   path.pop_back();

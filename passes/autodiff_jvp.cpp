@@ -59,14 +59,15 @@ std::string unique_param_name(const Function& f, std::string name) {
 }
 
 Value GraphBuilder::splat(TensorType type, double value) {
-  Value scalar = op(OpKind::Constant, {}, {{"value", value}}, TensorType{type.dtype, {}});
+  Value scalar =
+      op(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{value}), TensorType{type.dtype, {}});
   if (type.rank() == 0) return scalar;
   return broadcast(scalar, type.shape, {});
 }
 
 Value GraphBuilder::reduce_sum(Value a, const std::vector<int64_t>& axes) {
   if (axes.empty()) return a;
-  return op(OpKind::ReduceSum, {a}, {{"axes", ir::int_list(axes)}});
+  return op(OpKind::ReduceSum, {a}, make_attrs(ir::ReduceAttrs{axes}));
 }
 
 Value GraphBuilder::reduce_all(Value a) {
@@ -78,12 +79,12 @@ Value GraphBuilder::reduce_all(Value a) {
 
 Value GraphBuilder::broadcast(Value a, const ir::Shape& shape, const std::vector<int64_t>& dims) {
   if (type(a).shape == shape) return a;
-  return op(OpKind::Broadcast, {a}, {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}});
+  return op(OpKind::Broadcast, {a}, make_attrs(ir::BroadcastAttrs{shape, dims}));
 }
 
 Value GraphBuilder::reshape(Value a, const ir::Shape& shape) {
   if (type(a).shape == shape) return a;
-  return op(OpKind::Reshape, {a}, {{"shape", ir::int_list(shape)}});
+  return op(OpKind::Reshape, {a}, make_attrs(ir::ReshapeAttrs{shape}));
 }
 
 Value GraphBuilder::transpose(Value a, const std::vector<int64_t>& perm) {
@@ -91,7 +92,7 @@ Value GraphBuilder::transpose(Value a, const std::vector<int64_t>& perm) {
   for (size_t i = 0; i < perm.size(); ++i)
     identity = identity && perm[i] == static_cast<int64_t>(i);
   if (identity) return a;
-  return op(OpKind::Transpose, {a}, {{"perm", ir::int_list(perm)}});
+  return op(OpKind::Transpose, {a}, make_attrs(ir::TransposeAttrs{perm}));
 }
 
 MaybeValue GraphBuilder::add(MaybeValue a, MaybeValue b) {
@@ -108,7 +109,6 @@ struct Site {
   std::span<const Value> x;       // primal operands
   std::span<const MaybeValue> t;  // their tangents
   Value y;                        // primal result
-  std::vector<int64_t> ints(const std::string& name) const { return node.attrs.get_ints(name); }
 };
 
 // t * factor, with the tangent first so that equal terms hash-cons into one value.
@@ -241,7 +241,7 @@ std::vector<int64_t> kept_dims(int rank, const std::vector<int64_t>& axes) {
 MaybeValue reduce_extremum_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[0]) return std::nullopt;
   const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
-  const auto axes = s.ints("axes");
+  const std::vector<int64_t> axes = ir::reduce_attrs(s.node).axes;
   Value y_wide = e.broadcast(s.y, xt.shape, kept_dims(xt.rank(), axes));
   Value mask = e.convert(e.op(OpKind::Eq, {s.x[0], y_wide}), xt.dtype);
   Value count = e.reduce_sum(mask, axes);
@@ -252,7 +252,7 @@ MaybeValue reduce_extremum_rule(GraphBuilder& e, const Site& s) {
 MaybeValue reduce_prod_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[0]) return std::nullopt;
   const TensorType xt = e.type(s.x[0]);  // a copy: emitting may move the nodes
-  const auto axes = s.ints("axes");
+  const std::vector<int64_t> axes = ir::reduce_attrs(s.node).axes;
   Value y_wide = e.broadcast(s.y, xt.shape, kept_dims(xt.rank(), axes));
   return e.reduce_sum(e.mul(*s.t[0], e.div(y_wide, s.x[0])), axes);
 }
@@ -382,7 +382,7 @@ MaybeValue jvp_rule(GraphBuilder& e, const Site& s, bool linearize_calls) {
       return scatter_add_rule(e, s);
     case OpKind::Call:
       if (linearize_calls) return call_placeholder(e, s);
-      throw Error("[jvp] call @" + s.node.attrs.get("callee").as_string() +
+      throw Error("[jvp] call @" + ir::call_attrs(s.node).callee +
                   ": inline calls before differentiating");
   }
   assert(false && "jvp_rule reached for a parameter");
@@ -459,8 +459,9 @@ void reject_custom_vjps(const ir::Module& module, const ir::Function& f,
   for (size_t i = 0; i < f.num_nodes(); ++i) {
     const ir::Node& node = f.nodes()[i];
     if (!live[i] || node.op != ir::OpKind::Call) continue;
-    const std::string& callee = node.attrs.get("callee").as_string();
-    if (node.attrs.has("vjp"))
+    const ir::CallAttrs call = ir::call_attrs(node);
+    const std::string& callee = call.callee;
+    if (call.vjp)
       throw Error("[jvp] @" + f.name() + ": call @" + callee +
                   " has a custom vjp and forward mode has no rule for it (as in JAX's "
                   "custom_vjp); use vjp or grad");

@@ -78,14 +78,6 @@ std::vector<int64_t> concat(std::vector<int64_t> a, const std::vector<int64_t>& 
   return a;
 }
 
-ir::Attrs dot_attrs(const std::vector<int64_t>& lb, const std::vector<int64_t>& rb,
-                    const std::vector<int64_t>& lc, const std::vector<int64_t>& rc) {
-  return {{"lhs_batch", ir::int_list(lb)},
-          {"rhs_batch", ir::int_list(rb)},
-          {"lhs_contract", ir::int_list(lc)},
-          {"rhs_contract", ir::int_list(rc)}};
-}
-
 class ModuleContext;
 
 class Transposer {
@@ -112,6 +104,16 @@ class Transposer {
   Value zeros_of(const TensorType& type);
 
   bool lin(const Node& node, int i) const { return linear_[node.operands[i].id]; }
+  // Whether every linear operand of `node` is one the op is linear in (its LinearIn traits),
+  // so that a transpose rule can hand it a cotangent. A kept call's placeholder is linear in
+  // its tangent slots by construction (autodiff_jvp.cpp).
+  bool tangents_only_where_linear(const Node& node) const {
+    if (node.op == OpKind::Call) return true;
+    for (size_t k = 0; k < node.operands.size(); ++k)
+      if (lin(node, static_cast<int>(k)) && !ir::is_linear_in(node.op, static_cast<int>(k)))
+        return false;
+    return true;
+  }
   // The output value of a primal operand.
   Value p(const Node& node, int i) const {
     assert(!lin(node, i) && "a jvp rule put a tangent where the op is not linear");
@@ -151,6 +153,8 @@ void Transposer::copy_primal(std::span<const Value> params, size_t num_tangents)
     if (node.op == OpKind::Parameter) continue;
     linear_[i] = std::any_of(node.operands.begin(), node.operands.end(),
                              [&](Value v) { return linear_[v.id]; });
+    assert(tangents_only_where_linear(node) &&
+           "a jvp rule put a tangent where the op is not linear");
     if (linear_[i]) continue;
     operands.clear();
     for (Value v : node.operands)
@@ -186,9 +190,9 @@ void Transposer::run() {
 // result index), each group in node order.
 std::vector<std::vector<size_t>> Transposer::call_sites() const {
   auto site_attrs = [](const Node& node) {
-    ir::Attrs attrs = node.attrs;
-    attrs.erase("result");
-    return attrs;
+    ir::CallAttrs call = ir::call_attrs(node);
+    call.result = 0;
+    return call;
   };
   std::vector<std::vector<size_t>> sites;
   for (size_t i = 0; i < lin_.num_nodes(); ++i) {
@@ -210,13 +214,15 @@ std::vector<std::vector<size_t>> Transposer::call_sites() const {
 Value Transposer::zeros_of(const TensorType& type) {
   if (ir::is_float(type.dtype)) return e_.zeros(type);
   ir::Attr zero = type.dtype == ir::DType::Bool ? ir::Attr(false) : ir::Attr(int64_t{0});
-  Value scalar = e_.op(OpKind::Constant, {}, {{"value", zero}}, TensorType{type.dtype, {}});
+  Value scalar =
+      e_.op(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{zero}), TensorType{type.dtype, {}});
   return e_.broadcast(scalar, type.shape, {});
 }
 
 void Transposer::dot_general(const Node& node, Value c) {
-  const auto lb = node.attrs.get_ints("lhs_batch"), rb = node.attrs.get_ints("rhs_batch");
-  const auto lc = node.attrs.get_ints("lhs_contract"), rc = node.attrs.get_ints("rhs_contract");
+  const ir::DotGeneralAttrs dims = ir::dot_general_attrs(node);
+  const std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+  const std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
   const int lrank = operand_type(node, 0).rank(), rrank = operand_type(node, 1).rank();
   const auto lf = free_dims(lrank, lb, lc), rf = free_dims(rrank, rb, rc);
   const int64_t nb = static_cast<int64_t>(lb.size());
@@ -224,19 +230,21 @@ void Transposer::dot_general(const Node& node, Value c) {
   assert(lin(node, 0) != lin(node, 1) && "dot_general of two tangents is not linear");
   if (lin(node, 0)) {
     // c[batch, lf, rf] . rhs over rf: [batch, lf, rhs contract dims in rhs order].
-    Value d = e_.op(OpKind::DotGeneral, {c, p(node, 1)},
-                    dot_attrs(iota(0, nb), rb, iota(nb + nlf, nb + nlf + nrf), rf));
+    Value d =
+        e_.op(OpKind::DotGeneral, {c, p(node, 1)},
+              make_attrs(ir::DotGeneralAttrs{iota(0, nb), rb, iota(nb + nlf, nb + nlf + nrf), rf}));
     give(node, 0, e_.transpose(d, restoring_perm(concat(concat(lb, lf), paired_in_order(rc, lc)))));
   } else {
     // lhs . c over lf: [batch, lhs contract dims in lhs order, rf].
     Value d = e_.op(OpKind::DotGeneral, {p(node, 0), c},
-                    dot_attrs(lb, iota(0, nb), lf, iota(nb, nb + nlf)));
+                    make_attrs(ir::DotGeneralAttrs{lb, iota(0, nb), lf, iota(nb, nb + nlf)}));
     give(node, 1, e_.transpose(d, restoring_perm(concat(concat(rb, paired_in_order(lc, rc)), rf))));
   }
 }
 
 void Transposer::pad(const Node& node, Value c) {
-  const auto low = node.attrs.get_ints("low"), interior = node.attrs.get_ints("interior");
+  const ir::PadAttrs amounts = ir::pad_attrs(node);
+  const std::vector<int64_t>&low = amounts.low, &interior = amounts.interior;
   const TensorType& xt = operand_type(node, 0);
   std::vector<int64_t> limit, stride;
   for (int i = 0; i < xt.rank(); ++i) {
@@ -244,10 +252,7 @@ void Transposer::pad(const Node& node, Value c) {
     stride.push_back(interior[i] + 1);
     limit.push_back(n == 0 ? low[i] : low[i] + (n - 1) * (interior[i] + 1) + 1);
   }
-  Value inner = e_.op(OpKind::Slice, {c},
-                      {{"start", ir::int_list(low)},
-                       {"limit", ir::int_list(limit)},
-                       {"stride", ir::int_list(stride)}});
+  Value inner = e_.op(OpKind::Slice, {c}, make_attrs(ir::SliceAttrs{low, limit, stride}));
   if (lin(node, 0)) give(node, 0, inner);
   // The padding value fills every position the operand does not.
   if (lin(node, 1)) give(node, 1, e_.sub(e_.reduce_all(c), e_.reduce_all(inner)));
@@ -286,7 +291,7 @@ void Transposer::transpose(const Node& node, Value c) {
       return;
     case OpKind::Broadcast: {
       const TensorType& xt = operand_type(node, 0);
-      const auto dims = node.attrs.get_ints("dims");
+      const std::vector<int64_t> dims = ir::broadcast_attrs(node).dims;
       std::vector<int64_t> axes;
       for (int64_t d = 0; d < node.type.rank(); ++d) {
         auto at = std::find(dims.begin(), dims.end(), d);
@@ -298,7 +303,7 @@ void Transposer::transpose(const Node& node, Value c) {
     }
     case OpKind::ReduceSum: {
       const TensorType& xt = operand_type(node, 0);
-      const auto axes = node.attrs.get_ints("axes");
+      const std::vector<int64_t> axes = ir::reduce_attrs(node).axes;
       give(node, 0, e_.broadcast(c, xt.shape, free_dims(xt.rank(), axes, {})));
       return;
     }
@@ -306,11 +311,12 @@ void Transposer::transpose(const Node& node, Value c) {
       give(node, 0, e_.reshape(c, operand_type(node, 0).shape));
       return;
     case OpKind::Transpose:
-      give(node, 0, e_.transpose(c, restoring_perm(node.attrs.get_ints("perm"))));
+      give(node, 0, e_.transpose(c, restoring_perm(ir::transpose_attrs(node).perm)));
       return;
     case OpKind::Slice: {
       const TensorType& xt = operand_type(node, 0);
-      const auto start = node.attrs.get_ints("start"), stride = node.attrs.get_ints("stride");
+      const ir::SliceAttrs slice = ir::slice_attrs(node);
+      const std::vector<int64_t>&start = slice.start, &stride = slice.stride;
       std::vector<int64_t> high, interior;
       for (int i = 0; i < xt.rank(); ++i) {
         const int64_t n = node.type.shape[i];
@@ -320,24 +326,22 @@ void Transposer::transpose(const Node& node, Value c) {
       }
       give(node, 0,
            e_.op(OpKind::Pad, {c, e_.zeros({xt.dtype, {}})},
-                 {{"low", ir::int_list(start)},
-                  {"high", ir::int_list(high)},
-                  {"interior", ir::int_list(interior)}}));
+                 make_attrs(ir::PadAttrs{start, high, interior})));
       return;
     }
     case OpKind::Pad:
       pad(node, c);
       return;
     case OpKind::Concatenate: {
-      const int64_t axis = node.attrs.get_int("axis");
+      const int64_t axis = ir::concatenate_attrs(node).axis;
       std::vector<int64_t> start(node.type.rank(), 0);
+      const std::vector<int64_t> stride(node.type.rank(), 1);
       for (size_t i = 0; i < node.operands.size(); ++i) {
         std::vector<int64_t> limit = node.type.shape;
         limit[axis] = start[axis] + operand_type(node, static_cast<int>(i)).shape[axis];
         if (lin(node, static_cast<int>(i)))
           give(node, static_cast<int>(i),
-               e_.op(OpKind::Slice, {c},
-                     {{"start", ir::int_list(start)}, {"limit", ir::int_list(limit)}}));
+               e_.op(OpKind::Slice, {c}, make_attrs(ir::SliceAttrs{start, limit, stride})));
         start[axis] = limit[axis];
       }
       return;
@@ -348,12 +352,14 @@ void Transposer::transpose(const Node& node, Value c) {
     case OpKind::Take:
       give(node, 0,
            e_.op(OpKind::ScatterAdd, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
-                 {{"axis", node.attrs.get("axis")}}));
+                 make_attrs(ir::ScatterAddAttrs{ir::take_attrs(node).axis})));
       return;
     case OpKind::ScatterAdd:
       if (lin(node, 0)) give(node, 0, c);
       if (lin(node, 2))
-        give(node, 2, e_.op(OpKind::Take, {c, p(node, 1)}, {{"axis", node.attrs.get("axis")}}));
+        give(node, 2,
+             e_.op(OpKind::Take, {c, p(node, 1)},
+                   make_attrs(ir::TakeAttrs{ir::scatter_add_attrs(node).axis})));
       return;
     // Not linear: a jvp rule that puts a tangent into one of these is a bug.
     case OpKind::Parameter:
@@ -442,34 +448,33 @@ Function vjp_picked(const Function& f, const std::vector<int>& picked, std::stri
 void Transposer::call_site(const std::vector<size_t>& placeholders) {
   assert(module_ && "a kept call in a function differentiated without its module");
   const Node& node = lin_.nodes()[placeholders.front()];
-  const Function& callee = module_->flat(node.attrs.get("callee").as_string());
+  const ir::CallAttrs call = ir::call_attrs(node);
+  const Function& callee = module_->flat(call.callee);
   const size_t n = callee.params().size(), m = callee.results().size();
   assert(node.operands.size() == 2 * n);
   std::vector<MaybeValue> ct(m);
-  for (size_t i : placeholders) {
-    const ir::Attr* k = lin_.nodes()[i].attrs.find("result");
-    ct.at(k ? static_cast<size_t>(k->as_int()) : 0) = ct_[i];
-  }
+  for (size_t i : placeholders)
+    ct.at(static_cast<size_t>(ir::call_attrs(lin_.nodes()[i]).result)) = ct_[i];
   if (std::none_of(ct.begin(), ct.end(), [](const MaybeValue& c) { return c.has_value(); })) return;
   std::vector<Value> args;
   for (size_t i = 0; i < n; ++i)
     args.push_back(p(node, static_cast<int>(i)));
-  const ir::Attr* custom = node.attrs.find("vjp");
+  const std::optional<std::string>& custom = call.vjp;
   for (size_t r = 0; r < m; ++r) {
     const TensorType& t = callee.type(callee.results()[r]);
     if (custom || ir::is_float(t.dtype)) args.push_back(ct[r] ? *ct[r] : zeros_of(t));
   }
   // custom: @g(x..., c_y...) -> (c_x...); checkpoint: @f_vjp(x..., c_float_y...) -> (y...,
   // c_float_x...).
-  const std::string bwd = custom ? custom->as_string() : module_->checkpoint_vjp(callee.name());
+  const std::string bwd = custom ? *custom : module_->checkpoint_vjp(callee.name());
   size_t index = custom ? 0 : m;
   for (size_t i = 0; i < n; ++i) {
     const TensorType& t = callee.type(callee.params()[i]);
     if (!custom && !ir::is_float(t.dtype)) continue;
     const int slot = static_cast<int>(n + i);
-    ir::Attrs attrs{{"callee", bwd}, {"result", static_cast<int64_t>(index++)}};
-    if (!custom) attrs.set("checkpoint", int64_t{1});
-    if (lin(node, slot)) give(node, slot, e_.op(OpKind::Call, args, std::move(attrs), t));
+    const ir::CallAttrs backward{
+        .callee = bwd, .result = static_cast<int64_t>(index++), .checkpoint = custom ? 0 : 1};
+    if (lin(node, slot)) give(node, slot, e_.op(OpKind::Call, args, make_attrs(backward), t));
   }
 }
 
@@ -506,9 +511,11 @@ ir::Module ModuleContext::finish(Function main) {
   for (size_t k = 0; k < out.functions.size(); ++k) {
     std::vector<std::string> names;
     for (const Node& node : out.functions[k].nodes())
-      if (node.op == OpKind::Call)
-        for (const char* attr : {"callee", "vjp"})
-          if (const ir::Attr* a = node.attrs.find(attr)) names.push_back(a->as_string());
+      if (node.op == OpKind::Call) {
+        ir::CallAttrs call = ir::call_attrs(node);
+        names.push_back(std::move(call.callee));
+        if (call.vjp) names.push_back(std::move(*call.vjp));
+      }
     for (const std::string& name : names) {
       if (!called.insert(name).second) continue;
       auto gen = generated_.find(name);

@@ -73,11 +73,6 @@ constexpr int64_t kBroadcastFactor = 8;
 constexpr int64_t kInlineConstantElements = 16;
 constexpr int64_t kMaxKernelCost = 512;
 
-bool is_reduction(OpKind op) {
-  return op == OpKind::ReduceSum || op == OpKind::ReduceMax || op == OpKind::ReduceMin ||
-         op == OpKind::ReduceProd || op == OpKind::Argmax || op == OpKind::Argmin;
-}
-
 // The op's cost per element when recomputed (the cost rule's units).
 int64_t op_cost(OpKind op) {
   switch (op) {
@@ -146,34 +141,13 @@ int64_t op_cost(OpKind op) {
   return 1;
 }
 
-// A reduction kernel's row: the reduced operand's shape and the reduced axes (sorted). The
-// kept dims form the kernel's outer space.
-struct Signature {
-  ir::Shape row;
-  std::vector<int64_t> axes;
-  bool operator==(const Signature&) const = default;
-
-  ir::Shape kept() const {
-    ir::Shape out;
-    for (int64_t d = 0; d < static_cast<int64_t>(row.size()); ++d)
-      if (std::find(axes.begin(), axes.end(), d) == axes.end()) out.push_back(row[d]);
-    return out;
-  }
-  std::vector<int64_t> kept_dims() const {
-    std::vector<int64_t> out;
-    for (int64_t d = 0; d < static_cast<int64_t>(row.size()); ++d)
-      if (std::find(axes.begin(), axes.end(), d) == axes.end()) out.push_back(d);
-    return out;
-  }
-};
-
 // Where a kernel evaluates a value: at the row index (every dim of the row), at the outer
 // point (the kept dims only), or anywhere else.
 enum class Level { Row, Outer, Free };
 
 struct Draft {
   Value root;
-  std::optional<Signature> sig;
+  std::optional<ReductionRow> sig;
   bool has_dot = false;
   std::set<uint32_t> members;
   int64_t cost = 0;  // the members' units, summed (see the size rule)
@@ -223,7 +197,7 @@ class Planner {
            n.type.num_elements() > kInlineConstantElements;
   }
   static bool is_splat(const Node& n) {
-    const ir::Attr& value = n.attrs.get("value");
+    const ir::Attr& value = ir::constant_value(n);
     if (!value.is_list()) return true;
     return n.type.num_elements() <= 1;
   }
@@ -234,32 +208,7 @@ class Planner {
            node(n.operands[0].id).type.num_elements() == 1;
   }
 
-  std::optional<Signature> signature(uint32_t id) const {
-    const Node& n = node(id);
-    switch (n.op) {
-      case OpKind::ReduceSum:
-      case OpKind::ReduceMax:
-      case OpKind::ReduceMin:
-      case OpKind::ReduceProd:
-        return Signature{shape(n.operands[0].id), n.attrs.get_ints("axes")};
-      case OpKind::Argmax:
-      case OpKind::Argmin:
-        return Signature{shape(n.operands[0].id), {n.attrs.get_int("axis")}};
-      case OpKind::DotGeneral: {
-        if (matmul_layout(f_, Value{id})) return std::nullopt;
-        // A dot as a reduction: the row is [result dims..., contracting dims...].
-        Signature sig{n.type.shape, {}};
-        const ir::Shape& lhs = shape(n.operands[0].id);
-        for (int64_t d : n.attrs.get_ints("lhs_contract")) {
-          sig.axes.push_back(static_cast<int64_t>(sig.row.size()));
-          sig.row.push_back(lhs[d]);
-        }
-        return sig;
-      }
-      default:
-        return std::nullopt;
-    }
-  }
+  std::optional<ReductionRow> row_of(uint32_t id) const { return reduction_row(f_, Value{id}); }
 
   bool is_fitting_dot(uint32_t id) const {
     return node(id).op == OpKind::DotGeneral && matmul_layout(f_, Value{id}).has_value();
@@ -280,9 +229,9 @@ class Planner {
     return out;
   }
 
-  // The level at which a kernel with signature `sig` evaluates a value of `shape` when that
+  // The level at which a kernel with reduction row `sig` evaluates a value of `shape` when that
   // value is its root.
-  static Level root_level(const ir::Shape& shape, const std::optional<Signature>& sig) {
+  static Level root_level(const ir::Shape& shape, const std::optional<ReductionRow>& sig) {
     if (!sig || squeezed(shape) == squeezed(sig->row)) return Level::Row;
     if (squeezed(shape) == squeezed(sig->kept())) return Level::Outer;
     return Level::Free;
@@ -295,7 +244,7 @@ class Planner {
   // users' levels come first: a post-order walk toward the root on an explicit stack (a chain
   // of fused users is as long as the graph), each entry with its place in its users' list.
   // `memo` keeps every level found.
-  Level level(int g, uint32_t id, const std::optional<Signature>& sig, LevelMemo& memo) const {
+  Level level(int g, uint32_t id, const std::optional<ReductionRow>& sig, LevelMemo& memo) const {
     struct Entry {
       uint32_t id;
       size_t next_user = 0;
@@ -327,7 +276,7 @@ class Planner {
   }
 
   // The level of `id` once its users' levels are in `memo`.
-  Level level_from_users(int g, uint32_t id, const std::optional<Signature>& sig,
+  Level level_from_users(int g, uint32_t id, const std::optional<ReductionRow>& sig,
                          const LevelMemo& memo) const {
     if (drafts_[g].root.id == id) return root_level(shape(id), sig);
     std::optional<Level> meet;
@@ -349,19 +298,20 @@ class Planner {
   }
 
   // Whether the level at which `user` reads `id` depends on the user's own level.
-  bool reads_at_own_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig) const {
+  bool reads_at_own_level(uint32_t user, uint32_t id,
+                          const std::optional<ReductionRow>& sig) const {
     const Node& u = node(user);
-    if (ir::is_elementwise(u.op)) return true;
+    if (ir::has_trait(u.op, ir::OpTrait::Elementwise)) return true;
     if (!sig) return false;
     return (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) ||
            u.op == OpKind::Broadcast;
   }
 
   // The level at which `user` reads `id`; `memo` holds the user's own level where that counts.
-  Level use_level(uint32_t user, uint32_t id, const std::optional<Signature>& sig,
+  Level use_level(uint32_t user, uint32_t id, const std::optional<ReductionRow>& sig,
                   const LevelMemo& memo) const {
     const Node& u = node(user);
-    if (ir::is_elementwise(u.op)) return memo.at(user);
+    if (ir::has_trait(u.op, ir::OpTrait::Elementwise)) return memo.at(user);
     if (!sig) return Level::Free;
     if (u.op == OpKind::Reshape && squeezed(u.type.shape) == squeezed(shape(id))) {
       const Level l = memo.at(user);
@@ -369,7 +319,7 @@ class Planner {
     }
     if (u.op == OpKind::Broadcast) {
       const Level l = memo.at(user);
-      const std::vector<int64_t> mapped = non_unit_dims(shape(id), u.attrs.get_ints("dims"));
+      const std::vector<int64_t> mapped = non_unit_dims(shape(id), ir::broadcast_attrs(u).dims);
       std::vector<int64_t> wanted;
       for (int64_t d = 0; d < u.type.rank(); ++d) {
         const bool kept = l == Level::Outer ||
@@ -382,7 +332,7 @@ class Planner {
       if (l == Level::Outer && mapped == wanted) return Level::Outer;
       return Level::Free;
     }
-    if (is_reduction(u.op) && signature(user) == sig) return Level::Row;
+    if (ir::has_trait(u.op, ir::OpTrait::Reduction) && row_of(user) == sig) return Level::Row;
     return Level::Free;
   }
 
@@ -391,7 +341,8 @@ class Planner {
   bool stops_walk(uint32_t id) const {
     const Node& n = node(id);
     return n.op == OpKind::Parameter || n.op == OpKind::Constant || is_result_[id] ||
-           is_reduction(n.op) || n.op == OpKind::DotGeneral || n.op == OpKind::ScatterAdd;
+           ir::has_trait(n.op, ir::OpTrait::Reduction) || n.op == OpKind::DotGeneral ||
+           n.op == OpKind::ScatterAdd;
   }
 
   // A free op with one operand that the cost walk passes through (broadcast, reshape,
@@ -413,7 +364,8 @@ class Planner {
       if (passes_through(i)) run_end_[i] = run_end_[node(i).operands[0].id];
       for (Value o : node(i).operands) {
         const OpKind op = node(o.id).op;
-        if (is_reduction(op) || (op == OpKind::DotGeneral && !is_fitting_dot(o.id)) ||
+        if (ir::has_trait(op, ir::OpTrait::Reduction) ||
+            (op == OpKind::DotGeneral && !is_fitting_dot(o.id)) ||
             (!stops_walk(o.id) && under_reduction_[o.id]))
           under_reduction_[i] = true;
       }
@@ -448,7 +400,7 @@ class Planner {
     std::set<std::pair<int, uint32_t>> keys;
     for (uint32_t u : users_[id])
       for (int g : groups_of_[u])
-        keys.insert({g, ir::is_elementwise(node(u).op) ? UINT32_MAX : u});
+        keys.insert({g, ir::has_trait(node(u).op, ir::OpTrait::Elementwise) ? UINT32_MAX : u});
     return keys.size();
   }
 
@@ -470,8 +422,8 @@ class Planner {
 
   // ---- placement ----------------------------------------------------------------------------
 
-  // Whether reduction-like `id` (with signature `sig`) can join kernel g.
-  bool can_join_as_reduction(uint32_t id, int g, const Signature& sig) const {
+  // Whether reduction-like `id` (with reduction row `sig`) can join kernel g.
+  bool can_join_as_reduction(uint32_t id, int g, const ReductionRow& sig) const {
     const Draft& d = drafts_[g];
     if (d.has_dot || (d.sig && *d.sig != sig)) return false;
     if (root_level(shape(d.root.id), sig) == Level::Free) return false;
@@ -500,7 +452,7 @@ class Planner {
       if (groups.size() == 1 && can_join_as_dot(id, *groups.begin())) return *groups.begin();
       return std::nullopt;
     }
-    if (std::optional<Signature> sig = signature(id)) {
+    if (std::optional<ReductionRow> sig = row_of(id)) {
       if (groups.size() == 1 && can_join_as_reduction(id, *groups.begin(), *sig))
         return *groups.begin();
       return std::nullopt;
@@ -535,7 +487,7 @@ class Planner {
       const int g = static_cast<int>(drafts_.size());
       Draft d;
       d.root = v;
-      d.sig = signature(id);
+      d.sig = row_of(id);
       d.has_dot = is_fitting_dot(id);
       d.members.insert(id);
       d.cost = cost;
@@ -548,7 +500,7 @@ class Planner {
       if (is_fitting_dot(id))
         d.has_dot = true;
       else
-        d.sig = signature(id);
+        d.sig = row_of(id);
       d.members.insert(id);
       d.cost += cost;
       groups_of_[id] = {*target};
@@ -618,8 +570,9 @@ std::optional<MatmulLayout> matmul_layout(const Function& function, Value dot) {
   assert(n.op == OpKind::DotGeneral);
   const ir::Shape& lhs = function.type(n.operands[0]).shape;
   const ir::Shape& rhs = function.type(n.operands[1]).shape;
-  const auto lb = n.attrs.get_ints("lhs_batch"), rb = n.attrs.get_ints("rhs_batch");
-  const auto lc = n.attrs.get_ints("lhs_contract"), rc = n.attrs.get_ints("rhs_contract");
+  const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
+  const std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+  const std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
   const int64_t nb = static_cast<int64_t>(lb.size()), nc = static_cast<int64_t>(lc.size());
   const int64_t rl = static_cast<int64_t>(lhs.size()), rr = static_cast<int64_t>(rhs.size());
   if (!is_block(lb, 0) || !is_block(rb, 0)) return std::nullopt;
@@ -647,10 +600,41 @@ std::optional<MatmulLayout> matmul_layout(const Function& function, Value dot) {
   return layout;
 }
 
+ir::Shape ReductionRow::kept() const {
+  ir::Shape out;
+  for (int64_t d = 0; d < static_cast<int64_t>(row.size()); ++d)
+    if (std::find(axes.begin(), axes.end(), d) == axes.end()) out.push_back(row[d]);
+  return out;
+}
+
+std::vector<int64_t> ReductionRow::kept_dims() const {
+  std::vector<int64_t> out;
+  for (int64_t d = 0; d < static_cast<int64_t>(row.size()); ++d)
+    if (std::find(axes.begin(), axes.end(), d) == axes.end()) out.push_back(d);
+  return out;
+}
+
+std::optional<ReductionRow> reduction_row(const Function& function, Value v) {
+  const Node& n = function.node(v);
+  if (ir::has_trait(n.op, ir::OpTrait::ArgReduction))
+    return ReductionRow{function.type(n.operands[0]).shape, {ir::arg_reduce_attrs(n).axis}};
+  if (ir::has_trait(n.op, ir::OpTrait::Reduction))
+    return ReductionRow{function.type(n.operands[0]).shape, ir::reduce_attrs(n).axes};
+  if (n.op != OpKind::DotGeneral || matmul_layout(function, v)) return std::nullopt;
+  // A dot as a reduction: the row is [result dims..., contracting dims...].
+  ReductionRow row{n.type.shape, {}};
+  const ir::Shape& lhs = function.type(n.operands[0]).shape;
+  for (int64_t d : ir::dot_general_attrs(n).lhs_contract) {
+    row.axes.push_back(static_cast<int64_t>(row.row.size()));
+    row.row.push_back(lhs[d]);
+  }
+  return row;
+}
+
 FusionPlan plan_fusion(const Function& function, const FusionOptions& options) {
   for (const ir::Node& node : function.nodes())
     if (node.op == OpKind::Call)
-      throw Error("[fuse] @" + function.name() + " calls @" + node.attrs.get("callee").as_string() +
+      throw Error("[fuse] @" + function.name() + " calls @" + ir::call_attrs(node).callee +
                   ": calls are inlined before fusion (passes::inline_calls; kiln opt and kiln "
                   "run do it for you)");
   return Planner(function, options).run();

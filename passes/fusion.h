@@ -53,6 +53,22 @@ struct MatmulLayout {
 };
 std::optional<MatmulLayout> matmul_layout(const ir::Function& function, ir::Value dot);
 
+// The row a reduction kernel folds: the reduced operand's shape and the reduced axes (sorted);
+// the kept dims form the kernel's outer space. Fusion groups reductions by it and lowering
+// builds their kernels from it, so the two cannot disagree.
+struct ReductionRow {
+  ir::Shape row;
+  std::vector<int64_t> axes;
+  bool operator==(const ReductionRow&) const = default;
+
+  ir::Shape kept() const;                  // the sizes of the kept dims
+  std::vector<int64_t> kept_dims() const;  // their positions in the row
+};
+
+// The row `v` folds if it is a reduction, or a dot_general fitting no MatmulLayout (which folds
+// [result dims..., contracting dims...]); nullopt for every other value.
+std::optional<ReductionRow> reduction_row(const ir::Function& function, ir::Value v);
+
 FusionPlan plan_fusion(const ir::Function& function, const FusionOptions& options = {});
 
 // The function's .kir with a comment line before each kernel's members:

@@ -23,12 +23,11 @@ bool has_calls(const Function& f) {
 namespace {
 
 bool is_checkpointed(const Node& call) {
-  const ir::Attr* checkpoint = call.attrs.find("checkpoint");
-  return checkpoint && checkpoint->as_int() != 0;
+  return ir::call_attrs(call).checkpoint != 0;
 }
 
 bool is_marked(const Node& call) {
-  return call.attrs.has("vjp") || is_checkpointed(call);
+  return ir::call_attrs(call).vjp || is_checkpointed(call);
 }
 
 class Inliner {
@@ -46,21 +45,20 @@ class Inliner {
 
   Function run(const Function& f) {
     if (!has_calls(f)) return rewrite(f);
-    return rewrite(
-        f,
-        [&](const Node& node, std::span<const Value> operands,
-            Function& out) -> std::optional<Value> {
-          if (node.op != OpKind::Call) return std::nullopt;
-          const std::string& callee = node.attrs.get("callee").as_string();
-          const Function& body = flat(callee);  // inlines what the callee calls, once
-          if (options_.keep_marked_calls && is_marked(node)) return std::nullopt;
-          std::vector<Value> args(operands.begin(), operands.end());
-          if (options_.checkpoint_barriers && is_checkpointed(node))
-            for (Value& arg : args)
-              arg = barrier(arg, callee, out);
-          const ir::Attr* result = node.attrs.find("result");
-          return splice(body, args, out).at(result ? static_cast<size_t>(result->as_int()) : 0);
-        });
+    return rewrite(f,
+                   [&](const Node& node, std::span<const Value> operands,
+                       Function& out) -> std::optional<Value> {
+                     if (node.op != OpKind::Call) return std::nullopt;
+                     const ir::CallAttrs call = ir::call_attrs(node);
+                     const std::string& callee = call.callee;
+                     const Function& body = flat(callee);  // inlines what the callee calls, once
+                     if (options_.keep_marked_calls && is_marked(node)) return std::nullopt;
+                     std::vector<Value> args(operands.begin(), operands.end());
+                     if (options_.checkpoint_barriers && is_checkpointed(node))
+                       for (Value& arg : args)
+                         arg = barrier(arg, callee, out);
+                     return splice(body, args, out).at(static_cast<size_t>(call.result));
+                   });
   }
 
  private:

@@ -16,7 +16,7 @@ std::optional<ir::Attr> splat_value(const ir::Function& f, ir::Value v) {
     if (node->type.rank() != 0) return std::nullopt;
   }
   if (node->op != ir::OpKind::Constant) return std::nullopt;
-  const ir::Attr& value = node->attrs.get("value");
+  const ir::Attr& value = ir::constant_value(*node);
   if (value.is_list()) return std::nullopt;
   return value;
 }

@@ -145,13 +145,12 @@ Result convert_rule(const Node& node, Function& f, Operands x) {
 // ---- index movement -----------------------------------------------------------------------
 
 Value broadcast(Function& f, Value x, const ir::Shape& shape, const std::vector<int64_t>& dims) {
-  return f.add(OpKind::Broadcast, {x},
-               {{"shape", ir::int_list(shape)}, {"dims", ir::int_list(dims)}});
+  return f.add(OpKind::Broadcast, {x}, make_attrs(ir::BroadcastAttrs{shape, dims}));
 }
 
 Value reshape(Function& f, Value x, const ir::Shape& shape) {
   if (f.type(x).shape == shape) return x;
-  return f.add(OpKind::Reshape, {x}, {{"shape", ir::int_list(shape)}});
+  return f.add(OpKind::Reshape, {x}, make_attrs(ir::ReshapeAttrs{shape}));
 }
 
 Result broadcast_rule(const Node& node, Function& f, Operands x) {
@@ -160,8 +159,8 @@ Result broadcast_rule(const Node& node, Function& f, Operands x) {
   const Node& inner = f.node(x[0]);
   if (inner.op != OpKind::Broadcast) return std::nullopt;
   // Operand dim i goes to inner dim d1[i], which goes to result dim d2[d1[i]].
-  const auto d1 = inner.attrs.get_ints("dims");
-  const auto d2 = node.attrs.get_ints("dims");
+  const std::vector<int64_t> d1 = ir::broadcast_attrs(inner).dims;
+  const std::vector<int64_t> d2 = ir::broadcast_attrs(node).dims;
   std::vector<int64_t> dims;
   for (int64_t d : d1)
     dims.push_back(d2[d]);
@@ -183,33 +182,30 @@ bool is_identity(const std::vector<int64_t>& perm) {
 }
 
 Result transpose_rule(const Node& node, Function& f, Operands x) {
-  std::vector<int64_t> perm = node.attrs.get_ints("perm");
+  std::vector<int64_t> perm = ir::transpose_attrs(node).perm;
   const Node& inner = f.node(x[0]);
   if (inner.op != OpKind::Transpose) {
     if (is_identity(perm)) return x[0];
     return std::nullopt;
   }
   // Result dim i is inner dim perm[i], which is source dim inner_perm[perm[i]].
-  const auto inner_perm = inner.attrs.get_ints("perm");
+  const std::vector<int64_t> inner_perm = ir::transpose_attrs(inner).perm;
   for (int64_t& p : perm)
     p = inner_perm[p];
   Value source = inner.operands[0];
   if (is_identity(perm)) return source;
-  return f.add(OpKind::Transpose, {source}, {{"perm", ir::int_list(perm)}});
+  return f.add(OpKind::Transpose, {source}, make_attrs(ir::TransposeAttrs{perm}));
 }
-
-struct SliceBounds {
-  std::vector<int64_t> start, limit, stride;
-};
 
 // One slice of the source equal to slicing it by `inner` and then by `outer`: outer element k
 // is inner element s2 + k*t2, which is source element s1 + (s2 + k*t2)*t1. The limit is the
 // last element taken plus one, so it never passes the source's end. nullopt if a stride
 // product overflows.
-std::optional<SliceBounds> compose_slices(const Node& inner, const Node& outer) {
-  const auto s1 = inner.attrs.get_ints("start"), t1 = inner.attrs.get_ints("stride");
-  const auto s2 = outer.attrs.get_ints("start"), t2 = outer.attrs.get_ints("stride");
-  SliceBounds out;
+std::optional<ir::SliceAttrs> compose_slices(const Node& inner, const Node& outer) {
+  const ir::SliceAttrs first = ir::slice_attrs(inner), second = ir::slice_attrs(outer);
+  const std::vector<int64_t>&s1 = first.start, &t1 = first.stride;
+  const std::vector<int64_t>&s2 = second.start, &t2 = second.stride;
+  ir::SliceAttrs out;
   for (size_t d = 0; d < s1.size(); ++d) {
     const int64_t count = outer.type.shape[d];
     int64_t stride = 0;
@@ -232,14 +228,11 @@ Result slice_rule(const Node& node, Function& f, Operands x) {
   if (f.type(x[0]) == node.type) return x[0];
   const Node& inner = f.node(x[0]);
   if (inner.op != OpKind::Slice) return std::nullopt;
-  std::optional<SliceBounds> bounds = compose_slices(inner, node);
+  std::optional<ir::SliceAttrs> bounds = compose_slices(inner, node);
   if (!bounds) return std::nullopt;
   Value source = inner.operands[0];
   if (f.type(source) == node.type) return source;
-  return f.add(OpKind::Slice, {source},
-               {{"start", ir::int_list(bounds->start)},
-                {"limit", ir::int_list(bounds->limit)},
-                {"stride", ir::int_list(bounds->stride)}});
+  return f.add(OpKind::Slice, {source}, make_attrs(std::move(*bounds)));
 }
 
 // Reducing over axes of size 1 reads one element per result element: the sum starts from -0
@@ -247,7 +240,7 @@ Result slice_rule(const Node& node, Function& f, Operands x) {
 // that element back unchanged, which is a reshape.
 Result reduce_rule(const Node& node, Function& f, Operands x) {
   const ir::Shape& shape = f.type(x[0]).shape;
-  for (int64_t axis : node.attrs.get_ints("axes"))
+  for (int64_t axis : ir::reduce_attrs(node).axes)
     if (shape[axis] != 1) return std::nullopt;
   return reshape(f, x[0], node.type.shape);
 }

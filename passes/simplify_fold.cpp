@@ -69,13 +69,13 @@ bool is_splat(const HostArray& a) {
 }
 
 Value scalar_constant(Attr value, ir::DType dtype, Function& out) {
-  return out.add(OpKind::Constant, {}, {{"value", std::move(value)}}, TensorType{dtype, {}});
+  return out.add(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{std::move(value)}),
+                 TensorType{dtype, {}});
 }
 
 Value splat(Value scalar, const TensorType& type, Function& out) {
   if (type.rank() == 0) return scalar;
-  return out.add(OpKind::Broadcast, {scalar},
-                 {{"shape", ir::int_list(type.shape)}, {"dims", ir::int_list({})}});
+  return out.add(OpKind::Broadcast, {scalar}, make_attrs(ir::BroadcastAttrs{type.shape, {}}));
 }
 
 // The folded value in canonical form: a splat of a scalar, or a constant listing every element.
@@ -83,7 +83,8 @@ Value materialize(const HostArray& a, Function& out) {
   if (a.num_elements() > 0 && is_splat(a))
     return splat(scalar_constant(element_attr(a, 0), a.dtype(), out), a.type(), out);
   int64_t next = 0;
-  return out.add(OpKind::Constant, {}, {{"value", nested_value(a, 0, next)}}, a.type());
+  return out.add(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{nested_value(a, 0, next)}),
+                 a.type());
 }
 
 HostArray evaluate(const Function& tiny) {
@@ -99,8 +100,9 @@ std::optional<Value> fold_splats(const Node& node, std::span<const Value> operan
   for (Value v : operands) {
     std::optional<Attr> value = splat_value(out, v);
     if (!value) return std::nullopt;
-    scalars.push_back(
-        tiny.add(OpKind::Constant, {}, {{"value", *value}}, TensorType{out.type(v).dtype, {}}));
+    scalars.push_back(tiny.add(OpKind::Constant, {},
+                               make_attrs(ir::ConstantAttrs{std::move(*value)}),
+                               TensorType{out.type(v).dtype, {}}));
   }
   tiny.set_results(
       {tiny.add(node.op, std::move(scalars), node.attrs, TensorType{node.type.dtype, {}})});
@@ -117,7 +119,7 @@ std::optional<Value> fold_constant(const Node& node, std::span<const Value> oper
     if (!is_constant(out, v)) return std::nullopt;
   // A broadcast of a scalar constant is already the canonical splat.
   if (node.op == OpKind::Broadcast && is_scalar_constant(out, operands[0])) return std::nullopt;
-  if (ir::is_elementwise(node.op))
+  if (ir::has_trait(node.op, ir::OpTrait::Elementwise))
     if (auto folded = fold_splats(node, operands, out)) return folded;
   if (node.type.num_elements() > kMaxFoldedElements) return std::nullopt;
   Function tiny("fold");

@@ -9,11 +9,13 @@ namespace {
 using ir::OpKind;
 using ir::Value;
 
+// A reduction to a scalar that can be split: rows then total gives what reducing all at once
+// does (up to rounding); an arg reduction would need the rows' positions as well.
 bool is_full_reduction(const ir::Node& node, const ir::TensorType& operand) {
-  bool reduction = node.op == OpKind::ReduceSum || node.op == OpKind::ReduceMax ||
-                   node.op == OpKind::ReduceMin || node.op == OpKind::ReduceProd;
-  return reduction && operand.rank() > 0 &&
-         node.attrs.get_ints("axes").size() == static_cast<size_t>(operand.rank());
+  const bool splittable = ir::has_trait(node.op, ir::OpTrait::Reduction) &&
+                          !ir::has_trait(node.op, ir::OpTrait::ArgReduction);
+  return splittable && operand.rank() > 0 &&
+         ir::reduce_attrs(node).axes.size() == static_cast<size_t>(operand.rank());
 }
 
 // The number of rows to split n elements into: the largest divisor of n up to 1024 that
@@ -37,10 +39,11 @@ ir::Function split_reductions(const ir::Function& function) {
           return std::nullopt;
         std::optional<int64_t> rows = row_count(operand.num_elements());
         if (!rows) return std::nullopt;
-        Value matrix = out.add(OpKind::Reshape, {operands[0]},
-                               {{"shape", ir::int_list({*rows, operand.num_elements() / *rows})}});
-        Value per_row = out.add(node.op, {matrix}, {{"axes", ir::int_list({1})}});
-        return out.add(node.op, {per_row}, {{"axes", ir::int_list({0})}});
+        Value matrix =
+            out.add(OpKind::Reshape, {operands[0]},
+                    make_attrs(ir::ReshapeAttrs{{*rows, operand.num_elements() / *rows}}));
+        Value per_row = out.add(node.op, {matrix}, make_attrs(ir::ReduceAttrs{{1}}));
+        return out.add(node.op, {per_row}, make_attrs(ir::ReduceAttrs{{0}}));
       });
 }
 

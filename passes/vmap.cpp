@@ -24,7 +24,6 @@ namespace {
 using ir::Attrs;
 using ir::DType;
 using ir::Function;
-using ir::int_list;
 using ir::Node;
 using ir::OpKind;
 using ir::Shape;
@@ -85,11 +84,12 @@ class Batcher {
     return out_.add(op, std::move(operands), std::move(attrs), std::move(declared));
   }
   Value scalar(DType dtype, ir::Attr value) {
-    return add(OpKind::Constant, {}, {{"value", std::move(value)}}, TensorType{dtype, {}});
+    return add(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{std::move(value)}),
+               TensorType{dtype, {}});
   }
   Value splat(DType dtype, const Shape& shape, ir::Attr value) {
     return add(OpKind::Broadcast, {scalar(dtype, std::move(value))},
-               {{"shape", int_list(shape)}, {"dims", int_list({})}});
+               make_attrs(ir::BroadcastAttrs{shape, {}}));
   }
   static ir::Attr zero_of(DType dtype) {
     if (dtype == DType::Bool) return false;
@@ -121,18 +121,17 @@ Value Batcher::materialize(const Batched& x, int at) {
     for (int i = 0; i < t.rank(); ++i)
       dims.push_back(i < at ? i : i + 1);
     return add(OpKind::Broadcast, {x.value},
-               {{"shape", int_list(with_dim(t.shape, at, batch_))}, {"dims", int_list(dims)}});
+               make_attrs(ir::BroadcastAttrs{with_dim(t.shape, at, batch_), dims}));
   }
   if (*x.bdim == at) return x.value;
   std::vector<int64_t> perm;
   for (int i = 0; i < t.rank(); ++i)
     if (i != *x.bdim) perm.push_back(i);
   perm.insert(perm.begin() + at, *x.bdim);
-  return add(OpKind::Transpose, {x.value}, {{"perm", int_list(perm)}});
+  return add(OpKind::Transpose, {x.value}, make_attrs(ir::TransposeAttrs{perm}));
 }
 
 Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
-  const Attrs& attrs = node.attrs;
   switch (node.op) {
     case OpKind::Parameter:
     case OpKind::Constant:
@@ -183,21 +182,23 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
       return broadcast(node, in[0]);
     case OpKind::Reshape: {
       // Row-major order with the batch outermost keeps each element's block contiguous.
-      Shape shape = with_dim(attrs.get_ints("shape"), 0, batch_);
-      return {add(OpKind::Reshape, {materialize(in[0], 0)}, {{"shape", int_list(shape)}}), 0};
+      Shape shape = with_dim(ir::reshape_attrs(node).shape, 0, batch_);
+      return {add(OpKind::Reshape, {materialize(in[0], 0)}, make_attrs(ir::ReshapeAttrs{shape})),
+              0};
     }
     case OpKind::Transpose: {
       // The batch goes first, folded into the one transpose.
       const int b = *in[0].bdim;
-      std::vector<int64_t> perm = with_entry(shifted(attrs.get_ints("perm"), b), 0, b);
-      return {add(OpKind::Transpose, {in[0].value}, {{"perm", int_list(perm)}}), 0};
+      std::vector<int64_t> perm = with_entry(shifted(ir::transpose_attrs(node).perm, b), 0, b);
+      return {add(OpKind::Transpose, {in[0].value}, make_attrs(ir::TransposeAttrs{perm})), 0};
     }
     case OpKind::Slice: {
       const int b = *in[0].bdim;
-      Attrs a{{"start", int_list(with_entry(attrs.get_ints("start"), b, 0))},
-              {"limit", int_list(with_entry(attrs.get_ints("limit"), b, batch_))},
-              {"stride", int_list(with_entry(attrs.get_ints("stride"), b, 1))}};
-      return {add(OpKind::Slice, {in[0].value}, std::move(a)), b};
+      const ir::SliceAttrs unbatched = ir::slice_attrs(node);
+      const ir::SliceAttrs batched{with_entry(unbatched.start, b, 0),
+                                   with_entry(unbatched.limit, b, batch_),
+                                   with_entry(unbatched.stride, b, 1)};
+      return {add(OpKind::Slice, {in[0].value}, make_attrs(batched)), b};
     }
     case OpKind::Pad:
       return pad(node, in[0], in[1]);
@@ -218,7 +219,7 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::ScatterAdd:
       return scatter_add(node, in[0], in[1], in[2]);
     case OpKind::Call:
-      fail("call @" + attrs.get("callee").as_string() +
+      fail("call @" + ir::call_attrs(node).callee +
            ": inline calls before batching (a call on batched values has no batching rule)");
   }
   assert(false && "every op returns above");
@@ -248,13 +249,12 @@ Batched Batcher::elementwise(const Node& node, std::span<const Batched> in) {
 // maps to, so the operand keeps its layout and `dims` stays increasing.
 Batched Batcher::broadcast(const Node& node, const Batched& x) {
   const int b = *x.bdim;
-  const std::vector<int64_t> dims = node.attrs.get_ints("dims");
+  const ir::BroadcastAttrs unbatched = ir::broadcast_attrs(node);
+  const std::vector<int64_t>& dims = unbatched.dims;
   const int at = b == 0 ? 0 : static_cast<int>(dims[b - 1]) + 1;
-  std::vector<int64_t> new_dims = with_entry(shifted(dims, at), b, at);
-  Shape shape = with_dim(node.attrs.get_ints("shape"), at, batch_);
-  return {
-      add(OpKind::Broadcast, {x.value}, {{"shape", int_list(shape)}, {"dims", int_list(new_dims)}}),
-      at};
+  const ir::BroadcastAttrs batched{with_dim(unbatched.shape, at, batch_),
+                                   with_entry(shifted(dims, at), b, at)};
+  return {add(OpKind::Broadcast, {x.value}, make_attrs(batched)), at};
 }
 
 // A batched padding value cannot be pad's scalar operand. The operand is padded with zero
@@ -265,10 +265,10 @@ Batched Batcher::pad(const Node& node, const Batched& x, const Batched& value) {
   auto padded = [&](const Batched& operand, Value fill) -> Batched {
     if (!operand.bdim) return {add(OpKind::Pad, {operand.value, fill}, node.attrs), std::nullopt};
     const int b = *operand.bdim;
-    Attrs a{{"low", int_list(with_entry(node.attrs.get_ints("low"), b, 0))},
-            {"high", int_list(with_entry(node.attrs.get_ints("high"), b, 0))},
-            {"interior", int_list(with_entry(node.attrs.get_ints("interior"), b, 0))}};
-    return {add(OpKind::Pad, {operand.value, fill}, std::move(a)), b};
+    const ir::PadAttrs unbatched = ir::pad_attrs(node);
+    const ir::PadAttrs batched{with_entry(unbatched.low, b, 0), with_entry(unbatched.high, b, 0),
+                               with_entry(unbatched.interior, b, 0)};
+    return {add(OpKind::Pad, {operand.value, fill}, make_attrs(batched)), b};
   };
   if (!value.bdim) return padded(x, value.value);
   const DType dtype = node.type.dtype;
@@ -282,37 +282,39 @@ Batched Batcher::pad(const Node& node, const Batched& x, const Batched& value) {
       std::nullopt};
   const Shape shape = with_dim(node.type.shape, at, batch_);
   const Value fill =
-      add(OpKind::Broadcast, {value.value}, {{"shape", int_list(shape)}, {"dims", int_list({at})}});
+      add(OpKind::Broadcast, {value.value}, make_attrs(ir::BroadcastAttrs{shape, {at}}));
   return {add(OpKind::Select, {materialize(mask, at), materialize(body, at), fill}), at};
 }
 
 Batched Batcher::concatenate(const Node& node, std::span<const Batched> in) {
   auto [operands, at] = meet(in);
-  const int64_t axis = shifted(node.attrs.get_int("axis"), at);
-  return {add(OpKind::Concatenate, std::move(operands), {{"axis", axis}}), at};
+  const int64_t axis = shifted(ir::concatenate_attrs(node).axis, at);
+  return {add(OpKind::Concatenate, std::move(operands), make_attrs(ir::ConcatenateAttrs{axis})),
+          at};
 }
 
 Batched Batcher::reduce(const Node& node, const Batched& x) {
   const int b = *x.bdim;
-  const std::vector<int64_t> axes = node.attrs.get_ints("axes");
+  const std::vector<int64_t> axes = ir::reduce_attrs(node).axes;
   const auto before = std::count_if(axes.begin(), axes.end(), [&](int64_t a) { return a < b; });
-  return {add(node.op, {x.value}, {{"axes", int_list(shifted(axes, b))}}),
+  return {add(node.op, {x.value}, make_attrs(ir::ReduceAttrs{shifted(axes, b)})),
           b - static_cast<int>(before)};
 }
 
 Batched Batcher::arg_reduce(const Node& node, const Batched& x) {
   const int b = *x.bdim;
-  const int64_t axis = node.attrs.get_int("axis");
-  return {add(node.op, {x.value}, {{"axis", shifted(axis, b)}}), axis < b ? b - 1 : b};
+  const int64_t axis = ir::arg_reduce_attrs(node).axis;
+  return {add(node.op, {x.value}, make_attrs(ir::ArgReduceAttrs{shifted(axis, b)})),
+          axis < b ? b - 1 : b};
 }
 
 // Both batched: the batch axis joins lhs_batch/rhs_batch in front, so the result has it at 0.
 // One batched: it is a free dimension of that side and lands among the result's free
 // dimensions, in order (result dims: batch, lhs free, rhs free); no loop, no transpose.
 Batched Batcher::dot_general(const Node& node, const Batched& lhs, const Batched& rhs) {
-  std::vector<int64_t> lb = node.attrs.get_ints("lhs_batch"), rb = node.attrs.get_ints("rhs_batch");
-  std::vector<int64_t> lc = node.attrs.get_ints("lhs_contract"),
-                       rc = node.attrs.get_ints("rhs_contract");
+  ir::DotGeneralAttrs dims = ir::dot_general_attrs(node);
+  std::vector<int64_t>&lb = dims.lhs_batch, &rb = dims.rhs_batch;
+  std::vector<int64_t>&lc = dims.lhs_contract, &rc = dims.rhs_contract;
   if (lhs.bdim) lb = shifted(lb, *lhs.bdim), lc = shifted(lc, *lhs.bdim);
   if (rhs.bdim) rb = shifted(rb, *rhs.bdim), rc = shifted(rc, *rhs.bdim);
   // Where the batch axis sits among one side's free dimensions.
@@ -338,11 +340,7 @@ Batched Batcher::dot_general(const Node& node, const Batched& lhs, const Batched
     at = static_cast<int>(lb.size()) + lhs_free +
          free_position(rank(rhs.value), rb, rc, *rhs.bdim).first;
   }
-  Attrs a{{"lhs_batch", int_list(lb)},
-          {"rhs_batch", int_list(rb)},
-          {"lhs_contract", int_list(lc)},
-          {"rhs_contract", int_list(rc)}};
-  return {add(OpKind::DotGeneral, {lhs.value, rhs.value}, std::move(a)), at};
+  return {add(OpKind::DotGeneral, {lhs.value, rhs.value}, make_attrs(std::move(dims))), at};
 }
 
 // take and scatter_add with batched indices: batch element b must read (or write) its own
@@ -359,7 +357,7 @@ Value Batcher::merge_batch_into_axis(const Batched& x, int axis) {
     fail("take/scatter_add with batched indices: " + std::to_string(shape[axis + 1]) +
          " rows batched " + std::to_string(batch_) + " times are too many to index");
   shape.erase(shape.begin() + axis + 1);
-  return add(OpKind::Reshape, {moved}, {{"shape", int_list(shape)}});
+  return add(OpKind::Reshape, {moved}, make_attrs(ir::ReshapeAttrs{shape}));
 }
 
 Value Batcher::offset_indices(const Batched& indices, int64_t axis_size) {
@@ -376,24 +374,24 @@ Value Batcher::offset_indices(const Batched& indices, int64_t axis_size) {
   v = add(OpKind::Max, {v, splat(dtype, t.shape, int64_t{0})});
   v = add(OpKind::Min, {v, splat(dtype, t.shape, axis_size - 1)});
   const Value b =
-      add(OpKind::Iota, {}, {{"axis", int64_t{*indices.bdim}}}, TensorType{dtype, t.shape});
+      add(OpKind::Iota, {}, make_attrs(ir::IotaAttrs{*indices.bdim}), TensorType{dtype, t.shape});
   return add(OpKind::Add, {v, add(OpKind::Mul, {b, splat(dtype, t.shape, axis_size)})});
 }
 
 Batched Batcher::take(const Node& node, const Batched& x, const Batched& indices) {
-  const int64_t axis = node.attrs.get_int("axis");
+  const int64_t axis = ir::take_attrs(node).axis;
   const int index_rank = rank(indices.value) - (indices.bdim ? 1 : 0);
   if (!indices.bdim) {
     const int b = *x.bdim;
     const int64_t new_axis = shifted(axis, b);
     const int at = b < new_axis ? b : b + index_rank - 1;
-    return {add(OpKind::Take, {x.value, indices.value}, {{"axis", new_axis}}), at};
+    return {add(OpKind::Take, {x.value, indices.value}, make_attrs(ir::TakeAttrs{new_axis})), at};
   }
   const int at = static_cast<int>(axis) + *indices.bdim;
-  if (!x.bdim) return {add(OpKind::Take, {x.value, indices.value}, {{"axis", axis}}), at};
+  if (!x.bdim) return {add(OpKind::Take, {x.value, indices.value}, node.attrs), at};
   const int64_t size = type(x.value).shape[shifted(axis, *x.bdim)];
   const Value merged = merge_batch_into_axis(x, static_cast<int>(axis));
-  return {add(OpKind::Take, {merged, offset_indices(indices, size)}, {{"axis", axis}}), at};
+  return {add(OpKind::Take, {merged, offset_indices(indices, size)}, node.attrs), at};
 }
 
 // With unbatched indices the op keeps its form on a batched x (x and updates broadcast where
@@ -401,7 +399,7 @@ Batched Batcher::take(const Node& node, const Batched& x, const Batched& indices
 // batched indices, see merge_batch_into_axis.
 Batched Batcher::scatter_add(const Node& node, const Batched& x, const Batched& indices,
                              const Batched& updates) {
-  const int64_t axis = node.attrs.get_int("axis");
+  const int64_t axis = ir::scatter_add_attrs(node).axis;
   const int index_rank = rank(indices.value) - (indices.bdim ? 1 : 0);
   if (!indices.bdim) {
     // Keep x's batch axis, or else the one the updates already have where x can match it.
@@ -416,7 +414,7 @@ Batched Batcher::scatter_add(const Node& node, const Batched& x, const Batched& 
     const int64_t new_axis = shifted(axis, b);
     const int at = b < new_axis ? b : b + index_rank - 1;
     return {add(OpKind::ScatterAdd, {materialize(x, b), indices.value, materialize(updates, at)},
-                {{"axis", new_axis}}),
+                make_attrs(ir::ScatterAddAttrs{new_axis})),
             b};
   }
   const int a = static_cast<int>(axis);
@@ -425,9 +423,9 @@ Batched Batcher::scatter_add(const Node& node, const Batched& x, const Batched& 
   const Value summed =
       add(OpKind::ScatterAdd,
           {merged, offset_indices(indices, x_shape[a]), materialize(updates, a + *indices.bdim)},
-          {{"axis", axis}});
+          node.attrs);
   Shape shape = with_dim(x_shape, a, batch_);
-  return {add(OpKind::Reshape, {summed}, {{"shape", int_list(shape)}}), a};
+  return {add(OpKind::Reshape, {summed}, make_attrs(ir::ReshapeAttrs{shape})), a};
 }
 
 // An axis for a value of `rank` (batch axis included): negative counts from the end.

@@ -377,7 +377,7 @@ Value* key_to_float(llvm::IRBuilderBase& b, Value* key, llvm::Type* float_type) 
 
 Value* KernelEmitter::emit_reduce(const Phase& phase, bool empty) {
   const OpKind op = phase.reduce_op;
-  if (op == OpKind::Argmax || op == OpKind::Argmin) return emit_arg_extreme(phase, empty);
+  if (ir::has_trait(op, ir::OpTrait::ArgReduction)) return emit_arg_extreme(phase, empty);
   const DType value_dtype = k_.exprs[phase.value].dtype;
   const DType acc_dtype = accumulator_dtype(op, value_dtype);
   const bool fp = ir::is_float(value_dtype);
