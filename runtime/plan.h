@@ -6,9 +6,10 @@
 //
 //   signature   parameter names and types, result types
 //   kernels     distinct kernels as relocatable object code for `target`, each with the symbol
-//               of its entry point: void entry(void* const* buffers, int64_t begin, int64_t end)
-//   steps       kernel runs in order: which kernel, where each of its buffers lives (a slot),
-//               the outer iteration count and the smallest chunk worth a thread (grain)
+//               of its entry point (void entry(void* const* buffers, int64_t begin, int64_t
+//               end)), its outer iteration count and its buffers' sizes
+//   steps       kernel runs in order: which kernel, where each of its buffers lives (a slot)
+//               and the smallest chunk worth a thread (grain)
 //   constants   values the kernels read that depend on no parameter, computed at compile time
 //   arena       the bytes of intermediate storage one run needs
 //
