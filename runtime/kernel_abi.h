@@ -4,9 +4,10 @@
 // runtime (runtime/kernel_imports.h) resolves exactly these names when it loads object code.
 // Header only and free of LLVM, so that both layers include it.
 //
-// Changing a signature, a flag or the set of names changes kKernelImportsVersion: it is part of
-// every kernel-cache key and every plan, and a plan compiled against another version is refused
-// instead of run.
+// Changing a signature or a flag, or removing a name, changes kKernelImportsVersion: it is part
+// of every kernel-cache key and every plan, and a plan compiled against another version is
+// refused instead of run. A name added to runtime/kernel_imports.cpp leaves it alone (plans
+// that do not use the name still load; an older runtime refuses a plan that does, naming it).
 
 #include <cstdint>
 
