@@ -106,15 +106,6 @@ ExprId to_index(ExprBuilder& b, ExprId value) {
 
 namespace {
 
-void flatten(const ir::Attr& value, std::vector<ir::Attr>& out) {
-  if (!value.is_list()) {
-    out.push_back(value);
-    return;
-  }
-  for (const ir::Attr& element : value.as_list())
-    flatten(element, out);
-}
-
 ExprId constant_expr(ExprBuilder& b, const ir::Attr& a, DType dtype) {
   if (ir::is_float(dtype)) {
     const double v = a.is_float()  ? a.as_float()
@@ -261,8 +252,7 @@ Step ScalarLowering::compute(Value v, Index index) {
 }
 
 ExprId ScalarLowering::constant(const Node& node, const Index& index) {
-  std::vector<ir::Attr> flat;
-  flatten(ir::constant_value(node), flat);
+  const std::vector<ir::Attr> flat = ir::flat_elements(ir::constant_value(node));
   const DType dtype = node.type.dtype;
   if (flat.size() == 1) return constant_expr(b_, flat[0], dtype);
   // A short list: a chain of selects on the linear position (longer lists are inputs).

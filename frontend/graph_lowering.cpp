@@ -4,32 +4,6 @@
 
 namespace kiln {
 
-namespace {
-
-ir::Attr element_attr(const ir::HostArray& array, int64_t i) {
-  DType d = array.dtype();
-  if (d == DType::Bool) return array.get_i64(i) != 0;
-  if (ir::is_float(d)) return array.get_f64(i);
-  return array.get_i64(i);
-}
-
-ir::Attr nested(const ir::HostArray& array, size_t depth, int64_t& next) {
-  const Shape& shape = array.shape();
-  if (depth == shape.size()) return element_attr(array, next++);
-  ir::AttrList list;
-  list.reserve(static_cast<size_t>(shape[depth]));
-  for (int64_t i = 0; i < shape[depth]; ++i)
-    list.push_back(nested(array, depth + 1, next));
-  return list;
-}
-
-}  // namespace
-
-ir::Attr constant_value(const ir::HostArray& array) {
-  int64_t next = 0;
-  return nested(array, 0, next);
-}
-
 GraphLowering::GraphLowering(ir::Function& function, Leaves leaves, std::string caller)
     : function_(function), leaves_(leaves), caller_(std::move(caller)) {}
 
@@ -98,7 +72,7 @@ ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr
   const detail::Node& node = *node_ptr;
   const ir::HostArray& data = *node.data;
   if (node.embed || leaves_ == Leaves::Constants) {
-    ir::Attr value = constant_value(data);
+    ir::Attr value = ir::constant_value_of(data);
     // A float literal prints as written (1e-05, not the f32 rounding 9.99999974e-06); it
     // rounds to the same element.
     const double* literal = node.literal ? std::get_if<double>(&*node.literal) : nullptr;

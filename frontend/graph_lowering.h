@@ -14,9 +14,6 @@
 
 namespace kiln {
 
-// A tensor's value as a `constant` attribute: a scalar or nested lists in row-major order.
-ir::Attr constant_value(const ir::HostArray& array);
-
 class GraphLowering {
  public:
   // What data-backed leaves become. Evaluation passes them as arguments (Parameters); a trace

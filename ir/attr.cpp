@@ -4,7 +4,11 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <functional>
+
+#include "ir/array.h"
+#include "ir/hash.h"
 
 namespace kiln::ir {
 
@@ -18,9 +22,62 @@ uint64_t float_bits(double v) {
 }
 }  // namespace
 
+bool operator==(const DenseElements& a, const DenseElements& b) {
+  return a.array == b.array || *a.array == *b.array;
+}
+
 bool Attr::operator==(const Attr& other) const {
   if (is_float() && other.is_float()) return float_bits(as_float()) == float_bits(other.as_float());
   return value == other.value;  // lists recurse through this operator
+}
+
+Attr element_attr(const HostArray& array, int64_t i) {
+  const DType d = array.dtype();
+  if (d == DType::Bool) return array.get_i64(i) != 0;
+  if (is_float(d)) return array.get_f64(i);
+  return array.get_i64(i);
+}
+
+namespace {
+
+Attr nested_from(const HostArray& array, size_t depth, int64_t& next) {
+  const Shape& shape = array.shape();
+  if (depth == shape.size()) return element_attr(array, next++);
+  AttrList list;
+  list.reserve(static_cast<size_t>(shape[depth]));
+  for (int64_t i = 0; i < shape[depth]; ++i)
+    list.push_back(nested_from(array, depth + 1, next));
+  return list;
+}
+
+}  // namespace
+
+Attr nested_list(const HostArray& array) {
+  int64_t next = 0;
+  return nested_from(array, 0, next);
+}
+
+namespace {
+void flatten_into(const Attr& value, std::vector<Attr>& out) {
+  if (value.is_dense()) return flatten_into(nested_list(value.as_dense()), out);
+  if (!value.is_list()) {
+    out.push_back(value);
+    return;
+  }
+  for (const Attr& element : value.as_list())
+    flatten_into(element, out);
+}
+}  // namespace
+
+std::vector<Attr> flat_elements(const Attr& value) {
+  std::vector<Attr> out;
+  flatten_into(value, out);
+  return out;
+}
+
+Attr constant_value_of(const HostArray& array) {
+  if (array.shape().empty()) return element_attr(array, 0);
+  return DenseElements{std::make_shared<const HostArray>(array)};
 }
 
 std::optional<std::vector<int64_t>> Attr::as_int_list() const {
@@ -49,6 +106,11 @@ size_t hash_attr(const Attr& attr) {
         if constexpr (std::is_same_v<T, AttrList>) {
           for (const Attr& a : v)
             h = combine(h, hash_attr(a));
+        } else if constexpr (std::is_same_v<T, DenseElements>) {
+          h = combine(h, static_cast<size_t>(v.array->dtype()));
+          for (int64_t d : v.array->shape())
+            h = combine(h, static_cast<size_t>(d));
+          h = combine(h, fnv1a64(v.array->bytes()));
         } else if constexpr (std::is_same_v<T, DType>) {
           h = combine(h, static_cast<size_t>(v));
         } else if constexpr (std::is_same_v<T, double>) {
@@ -95,6 +157,8 @@ std::string attr_str(const Attr& attr) {
             s += c;
           }
           return s + "\"";
+        } else if constexpr (std::is_same_v<T, DenseElements>) {
+          return attr_str(nested_list(*v.array));
         } else {
           std::string s = "[";
           for (size_t i = 0; i < v.size(); ++i) {

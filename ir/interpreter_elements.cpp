@@ -44,15 +44,6 @@ void store_as(HostArray& x, int64_t begin, std::span<const In> in, Encode encode
 
 constexpr auto kSame = [](auto v) { return v; };
 
-void flatten_constant(const Attr& value, std::vector<Attr>& out) {
-  if (!value.is_list()) {
-    out.push_back(value);
-    return;
-  }
-  for (const Attr& element : value.as_list())
-    flatten_constant(element, out);
-}
-
 double attr_f64(const Attr& a) {
   if (a.is_float()) return a.as_float();
   if (a.is_bool()) return a.as_bool() ? 1.0 : 0.0;
@@ -212,8 +203,9 @@ HostArray convert(const HostArray& x, DType to) {
 }
 
 HostArray constant(const TensorType& type, const Attr& value) {
-  std::vector<Attr> flat;
-  flatten_constant(value, flat);
+  // Dense elements are the array itself (the shape rule checked its type): shared, not copied.
+  if (value.is_dense()) return value.as_dense();
+  const std::vector<Attr> flat = flat_elements(value);
   const size_t n = static_cast<size_t>(type.num_elements());
   // A scalar fills the shape; a nested list gives every element (checked by the shape rule).
   auto element = [&](size_t i) -> const Attr& { return flat.size() == 1 ? flat[0] : flat[i]; };

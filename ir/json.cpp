@@ -342,6 +342,8 @@ json attr_to_json(const Attr& attr) {
           for (const Attr& a : v)
             list.push_back(attr_to_json(a));
           return list;
+        } else if constexpr (std::is_same_v<T, DenseElements>) {
+          return attr_to_json(nested_list(*v.array));
         } else {
           return json(v);  // int64_t, bool, std::string
         }

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <string>
 
+#include "ir/array.h"
 #include "ir/error.h"
 #include "ir/ops.h"
 
@@ -118,6 +119,13 @@ void check_dtype(const OpInfo& info, DType d) {
 // Checks that a constant's value is a scalar or a nested list matching `shape`, with element
 // kinds that fit `dtype`.
 void check_constant_value(const Attr& value, DType dtype, const Shape& shape, size_t depth) {
+  if (value.is_dense()) {
+    const TensorType want{dtype, shape};
+    if (depth != 0 || value.as_dense().type() != want)
+      fail("constant's dense elements are " + value.as_dense().type().str() + " but the type is " +
+           want.str());
+    return;
+  }
   if (!value.is_list()) {
     if (value.is_bool()) {
       if (dtype != DType::Bool)

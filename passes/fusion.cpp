@@ -198,7 +198,7 @@ class Planner {
   }
   static bool is_splat(const Node& n) {
     const ir::Attr& value = ir::constant_value(n);
-    if (!value.is_list()) return true;
+    if (!value.is_list() && !value.is_dense()) return true;
     return n.type.num_elements() <= 1;
   }
   // Constants and broadcasts of scalar constants: immediates, never kernels of their own.

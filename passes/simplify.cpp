@@ -17,7 +17,7 @@ std::optional<ir::Attr> splat_value(const ir::Function& f, ir::Value v) {
   }
   if (node->op != ir::OpKind::Constant) return std::nullopt;
   const ir::Attr& value = ir::constant_value(*node);
-  if (value.is_list()) return std::nullopt;
+  if (value.is_list() || value.is_dense()) return std::nullopt;
   return value;
 }
 

@@ -47,20 +47,6 @@ Value copy_constant(const Function& f, Value v, Function& into) {
   return into.add(node.op, std::move(operands), node.attrs, node.type);
 }
 
-Attr element_attr(const HostArray& a, int64_t i) {
-  if (ir::is_float(a.dtype())) return Attr(a.get_f64(i));
-  if (a.dtype() == ir::DType::Bool) return Attr(a.get_i64(i) != 0);
-  return Attr(a.get_i64(i));
-}
-
-Attr nested_value(const HostArray& a, size_t depth, int64_t& next) {
-  if (depth == a.shape().size()) return element_attr(a, next++);
-  ir::AttrList list;
-  for (int64_t i = 0; i < a.shape()[depth]; ++i)
-    list.push_back(nested_value(a, depth + 1, next));
-  return Attr(std::move(list));
-}
-
 bool is_splat(const HostArray& a) {
   const size_t size = ir::dtype_size(a.dtype());
   for (int64_t i = 1; i < a.num_elements(); ++i)
@@ -81,10 +67,10 @@ Value splat(Value scalar, const TensorType& type, Function& out) {
 // The folded value in canonical form: a splat of a scalar, or a constant listing every element.
 Value materialize(const HostArray& a, Function& out) {
   if (a.num_elements() > 0 && is_splat(a))
-    return splat(scalar_constant(element_attr(a, 0), a.dtype(), out), a.type(), out);
-  int64_t next = 0;
-  return out.add(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{nested_value(a, 0, next)}),
-                 a.type());
+    return splat(scalar_constant(ir::element_attr(a, 0), a.dtype(), out), a.type(), out);
+  // Folded values are small (at most kMaxFoldedElements): a list, which prints and hash-conses
+  // like the same constant written in text.
+  return out.add(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{ir::nested_list(a)}), a.type());
 }
 
 HostArray evaluate(const Function& tiny) {

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "examples/models.h"
 #include "ir/interpreter.h"
+#include "ir/json.h"
+#include "ir/op_attrs.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
 #include "ir/verifier.h"
@@ -69,6 +73,52 @@ TEST(Trace, CapturedDataBecomesConstants) {
   ir::HostArray out = ir::interpret(f, args).at(0);
   EXPECT_EQ(out.get_f64(0), 4);
   EXPECT_EQ(out.get_f64(1), 6);
+}
+
+// Captured data becomes dense elements that share the tensor's storage (bytes plus type, not a
+// tree of attributes); it prints and serializes as the nested list it stands for, and a parsed
+// copy of the printed text computes the same.
+TEST(Trace, CapturedDataIsDenseAndShared) {
+  std::vector<float> values(1000);
+  for (size_t i = 0; i < values.size(); ++i)
+    values[i] = 0.25f * static_cast<float>(i) - 3.0f;
+  Tensor big(values, {10, 100});
+  ir::Function f = trace([&](Tensor x) { return x * big; }, {ty(DType::F32, {10, 100})});
+  const ir::Node* constant = nullptr;
+  for (const ir::Node& n : f.nodes())
+    if (n.op == OpKind::Constant) constant = &n;
+  ASSERT_NE(constant, nullptr);
+  const ir::Attr& value = ir::constant_value(*constant);
+  ASSERT_TRUE(value.is_dense());
+  EXPECT_EQ(value.as_dense().data(), big.data().data()) << "the storage is shared, not copied";
+  EXPECT_EQ(ir::attr_str(value), ir::attr_str(ir::nested_list(big.data())));
+
+  const ir::Function reparsed = ir::parse_module(ir::print(f)).functions.front();
+  EXPECT_EQ(ir::print(reparsed), ir::print(f));
+  ir::Module module;
+  module.functions.push_back(f);
+  EXPECT_EQ(ir::print(ir::module_from_json(ir::to_json(module))), ir::print(f));
+  ir::HostArray x(ty(DType::F32, {10, 100}));
+  for (int64_t i = 0; i < x.num_elements(); ++i)
+    x.set_f64(i, 0.5 + static_cast<double>(i % 7));
+  std::vector<ir::HostArray> args = {x};
+  EXPECT_EQ(ir::interpret(f, args), ir::interpret(reparsed, args));
+
+  // Equal elements hash-cons to one constant, whichever array they came from.
+  ir::Function g("g");
+  ir::Value a =
+      g.add(OpKind::Constant, {},
+            ir::make_attrs(ir::ConstantAttrs{ir::constant_value_of(big.data())}), big.type());
+  ir::HostArray copy(big.type());
+  std::memcpy(copy.data(), big.data().data(), copy.size_bytes());
+  ir::Value b = g.add(OpKind::Constant, {},
+                      ir::make_attrs(ir::ConstantAttrs{ir::constant_value_of(copy)}), big.type());
+  EXPECT_EQ(a, b);
+  // Dense elements of another type than the constant's are refused.
+  EXPECT_THROW(
+      g.add(OpKind::Constant, {}, ir::make_attrs(ir::ConstantAttrs{ir::constant_value_of(copy)}),
+            ty(DType::F32, {1000})),
+      TypeError);
 }
 
 TEST(Trace, ReturningAnInputOrAConstant) {
