@@ -19,6 +19,7 @@ struct Executable::State {
 
   void check_arguments(std::span<const ir::HostArray* const> args) const;
   void check_fits_in_memory() const;
+  // Runs arguments that check_arguments accepted.
   std::vector<ir::HostArray> run(std::span<const ir::HostArray* const> args) const;
   void execute(std::span<const void* const> params, std::span<void* const> results) const;
   [[noreturn]] void fail(const std::string& message) const {
@@ -69,8 +70,8 @@ void Executable::State::check_fits_in_memory() const {
 void Executable::State::execute(std::span<const void* const> params,
                                 std::span<void* const> results) const {
   // Most small functions need no arena; the pool's lock is then not taken at all.
-  ir::Buffer arena = plan.arena_bytes ? ir::BufferPool::instance().allocate(plan.arena_bytes)
-                                      : ir::Buffer();
+  ir::Buffer arena =
+      plan.arena_bytes ? ir::BufferPool::instance().allocate(plan.arena_bytes) : ir::Buffer();
   auto resolve = [&](const Slot& slot) -> void* {
     switch (slot.kind) {
       case Slot::Kind::Param:
@@ -110,19 +111,16 @@ std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray> args) 
 }
 
 std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray* const> args) const {
-  const Plan& plan = state_->plan;
-  if (plan.written_params.empty()) return state_->run(args);
-  // The caller keeps its arrays: parameters the kernels write get private copies.
-  state_->check_arguments(args);
-  std::vector<ir::HostArray> copies;
-  for (const ir::HostArray* arg : args)
-    copies.push_back(*arg);
-  for (uint32_t p : plan.written_params) {
-    ir::HostArray own = ir::HostArray::uninitialized(args[p]->type());
-    if (own.size_bytes()) std::memcpy(own.data(), args[p]->data(), own.size_bytes());
-    copies[p] = std::move(own);
+  if (!state_->plan.written_params.empty()) {
+    // Copies share the caller's storage; run(&&) then gives each written parameter storage of
+    // its own (copy on write), so the caller's arrays never change.
+    std::vector<ir::HostArray> copies;
+    for (const ir::HostArray* arg : args)
+      copies.push_back(*arg);
+    return run(std::move(copies));
   }
-  return run(std::move(copies));
+  state_->check_arguments(args);
+  return state_->run(args);
 }
 
 std::vector<ir::HostArray> Executable::run(std::vector<ir::HostArray>&& args) const {
@@ -139,7 +137,6 @@ std::vector<ir::HostArray> Executable::run(std::vector<ir::HostArray>&& args) co
 std::vector<ir::HostArray> Executable::State::run(
     std::span<const ir::HostArray* const> args) const {
   const State& s = *this;
-  s.check_arguments(args);
   s.check_fits_in_memory();
   // Arguments are read in place: every HostArray's storage is 64-byte aligned.
   std::vector<const void*> params;

@@ -5,9 +5,9 @@
 
 #include <vector>
 
+#include "codegen/cpu/cpu_compiler.h"
 #include "codegen/kernel_eval.h"
 #include "codegen/kernel_opt.h"
-#include "codegen/cpu/cpu_compiler.h"
 #include "codegen/lower.h"
 #include "ir/interpreter.h"
 #include "passes/fusion.h"

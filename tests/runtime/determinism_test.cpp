@@ -13,18 +13,10 @@
 #include "runtime/context.h"
 #include "runtime/executable.h"
 #include "tests/common/workloads_kir.h"
+#include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::runtime {
 namespace {
-
-const bool kNoDiskCache = [] {
-  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
-  return true;
-}();
-
-ir::Function parse(const char* text) {
-  return std::move(ir::parse_module(text).functions.front());
-}
 
 std::vector<ir::HostArray> random_args(const ir::Function& f, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -43,7 +35,7 @@ const char* kSmallMatmul = R"(func @xw(%x: f32[2,1024], %w: f32[1024,32]) -> f32
 })";
 
 TEST(Determinism, OneMatmulSharedByEightUserThreads) {
-  const ir::Function f = parse(kSmallMatmul);
+  const ir::Function f = testing::parse_function(kSmallMatmul);
   const Executable exe = compiler::compile(f);
   constexpr int kThreads = 8, kCallsPerThread = 40;
   // Each thread has inputs of its own; the expected bits come from one thread, one call each.
@@ -68,8 +60,8 @@ TEST(Determinism, OneMatmulSharedByEightUserThreads) {
 }
 
 TEST(Determinism, AThousandCallsGiveTheSameBits) {
-  for (const char* text : {testing::workloads::kW4, testing::workloads::kW2}) {
-    const ir::Function f = parse(text);
+  for (const char* text : {kiln::testing::workloads::kW4, kiln::testing::workloads::kW2}) {
+    const ir::Function f = testing::parse_function(text);
     const Executable exe = compiler::compile(f);
     const std::vector<ir::HostArray> args = random_args(f, 9);
     const ir::HostArray first = exe.run(args)[0];
@@ -81,8 +73,8 @@ TEST(Determinism, AThousandCallsGiveTheSameBits) {
 }
 
 TEST(Determinism, ThreadCountsDoNotChangeBits) {
-  for (const char* text : testing::workloads::kAll) {
-    const ir::Function f = parse(text);
+  for (const char* text : kiln::testing::workloads::kAll) {
+    const ir::Function f = testing::parse_function(text);
     const Plan plan = compiler::compile_plan(f);
     const std::vector<ir::HostArray> args = random_args(f, 21);
     std::vector<ir::HostArray> first;
@@ -100,7 +92,7 @@ TEST(Determinism, ThreadCountsDoNotChangeBits) {
 // Contention: user threads calling at once while the pool is busy run some steps inline on
 // their own thread; the bits stay the same.
 TEST(Determinism, ContentionDoesNotChangeBits) {
-  const ir::Function f = parse(testing::workloads::kW4);
+  const ir::Function f = testing::parse_function(kiln::testing::workloads::kW4);
   const Executable exe = compiler::compile(f);
   const std::vector<ir::HostArray> args = random_args(f, 4);
   const ir::HostArray want = exe.run(args)[0];

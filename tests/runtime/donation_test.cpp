@@ -7,18 +7,10 @@
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "runtime/executable.h"
+#include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::runtime {
 namespace {
-
-const bool kNoDiskCache = [] {
-  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
-  return true;
-}();
-
-ir::Function parse(const char* text) {
-  return std::move(ir::parse_module(text).functions.front());
-}
 
 ir::HostArray filled(const ir::TensorType& type, double start) {
   ir::HostArray a(type);
@@ -35,7 +27,7 @@ const char* kSgd = R"(func @sgd(%w: f32[4096], %g: f32[4096]) -> f32[4096] {
 })";
 
 TEST(Donation, AnUpdateIsWrittenIntoTheDonatedArgument) {
-  const ir::Function f = parse(kSgd);
+  const ir::Function f = testing::parse_function(kSgd);
   const Executable exe = compiler::compile(f, {.donate = {0}});
   EXPECT_EQ(exe.plan().written_params, (std::vector<uint32_t>{0}));
   const ir::HostArray w = filled(f.param_types()[0], 1.0), g = filled(f.param_types()[1], -2.0);
@@ -56,7 +48,7 @@ TEST(Donation, AnUpdateIsWrittenIntoTheDonatedArgument) {
 }
 
 TEST(Donation, ANonDonatedPlanNeverWritesItsArguments) {
-  const ir::Function f = parse(kSgd);
+  const ir::Function f = testing::parse_function(kSgd);
   const Executable exe = compiler::compile(f);
   EXPECT_TRUE(exe.plan().written_params.empty());
   std::vector<ir::HostArray> args = {filled(f.param_types()[0], 1.0),
@@ -69,7 +61,7 @@ TEST(Donation, ANonDonatedPlanNeverWritesItsArguments) {
 // A transpose reads other elements than it writes: taking the parameter's storage would
 // overwrite values still to be read, so the result gets storage of its own.
 TEST(Donation, UnsafeDonationsAreDeclined) {
-  const ir::Function f = parse(R"(func @t(%w: f32[64,64]) -> f32[64,64] {
+  const ir::Function f = testing::parse_function(R"(func @t(%w: f32[64,64]) -> f32[64,64] {
   %t = transpose %w {perm=[1,0]} : f32[64,64]
   %one = constant {value=1.0} : f32[64,64]
   %y = add %t, %one : f32[64,64]
@@ -82,7 +74,7 @@ TEST(Donation, UnsafeDonationsAreDeclined) {
             ir::interpret(f, std::vector<ir::HostArray>{w})[0]);
 
   // A parameter returned as it is keeps its value, donated or not.
-  const ir::Function same = parse(R"(func @same(%w: f32[8]) -> (f32[8], f32[8]) {
+  const ir::Function same = testing::parse_function(R"(func @same(%w: f32[8]) -> (f32[8], f32[8]) {
   %y = neg %w : f32[8]
   return %w, %y
 })");

@@ -16,17 +16,12 @@
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
+#include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-
-// The tests compile with the process's cache; keep it off the user's home folder.
-const bool kNoDiskCache = [] {
-  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
-  return true;
-}();
 
 ir::HostArray random_array(const ir::TensorType& type, uint64_t seed) {
   ir::HostArray a(type);

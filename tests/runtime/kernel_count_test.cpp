@@ -11,16 +11,12 @@
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "tests/common/workloads_kir.h"
+#include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::runtime {
 namespace {
 
 using namespace kiln::testing::workloads;
-
-const bool kNoDiskCache = [] {
-  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
-  return true;
-}();
 
 void expect_kernels(const char* text, size_t fused_kernels, double abs_tol = 1e-5) {
   ir::Function f = std::move(ir::parse_module(text).functions.front());

@@ -13,13 +13,10 @@
 #include "ir/parser.h"
 #include "runtime/executable.h"
 #include "tests/common/workloads_kir.h"
+#include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::runtime {
 namespace {
-
-ir::Function parse(const char* text) {
-  return std::move(ir::parse_module(text).functions.front());
-}
 
 std::vector<ir::HostArray> random_args(const Plan& plan, uint32_t seed) {
   std::mt19937 rng(seed);
@@ -42,8 +39,8 @@ std::string error_of(const std::function<void()>& f) {
 }
 
 TEST(Plan, SavedAndLoadedBackRunsTheSame) {
-  for (const char* text : testing::workloads::kAll) {
-    const Plan plan = compiler::compile_plan(parse(text));
+  for (const char* text : kiln::testing::workloads::kAll) {
+    const Plan plan = compiler::compile_plan(testing::parse_function(text));
     const std::vector<std::byte> bytes = save_plan(plan);
     const Plan loaded = load_plan(bytes, "test.kplan");
     EXPECT_EQ(loaded, plan);
@@ -59,7 +56,7 @@ TEST(Plan, SavedAndLoadedBackRunsTheSame) {
 
 TEST(Plan, DamagedFilesAreRefusedNeverHalfRead) {
   const std::vector<std::byte> bytes =
-      save_plan(compiler::compile_plan(parse(testing::workloads::kW4)));
+      save_plan(compiler::compile_plan(testing::parse_function(kiln::testing::workloads::kW4)));
   std::mt19937_64 rng(1);
   int refused = 0;
   for (int trial = 0; trial < 400; ++trial) {
@@ -81,7 +78,7 @@ TEST(Plan, DamagedFilesAreRefusedNeverHalfRead) {
 // The checksum stops random damage; these plans are well-formed files that lie, as a
 // hand-edited or hostile plan could, and the structural checks catch them.
 TEST(Plan, InconsistentPlansAreRefused) {
-  const Plan good = compiler::compile_plan(parse(testing::workloads::kW2));
+  const Plan good = compiler::compile_plan(testing::parse_function(kiln::testing::workloads::kW2));
   auto refused = [&](const std::function<void(Plan&)>& edit, const std::string& rule) {
     Plan bad = good;
     edit(bad);
@@ -118,7 +115,7 @@ TEST(Plan, InconsistentPlansAreRefused) {
 }
 
 TEST(Plan, AnotherImportsVersionOrCpuIsRefusedBeforeLoading) {
-  Plan plan = compiler::compile_plan(parse(testing::workloads::kW1));
+  Plan plan = compiler::compile_plan(testing::parse_function(kiln::testing::workloads::kW1));
   Plan old = plan;
   old.imports_version = kKernelImportsVersion - 1;
   EXPECT_NE(error_of([&] { Executable::load(old); }).find("kernel imports version"),

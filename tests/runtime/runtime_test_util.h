@@ -1,15 +1,31 @@
 #pragma once
-// Shared pieces of the runtime tests: small hand-made kernels and per-test temp folders.
+// Shared pieces of the runtime tests: small hand-made kernels, parsed functions, per-test temp
+// folders, and a kernel cache kept off the user's home folder.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "codegen/kernel.h"
+#include "ir/parser.h"
 
 namespace kiln::runtime::testing {
+
+// The tests compile with the process's kernel cache; it must not write ~/.cache/kiln, also when
+// a test binary runs outside ctest (which sets the variable too).
+inline const bool kNoDiskCache = [] {
+  ::setenv("KILN_NO_DISK_CACHE", "1", 1);
+  return true;
+}();
+
+// The first function of a .kir text.
+inline ir::Function parse_function(std::string_view text) {
+  return std::move(ir::parse_module(text).functions.front());
+}
 
 // out[i] = op(in[i]) over f32[n]: outer space [n], one store per outer index.
 inline codegen::Kernel unary_kernel(int64_t n, ir::OpKind op = ir::OpKind::Neg) {
