@@ -5,6 +5,7 @@
 #include <cassert>
 #include <functional>
 #include <sstream>
+#include <string_view>
 
 #include "ir/attr.h"
 
@@ -52,20 +53,38 @@ size_t hash_phase(size_t h, const Phase& p) {
   h = mix(h, static_cast<size_t>(p.reduce_op));
   h = mix(h, p.value);
   h = mix(h, static_cast<size_t>(p.result_dtype));
+  h = mix(mix(mix(h, p.dot_lhs), p.dot_rhs), hash_of(p.contraction));
+  h = mix(mix(h, static_cast<size_t>(p.accumulator)), p.sequential);
   for (const Store& s : p.stores)
     h = mix(mix(mix(h, hash_of(s.buffer)), s.offset), s.value);
   return h;
 }
 
-size_t hash_matmul(size_t h, const Matmul& m) {
-  for (int64_t v : {int64_t{m.lhs}, int64_t{m.rhs}, int64_t{m.out}, m.batch, m.m, m.n, m.k})
-    h = mix(h, hash_of(v));
-  for (bool b : {m.lhs_batched, m.rhs_batched, m.transpose_lhs, m.transpose_rhs})
-    h = mix(h, b);
-  return h;
+}  // namespace
+
+std::vector<ExprId> phase_roots(const Phase& phase) {
+  std::vector<ExprId> roots;
+  switch (phase.kind) {
+    case PhaseKind::Reduce:
+      roots.push_back(phase.value);
+      break;
+    case PhaseKind::Dot:
+      roots.push_back(phase.dot_lhs);
+      roots.push_back(phase.dot_rhs);
+      break;
+    case PhaseKind::Store:
+      break;
+  }
+  for (const Store& s : phase.stores) {
+    roots.push_back(s.offset);
+    roots.push_back(s.value);
+  }
+  return roots;
 }
 
-}  // namespace
+ir::DType dot_accumulator(ir::DType dtype) {
+  return dtype == ir::DType::F16 || dtype == ir::DType::BF16 ? ir::DType::F32 : dtype;
+}
 
 bool Kernel::is_scratch(int32_t buffer) const {
   for (int32_t s : scratch)
@@ -89,8 +108,6 @@ size_t Kernel::hash() const {
     h = hash_phase(h, p);
   for (const Expr& e : exprs)
     h = mix(h, hash_expr(e));
-  h = mix(h, matmul.has_value());
-  if (matmul) h = hash_matmul(h, *matmul);
   for (int32_t s : scratch)
     h = mix(h, hash_of(s));
   return h;
@@ -98,7 +115,7 @@ size_t Kernel::hash() const {
 
 bool Kernel::same_structure(const Kernel& other) const {
   return buffers == other.buffers && outer == other.outer && phases == other.phases &&
-         exprs == other.exprs && matmul == other.matmul && scratch == other.scratch;
+         exprs == other.exprs && scratch == other.scratch;
 }
 
 // ---- ExprBuilder --------------------------------------------------------------------------
@@ -201,6 +218,18 @@ std::string reduce_name(ir::OpKind op) {
   }
 }
 
+std::string_view loop_name(LoopLevel loop) {
+  switch (loop) {
+    case LoopLevel::Outer:
+      return "outer";
+    case LoopLevel::Inner:
+      return "inner";
+    case LoopLevel::Contraction:
+      return "contraction";
+  }
+  return "?";
+}
+
 std::string constant_str(const Expr& e) {
   if (ir::is_float(e.dtype)) return ir::float_str(e.float_value);
   return std::to_string(e.int_value);
@@ -211,7 +240,7 @@ std::string expr_line(const Expr& e, ExprId id) {
   s << "e" << id << " = ";
   switch (e.kind) {
     case ExprKind::Index:
-      s << "index " << (e.loop == LoopLevel::Outer ? "outer " : "inner ") << e.axis;
+      s << "index " << loop_name(e.loop) << " " << e.axis;
       break;
     case ExprKind::Constant:
       s << "const " << constant_str(e);
@@ -251,15 +280,6 @@ void print_exprs(const Kernel& k, std::vector<ExprId> roots, std::vector<bool>& 
     }
 }
 
-void print_matmul(const Matmul& m, std::ostringstream& out) {
-  out << "  matmul b" << m.out << " = b" << m.lhs << (m.transpose_lhs ? "^T" : "") << " x b"
-      << m.rhs << (m.transpose_rhs ? "^T" : "") << " {batch=" << m.batch << ", m=" << m.m
-      << ", n=" << m.n << ", k=" << m.k;
-  if (!m.lhs_batched) out << ", lhs shared";
-  if (!m.rhs_batched) out << ", rhs shared";
-  out << "}\n";
-}
-
 }  // namespace
 
 std::string print_kernel(const Kernel& k) {
@@ -275,17 +295,28 @@ std::string print_kernel(const Kernel& k) {
         << "\n";
   }
   out << "  outer " << list_str(k.outer) << "\n";
-  if (k.matmul) print_matmul(*k.matmul, out);
   std::vector<bool> printed(k.exprs.size(), false);
   for (size_t p = 0; p < k.phases.size(); ++p) {
     const Phase& phase = k.phases[p];
     std::vector<ExprId> roots;
-    if (phase.kind == PhaseKind::Reduce) {
-      out << "  p" << p << ": reduce " << reduce_name(phase.reduce_op) << " over "
-          << list_str(phase.extents) << " -> " << ir::dtype_name(phase.result_dtype) << " {\n";
-      roots.push_back(phase.value);
-    } else {
-      out << "  p" << p << ": store over " << list_str(phase.extents) << " {\n";
+    const std::string_view sequential = phase.sequential ? " sequential" : "";
+    switch (phase.kind) {
+      case PhaseKind::Reduce:
+        out << "  p" << p << ": reduce " << reduce_name(phase.reduce_op) << " over "
+            << list_str(phase.extents) << " -> " << ir::dtype_name(phase.result_dtype) << sequential
+            << " {\n";
+        roots.push_back(phase.value);
+        break;
+      case PhaseKind::Store:
+        out << "  p" << p << ": store over " << list_str(phase.extents) << sequential << " {\n";
+        break;
+      case PhaseKind::Dot:
+        out << "  p" << p << ": dot over " << list_str(phase.extents) << " contracting "
+            << phase.contraction << " in " << ir::dtype_name(phase.accumulator) << " -> "
+            << ir::dtype_name(phase.result_dtype) << sequential << " {\n";
+        roots.push_back(phase.dot_lhs);
+        roots.push_back(phase.dot_rhs);
+        break;
     }
     for (const Store& s : phase.stores) {
       roots.push_back(s.offset);
@@ -295,6 +326,8 @@ std::string print_kernel(const Kernel& k) {
     for (const Store& s : phase.stores)
       out << "    store b" << s.buffer << "[e" << s.offset << "] = e" << s.value << "\n";
     if (phase.kind == PhaseKind::Reduce) out << "    yield e" << phase.value << "\n";
+    if (phase.kind == PhaseKind::Dot)
+      out << "    product e" << phase.dot_lhs << " * e" << phase.dot_rhs << "\n";
     out << "  }\n";
   }
   out << "}\n";

@@ -6,11 +6,11 @@
 // (SSA: operands refer to earlier entries). Scalar ops reuse ir::OpKind with exactly the
 // reference interpreter's semantics; index arithmetic is the same ops on i64.
 //
-// Nothing here assumes a CPU: the CPU emitter vectorizes the innermost inner loop and splits
-// the outer space across threads; a GPU emitter maps the outer space onto workgroups.
+// Nothing here assumes a CPU: the CPU emitter vectorizes the innermost inner loop, maps Dot
+// phases onto its GEMM and splits the outer space across threads (its schedule step,
+// codegen/cpu/schedule.h); a GPU emitter maps the outer space onto workgroups.
 
 #include <cstdint>
-#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -23,15 +23,16 @@ namespace kiln::codegen {
 using ExprId = uint32_t;
 
 enum class ExprKind : uint8_t {
-  Index,        // i64: index `axis` of the outer space (loop == Outer) or of the enclosing
-                // phase's inner loops (loop == Inner)
+  Index,        // i64: index `axis` of the outer space (loop == Outer), of the enclosing
+                // phase's inner loops (loop == Inner), or a Dot phase's contraction index
+                // (loop == Contraction, axis 0)
   Constant,     // a scalar of `dtype`: `float_value` for float dtypes, else `int_value`
   Load,         // element of buffer `buffer` at linear element offset operands[0] (i64)
   Op,           // scalar `op` (unary, binary, compare, select, convert) over operands
   PhaseResult,  // the value reduction phase `phase` produced for the current outer index
 };
 
-enum class LoopLevel : uint8_t { Outer, Inner };
+enum class LoopLevel : uint8_t { Outer, Inner, Contraction };
 
 struct Expr {
   ExprKind kind = ExprKind::Constant;
@@ -54,7 +55,7 @@ struct Store {
   bool operator==(const Store&) const = default;
 };
 
-enum class PhaseKind : uint8_t { Reduce, Store };
+enum class PhaseKind : uint8_t { Reduce, Store, Dot };
 
 struct Phase {
   PhaseKind kind = PhaseKind::Store;
@@ -66,33 +67,38 @@ struct Phase {
   ir::OpKind reduce_op = ir::OpKind::ReduceSum;
   ExprId value = 0;
   ir::DType result_dtype = ir::DType::F32;
+  // Dot: for each inner index, the sum over the contraction index k in [0, contraction) of
+  // dot_lhs * dot_rhs, two Loads of `result_dtype` whose offsets may use the contraction index
+  // (Index with loop == Contraction). Products and sums are in `accumulator` (f32 for f16 and
+  // bf16, else result_dtype), rounded once to result_dtype. The phase has exactly one store,
+  // whose value is this phase's PhaseResult: the product at the current inner index. A backend
+  // maps it onto its matrix engine (the CPU onto its GEMM) where the loads' layout allows, and
+  // runs the loops as written everywhere else.
+  ExprId dot_lhs = 0, dot_rhs = 0;
+  int64_t contraction = 0;
+  ir::DType accumulator = ir::DType::F32;
   // Each store runs once per inner iteration: in a Store phase these are the phase's work; a
   // Reduce phase may also have stores (never Argmax/Argmin), which write out values it computes
   // anyway, so that a later phase loads them instead of computing them again.
   std::vector<Store> stores;
+  // The inner iterations must run one after another, in row-major order: a later one reads what
+  // an earlier one stored (scatter_add's duplicate indices). A backend must not vectorize,
+  // reorder or split them; different outer indices stay independent.
+  bool sequential = false;
   bool operator==(const Phase&) const = default;
 };
+
+// The expressions a phase evaluates itself: a Reduce phase's value, a Dot phase's two loads,
+// and every store's offset and value.
+std::vector<ExprId> phase_roots(const Phase& phase);
+
+// The accumulator of a Dot phase or a sum/product over `dtype`: f16 and bf16 widen to f32.
+ir::DType dot_accumulator(ir::DType dtype);
 
 struct KernelBuffer {
   ir::TensorType type;
   bool is_output = false;
   bool operator==(const KernelBuffer&) const = default;
-};
-
-// A dot_general in canonical form: out[b, i, j] = sum_k lhs[b, i, k] * rhs[b, k, j], with
-// either operand possibly stored transposed. A Dot kernel's outer space is [batch, m] (rows of
-// the product): for a range of outer indices the backend first computes those rows of `out`,
-// then runs the phases (the epilogue, usually one Store phase with extents [n]) for the same
-// rows, which read `out` through Loads while the rows are still in cache. f16/bf16 accumulate
-// in f32.
-struct Matmul {
-  int32_t lhs = -1, rhs = -1, out = -1;  // buffers
-  int64_t batch = 1, m = 0, n = 0, k = 0;
-  bool lhs_batched = true;  // false: one lhs shared by every batch
-  bool rhs_batched = true;
-  bool transpose_lhs = false;  // lhs laid out [batch, k, m]
-  bool transpose_rhs = false;  // rhs laid out [batch, n, k]
-  bool operator==(const Matmul&) const = default;
 };
 
 struct Kernel {
@@ -101,8 +107,7 @@ struct Kernel {
   std::vector<int64_t> outer;         // the parallel iteration space, row-major
   std::vector<Phase> phases;
   std::vector<Expr> exprs;
-  std::optional<Matmul> matmul;
-  // Buffers used only inside the kernel (a matmul's raw product before its epilogue): indices
+  // Buffers used only inside the kernel (a Dot phase's product before its epilogue): indices
   // into `buffers` that the runtime allocates per call and nobody else sees.
   std::vector<int32_t> scratch;
 

@@ -30,11 +30,7 @@ std::optional<Store> sole_final_store(const Kernel& kernel, int32_t buffer) {
 std::vector<std::vector<size_t>> phases_using(const Kernel& kernel) {
   std::vector<std::vector<size_t>> users(kernel.exprs.size());
   for (size_t p = 0; p < kernel.phases.size(); ++p) {
-    std::vector<ExprId> stack;
-    const Phase& phase = kernel.phases[p];
-    if (phase.kind == PhaseKind::Reduce) stack.push_back(phase.value);
-    for (const Store& s : phase.stores)
-      stack.push_back(s.value), stack.push_back(s.offset);
+    std::vector<ExprId> stack = phase_roots(kernel.phases[p]);
     std::vector<bool> seen(kernel.exprs.size(), false);
     while (!stack.empty()) {
       ExprId id = stack.back();
@@ -64,9 +60,16 @@ bool reads_only_at(const Kernel& kernel, const std::vector<std::vector<size_t>>&
   return any;
 }
 
-bool used_by_matmul(const Kernel& kernel, int32_t buffer) {
-  const auto& m = kernel.matmul;
-  return m && (m->lhs == buffer || m->rhs == buffer || m->out == buffer);
+// A Dot phase reads its operands' whole rows and columns, not one element per store.
+bool used_by_dot(const Kernel& kernel, int32_t buffer) {
+  for (const Phase& phase : kernel.phases) {
+    if (phase.kind != PhaseKind::Dot) continue;
+    for (ExprId load : {phase.dot_lhs, phase.dot_rhs})
+      if (kernel.exprs[load].buffer == buffer) return true;
+    for (const Store& s : phase.stores)
+      if (s.buffer == buffer) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -77,14 +80,14 @@ std::vector<std::pair<int32_t, int32_t>> in_place_pairs(const Kernel& kernel) {
   const int32_t n = static_cast<int32_t>(kernel.buffers.size());
   for (int32_t out = 0; out < n; ++out) {
     const KernelBuffer& o = kernel.buffers[out];
-    if (!o.is_output || kernel.is_scratch(out) || used_by_matmul(kernel, out)) continue;
+    if (!o.is_output || kernel.is_scratch(out) || used_by_dot(kernel, out)) continue;
     std::optional<Store> store = sole_final_store(kernel, out);
     if (!store) continue;
     if (kernel.outer_count() * product(kernel.phases.back().extents) != o.type.num_elements())
       continue;
     for (int32_t in = 0; in < n; ++in) {
       const KernelBuffer& b = kernel.buffers[in];
-      if (b.is_output || kernel.is_scratch(in) || used_by_matmul(kernel, in)) continue;
+      if (b.is_output || kernel.is_scratch(in) || used_by_dot(kernel, in)) continue;
       if (ir::dtype_size(b.type.dtype) != ir::dtype_size(o.type.dtype) ||
           b.type.num_elements() != o.type.num_elements())
         continue;

@@ -340,55 +340,24 @@ std::vector<ExprId> needed(const Kernel& k, std::vector<ExprId> roots) {
   return out;
 }
 
-// Sums exact products in f64 and rounds once, like the interpreter: the evaluator checks
-// lowering's index arithmetic against the interpreter, so it computes as accurately as the
-// oracle does, not as the runtime's GEMM (an f32 FMA chain for f32) does.
-void run_matmul(const Matmul& m, std::span<ir::HostArray> buffers) {
-  const ir::HostArray& lhs = buffers[m.lhs];
-  const ir::HostArray& rhs = buffers[m.rhs];
-  ir::HostArray& out = buffers[m.out];
-  const bool is_float = ir::is_float(out.dtype());
-  for (int64_t b = 0; b < m.batch; ++b)
-    for (int64_t i = 0; i < m.m; ++i)
-      for (int64_t j = 0; j < m.n; ++j) {
-        double accf = m.k > 0 ? -0.0 : 0.0;
-        int64_t acci = 0;
-        for (int64_t p = 0; p < m.k; ++p) {
-          const int64_t lb = m.lhs_batched ? b : 0, rb = m.rhs_batched ? b : 0;
-          const int64_t l = m.transpose_lhs ? (lb * m.k + p) * m.m + i : (lb * m.m + i) * m.k + p;
-          const int64_t r = m.transpose_rhs ? (rb * m.n + j) * m.k + p : (rb * m.k + p) * m.n + j;
-          if (is_float) {
-            const double product = lhs.get_f64(l) * rhs.get_f64(r);
-            accf += product;
-          } else {
-            acci = wrap_add(acci, wrap_mul(lhs.get_i64(l), rhs.get_i64(r)));
-          }
-        }
-        const int64_t o = (b * m.m + i) * m.n + j;
-        if (is_float)
-          out.set_f64(o, round_float(accf, out.dtype()));
-        else
-          out.set_i64(o, acci);
-      }
-}
-
 class Evaluator {
  public:
   Evaluator(const Kernel& k, std::span<ir::HostArray> buffers)
       : k_(k), buffers_(buffers), values_(k.exprs.size()), results_(k.phases.size()) {
     for (const Phase& p : k.phases) {
-      std::vector<ExprId> roots;
-      if (p.kind == PhaseKind::Reduce) roots.push_back(p.value);
+      std::vector<ExprId> stores;
       for (const Store& s : p.stores) {
-        roots.push_back(s.offset);
-        roots.push_back(s.value);
+        stores.push_back(s.offset);
+        stores.push_back(s.value);
       }
-      needed_.push_back(needed(k, roots));
+      // A Dot phase's store reads its own result, so its loads and its store evaluate apart.
+      needed_.push_back(needed(k, p.kind == PhaseKind::Dot ? stores : phase_roots(p)));
+      dot_operands_.push_back(p.kind == PhaseKind::Dot ? needed(k, {p.dot_lhs, p.dot_rhs})
+                                                       : std::vector<ExprId>{});
     }
   }
 
   void run() {
-    if (k_.matmul) run_matmul(*k_.matmul, buffers_);
     for_each_index(k_.outer, [&](const std::vector<int64_t>& outer) {
       outer_ = &outer;
       for (size_t p = 0; p < k_.phases.size(); ++p)
@@ -403,29 +372,59 @@ class Evaluator {
       for (const Store& s : phase.stores)
         store(buffers_[s.buffer], values_[s.offset].i, values_[s.value]);
     };
-    if (phase.kind == PhaseKind::Store) {
-      for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
-        evaluate(p, inner);
-        run_stores();
-      });
-      return;
+    switch (phase.kind) {
+      case PhaseKind::Store:
+        for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
+          evaluate(needed_[p], inner);
+          run_stores();
+        });
+        return;
+      case PhaseKind::Dot:
+        for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
+          results_[p] = dot(p, inner);
+          evaluate(needed_[p], inner);
+          run_stores();
+        });
+        return;
+      case PhaseKind::Reduce:
+        break;
     }
     Accumulator acc(phase, k_.exprs[phase.value].dtype);
     for_each_index(phase.extents, [&](const std::vector<int64_t>& inner) {
-      evaluate(p, inner);
+      evaluate(needed_[p], inner);
       acc.add(values_[phase.value]);
       run_stores();  // a reduce phase may also write its operand out
     });
     results_[p] = acc.result();
   }
 
-  void evaluate(size_t p, const std::vector<int64_t>& inner) {
-    for (ExprId id : needed_[p]) {
+  // Sums exact products in f64 and rounds once, like the interpreter: the evaluator checks
+  // lowering's index arithmetic against the interpreter, so it computes as accurately as the
+  // oracle does, not as a backend's GEMM (an f32 FMA chain for f32) does.
+  Scalar dot(size_t p, const std::vector<int64_t>& inner) {
+    const Phase& phase = k_.phases[p];
+    const bool is_float = ir::is_float(phase.result_dtype);
+    double accf = phase.contraction > 0 ? -0.0 : 0.0;
+    int64_t acci = 0;
+    for (int64_t k = 0; k < phase.contraction; ++k) {
+      evaluate(dot_operands_[p], inner, k);
+      const Scalar l = values_[phase.dot_lhs], r = values_[phase.dot_rhs];
+      if (is_float)
+        accf += l.f * r.f;
+      else
+        acci = wrap_add(acci, wrap_mul(l.i, r.i));
+    }
+    return is_float ? make(accf, phase.result_dtype) : make_int(acci, phase.result_dtype);
+  }
+
+  void evaluate(const std::vector<ExprId>& exprs, const std::vector<int64_t>& inner,
+                int64_t contraction = 0) {
+    for (ExprId id : exprs) {
       const Expr& e = k_.exprs[id];
       Scalar& v = values_[id];
       switch (e.kind) {
         case ExprKind::Index:
-          v = Scalar{0, e.loop == LoopLevel::Outer ? (*outer_)[e.axis] : inner[e.axis]};
+          v = Scalar{0, index(e, inner, contraction)};
           break;
         case ExprKind::Constant:
           v = ir::is_float(e.dtype) ? make(e.float_value, e.dtype) : make_int(e.int_value, e.dtype);
@@ -437,18 +436,29 @@ class Evaluator {
           v = apply(e, k_.exprs, values_);
           break;
         case ExprKind::PhaseResult:
-          assert(static_cast<size_t>(e.phase) < p && "a phase reads only earlier phases");
           v = results_[e.phase];
           break;
       }
     }
   }
 
+  int64_t index(const Expr& e, const std::vector<int64_t>& inner, int64_t contraction) const {
+    switch (e.loop) {
+      case LoopLevel::Outer:
+        return (*outer_)[e.axis];
+      case LoopLevel::Inner:
+        return inner[e.axis];
+      case LoopLevel::Contraction:
+        return contraction;
+    }
+    return 0;
+  }
+
   const Kernel& k_;
   std::span<ir::HostArray> buffers_;
   std::vector<Scalar> values_;
   std::vector<Scalar> results_;
-  std::vector<std::vector<ExprId>> needed_;
+  std::vector<std::vector<ExprId>> needed_, dot_operands_;
   const std::vector<int64_t>* outer_ = nullptr;
 };
 

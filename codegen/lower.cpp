@@ -2,9 +2,11 @@
 //   Loop      the root's shape, split into outer dims (parallel) and trailing inner dims;
 //   Reduction outer = the kept dims of the reduced row, one Reduce phase per member reduction
 //             over the reduced dims, then a Store phase over the row (or once per outer point);
-//   Dot       outer = [batch, m] and a Store phase over [n] that applies the epilogue to the
-//             product, which the Matmul wrote to a scratch buffer (or straight to the output).
-// scatter_add is a Loop-like kernel of two Store phases: copy the operand, then add the updates.
+//   Dot       outer = [batch, m], a Dot phase over [n] writing the product's row to a scratch
+//             buffer (or straight to the output), and a Store phase over [n] that applies the
+//             epilogue to it.
+// scatter_add is a Loop-like kernel of two Store phases: copy the operand, then add the updates
+// (a sequential phase, since duplicate indices accumulate in order).
 
 #include "codegen/lower.h"
 
@@ -228,9 +230,8 @@ class KernelBuilder {
       li[lc[i]] = ri[rc[i]] = row_index_[rank + i];
     ExprId l = co_await emitter_->at(n.operands[0], li);
     ExprId r = co_await emitter_->at(n.operands[1], ri);
-    DType dtype = n.type.dtype;
-    if (dtype == DType::F16 || dtype == DType::BF16) {
-      dtype = DType::F32;
+    const DType dtype = dot_accumulator(n.type.dtype);
+    if (dtype != n.type.dtype) {
       l = b_.op(OpKind::Convert, dtype, {l});
       r = b_.op(OpKind::Convert, dtype, {r});
     }
@@ -239,6 +240,9 @@ class KernelBuilder {
 
   // ---- Dot ----------------------------------------------------------------------------------
 
+  // Phase 0 is the Dot phase: the product's row (batch b, row i) over [n], read from the
+  // operands in the canonical layout matmul_layout found, written to the output or to a scratch
+  // buffer that a Store phase then reads to apply the epilogue while the row is in cache.
   void dot() {
     Value d;
     for (Value m : group_.members)
@@ -247,27 +251,38 @@ class KernelBuilder {
     const Node& n = f_.node(d);
     const std::optional<passes::MatmulLayout> layout = passes::matmul_layout(f_, d);
     assert(layout);
-    Matmul mm;
-    mm.lhs = buffer_of(n.operands[0]);
-    mm.rhs = buffer_of(n.operands[1]);
-    mm.batch = layout->batch;
-    mm.m = layout->m;
-    mm.n = layout->n;
-    mm.k = layout->k;
-    mm.transpose_lhs = layout->transpose_lhs;
-    mm.transpose_rhs = layout->transpose_rhs;
-    kernel_.outer = {mm.batch, mm.m};
-    if (d == root_) {
-      mm.out = out_;
-      kernel_.matmul = mm;
-      return;
+    const int64_t batch = layout->batch, m = layout->m, cols = layout->n, depth = layout->k;
+    kernel_.outer = {batch, m};
+    int32_t out = out_;
+    if (d != root_) {
+      out = static_cast<int32_t>(kernel_.buffers.size());
+      kernel_.buffers.push_back({n.type, false});
+      values_.push_back(Value{});
+      kernel_.scratch.push_back(out);
     }
-    mm.out = static_cast<int32_t>(kernel_.buffers.size());
-    kernel_.buffers.push_back({n.type, false});
-    values_.push_back(Value{});
-    kernel_.scratch.push_back(mm.out);
-    kernel_.matmul = mm;
-    emitter_->read_from_buffer(d, mm.out);
+    auto& math = emitter_->math();
+    const ExprId b = index(LoopLevel::Outer, 0, batch), i = index(LoopLevel::Outer, 1, m);
+    const ExprId j = index(LoopLevel::Inner, 0, cols);
+    const ExprId k = index(LoopLevel::Contraction, 0, depth);
+    const DType dtype = n.type.dtype;
+    const ExprId lhs_at = layout->transpose_lhs ? math.linear({b, k, i}, {batch, depth, m})
+                                                : math.linear({b, i, k}, {batch, m, depth});
+    const ExprId rhs_at = layout->transpose_rhs ? math.linear({b, j, k}, {batch, cols, depth})
+                                                : math.linear({b, k, j}, {batch, depth, cols});
+    Phase phase;
+    phase.kind = PhaseKind::Dot;
+    phase.extents = {cols};
+    phase.dot_lhs = b_.load(buffer_of(n.operands[0]), dtype, lhs_at);
+    phase.dot_rhs = b_.load(buffer_of(n.operands[1]), dtype, rhs_at);
+    phase.contraction = depth;
+    phase.accumulator = dot_accumulator(dtype);
+    phase.result_dtype = dtype;
+    const ExprId out_at = math.linear({b, i, j}, {batch, m, cols});
+    phase.stores.push_back({out, out_at, b_.phase_result(0, dtype)});
+    assert(kernel_.phases.empty());
+    kernel_.phases.push_back(std::move(phase));
+    if (d == root_) return;
+    emitter_->read_from_buffer(d, out);
     // The product's dims are [batch..., lhs free..., rhs free...]; outer 0, outer 1 and the
     // inner loop walk those three runs.
     const ir::DotGeneralAttrs dims = ir::dot_general_attrs(n);
@@ -275,15 +290,13 @@ class KernelBuilder {
     const size_t nlf =
         static_cast<size_t>(f_.type(n.operands[0]).rank()) - nb - dims.lhs_contract.size();
     const ir::Shape& shape = n.type.shape;
-    auto run = [&](size_t begin, size_t end, ExprId i) {
-      return emitter_->math().delinear(i, ir::Shape(shape.begin() + begin, shape.begin() + end));
+    auto run = [&](size_t begin, size_t end, ExprId at) {
+      return emitter_->math().delinear(at, ir::Shape(shape.begin() + begin, shape.begin() + end));
     };
     Index at;
-    for (const Index& part : {run(0, nb, index(LoopLevel::Outer, 0, mm.batch)),
-                              run(nb, nb + nlf, index(LoopLevel::Outer, 1, mm.m)),
-                              run(nb + nlf, shape.size(), index(LoopLevel::Inner, 0, mm.n))})
+    for (const Index& part : {run(0, nb, b), run(nb, nb + nlf, i), run(nb + nlf, shape.size(), j)})
       at.insert(at.end(), part.begin(), part.end());
-    store_phase({mm.n}, at);
+    store_phase({cols}, at);
   }
 
   int buffer_of(Value v) const {
@@ -346,6 +359,7 @@ class KernelBuilder {
     add.kind = PhaseKind::Store;
     add.extents = extents;
     add.stores.push_back({out_, offset, sum});
+    add.sequential = true;
     kernel_.phases.push_back(std::move(add));
   }
 

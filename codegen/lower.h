@@ -22,13 +22,15 @@ namespace kiln::codegen {
 // - Index arithmetic is i64; Div and Rem on indices always have a positive constant divisor.
 //   An index into a dimension of size 1 is the constant 0.
 // - Float constants carry their value as written; a backend rounds them to the dtype.
-// - A dot_general whose layout fits no Matmul is a Reduce phase (ReduceSum) of products in the
-//   dtype's accumulator (f32 for f16 and bf16, else the dtype) with the dot's dtype as
-//   result_dtype.
-// - scatter_add: phase 0 copies the operand, phase 1 loads and stores the output buffer at
-//   indices read from memory; duplicates must accumulate, so phase 1's loops must not be
-//   vectorized or split (its innermost loop is over the trailing dims after the axis, which
-//   never collide, except when the axis is the last dim).
+// - A dot_general whose layout fits passes::matmul_layout is a Dot kernel: outer [batch, m],
+//   phase 0 the Dot phase over [n] whose loads and store have the canonical row-major offsets
+//   (lhs [batch, m, k] or [batch, k, m], rhs [batch, k, n] or [batch, n, k], product
+//   [batch, m, n]; a dimension of size 1 contributes nothing), then the epilogue's Store phase
+//   when the product is not the kernel's output.
+// - A dot_general whose layout fits no MatmulLayout is a Reduce phase (ReduceSum) of products
+//   in the dtype's accumulator (dot_accumulator) with the dot's dtype as result_dtype.
+// - scatter_add: phase 0 copies the operand, phase 1 (marked sequential) loads and stores the
+//   output buffer at indices read from memory; duplicates must accumulate in order.
 struct LoweredFunction {
   std::vector<Kernel> kernels;  // in execution order (the plan's group order)
   // kernel_values[k][i]: the function value that buffer i of kernel k holds (a parameter or a

@@ -95,20 +95,17 @@ void encode_phase(Writer& w, const codegen::Phase& p) {
   w.put(p.reduce_op);
   w.put(p.value);
   w.put(p.result_dtype);
+  w.put(p.dot_lhs);
+  w.put(p.dot_rhs);
+  w.put(p.contraction);
+  w.put(p.accumulator);
+  w.put(p.sequential);
   w.put(static_cast<uint32_t>(p.stores.size()));
   for (const codegen::Store& s : p.stores) {
     w.put(s.buffer);
     w.put(s.offset);
     w.put(s.value);
   }
-}
-
-void encode_matmul(Writer& w, const std::optional<codegen::Matmul>& m) {
-  w.put(m.has_value());
-  if (!m) return;
-  w.put(m->lhs), w.put(m->rhs), w.put(m->out);
-  w.put(m->batch), w.put(m->m), w.put(m->n), w.put(m->k);
-  w.put(m->lhs_batched), w.put(m->rhs_batched), w.put(m->transpose_lhs), w.put(m->transpose_rhs);
 }
 
 }  // namespace
@@ -129,7 +126,6 @@ std::string encode_kernel(const codegen::Kernel& kernel) {
   w.put(static_cast<uint32_t>(kernel.exprs.size()));
   for (const codegen::Expr& e : kernel.exprs)
     encode_expr(w, e);
-  encode_matmul(w, kernel.matmul);
   w.put_vector(kernel.scratch);
   return std::string(w.bytes().begin(), w.bytes().end());
 }

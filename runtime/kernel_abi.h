@@ -20,7 +20,7 @@ inline constexpr uint32_t kKernelImportsVersion = 2;
 using KernelEntry = void (*)(void* const* buffers, int64_t begin, int64_t end);
 
 // Rows [begin, end) of the flattened [batch, m] row space of out[b] = lhs[b] @ rhs[b] (see
-// codegen::Matmul for the layouts); `dtype` is an ir::DType and `flags` are MatmulFlags:
+// codegen/cpu/gemm_call.h for the layouts); `dtype` is an ir::DType and `flags` are MatmulFlags:
 //   void kiln_matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out,
 //                         int64_t batch, int64_t m, int64_t n, int64_t k, int32_t flags,
 //                         int64_t begin, int64_t end);

@@ -8,11 +8,13 @@
 #include <algorithm>
 #include <cassert>
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
+#include "codegen/cpu/gemm_call.h"
 #include "codegen/cpu/scalar_ops.h"
 #include "runtime/kernel_abi.h"
 
@@ -28,15 +30,19 @@ using llvm::Value;
 // The dtype a reduction accumulates in: f16 and bf16 sums and products in f32.
 DType accumulator_dtype(OpKind reduce, DType value) {
   const bool arithmetic = reduce == OpKind::ReduceSum || reduce == OpKind::ReduceProd;
-  if (arithmetic && (value == DType::F16 || value == DType::BF16)) return DType::F32;
-  return value;
+  return arithmetic ? dot_accumulator(value) : value;
 }
+
+// Where an expression is emitted: once per outer index, once per inner iteration of its phase,
+// or once per contraction step of a Dot phase's loops.
+enum class Scope : uint8_t { Outer, Inner, Contraction };
 
 class KernelEmitter {
  public:
   KernelEmitter(const Kernel& kernel, llvm::Module& module, const TargetAttrs& target)
       : k_(kernel), m_(module), ctx_(module.getContext()), b_(ctx_), target_(target) {
     classify();
+    if (!k_.phases.empty()) gemm_ = gemm_call(k_, 0);
   }
 
   void emit(const std::string& symbol) {
@@ -54,23 +60,31 @@ class KernelEmitter {
   BasicBlock* entry_ = nullptr;
   std::vector<Value*> buffers_;
   std::vector<Value*> outer_index_, inner_index_;
+  Value* contraction_index_ = nullptr;
   std::vector<Value*> phase_results_;
-  std::vector<bool> is_inner_;  // per expr: depends on a phase's inner indices
-  std::vector<Value*> outer_cache_, inner_cache_;
+  std::vector<Scope> scope_;  // per expr
+  std::vector<Value*> outer_cache_, inner_cache_, contraction_cache_;
+  std::optional<GemmCall> gemm_;  // phase 0, when the runtime's GEMM computes it
 
   llvm::Type* i64() { return b_.getInt64Ty(); }
   Value* c64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
 
+  // An expression's scope is the innermost of its operands' and its own: an inner or
+  // contraction index, or a Dot phase's result (one per inner index).
   void classify() {
-    is_inner_.assign(k_.exprs.size(), false);
+    scope_.assign(k_.exprs.size(), Scope::Outer);
     for (size_t i = 0; i < k_.exprs.size(); ++i) {
       const Expr& e = k_.exprs[i];
-      bool inner = e.kind == ExprKind::Index && e.loop == LoopLevel::Inner;
+      Scope scope = Scope::Outer;
+      if (e.kind == ExprKind::Index && e.loop == LoopLevel::Inner) scope = Scope::Inner;
+      if (e.kind == ExprKind::Index && e.loop == LoopLevel::Contraction) scope = Scope::Contraction;
+      if (e.kind == ExprKind::PhaseResult && k_.phases.at(e.phase).kind == PhaseKind::Dot)
+        scope = Scope::Inner;
       for (ExprId o : e.operands) {
         assert(o < i && "expression operands refer to earlier entries");
-        inner = inner || is_inner_[o];
+        scope = std::max(scope, scope_[o]);
       }
-      is_inner_[i] = inner;
+      scope_[i] = scope;
     }
   }
 
@@ -133,7 +147,7 @@ class KernelEmitter {
     begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, begin, c64(0));
     b_.CreateCondBr(b_.CreateICmpSLT(begin, end), work, done);
     b_.SetInsertPoint(work);
-    if (k_.matmul) emit_matmul_call(*k_.matmul, begin, end);
+    if (gemm_) emit_gemm_call(*gemm_, begin, end);
     emit_segments(begin, end);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
@@ -141,20 +155,16 @@ class KernelEmitter {
     return fn_;
   }
 
-  void emit_matmul_call(const Matmul& mm, Value* begin, Value* end) {
+  void emit_gemm_call(const GemmCall& call, Value* begin, Value* end) {
     llvm::Type* ptr = b_.getPtrTy();
     llvm::Type* i32 = b_.getInt32Ty();
     auto* type = llvm::FunctionType::get(
         b_.getVoidTy(), {i32, ptr, ptr, ptr, i64(), i64(), i64(), i64(), i32, i64(), i64()}, false);
     auto callee = m_.getOrInsertFunction(runtime::kMatmulRowsSymbol, type);
-    const int32_t flags = (mm.lhs_batched ? runtime::kLhsBatched : 0) |
-                          (mm.rhs_batched ? runtime::kRhsBatched : 0) |
-                          (mm.transpose_lhs ? runtime::kTransposeLhs : 0) |
-                          (mm.transpose_rhs ? runtime::kTransposeRhs : 0);
-    const DType dtype = k_.buffers[mm.out].type.dtype;
-    b_.CreateCall(callee, {b_.getInt32(static_cast<uint32_t>(dtype)), buffers_[mm.lhs],
-                           buffers_[mm.rhs], buffers_[mm.out], c64(mm.batch), c64(mm.m), c64(mm.n),
-                           c64(mm.k), b_.getInt32(static_cast<uint32_t>(flags)), begin, end});
+    b_.CreateCall(
+        callee, {b_.getInt32(static_cast<uint32_t>(call.dtype)), buffers_[call.lhs],
+                 buffers_[call.rhs], buffers_[call.out], c64(call.batch), c64(call.m), c64(call.n),
+                 c64(call.k), b_.getInt32(static_cast<uint32_t>(call.flags)), begin, end});
   }
 
   // ---- loops --------------------------------------------------------------------------------
@@ -227,10 +237,19 @@ class KernelEmitter {
       bool empty = false;
       for (int64_t e : phase.extents)
         empty = empty || e == 0;
-      if (phase.kind == PhaseKind::Reduce)
-        phase_results_[p] = emit_reduce(phase, empty);
-      else if (!empty)
-        emit_store_phase(phase);
+      // A sequential phase needs nothing more here: these loops run in order, and LLVM
+      // vectorizes a loop only where that keeps the order's results.
+      switch (phase.kind) {
+        case PhaseKind::Reduce:
+          phase_results_[p] = emit_reduce(phase, empty);
+          break;
+        case PhaseKind::Store:
+          if (!empty) emit_store_phase(phase);
+          break;
+        case PhaseKind::Dot:
+          if (!empty && !(p == 0 && gemm_)) emit_dot_loops(phase, p);
+          break;
+      }
     }
   }
 
@@ -248,7 +267,7 @@ class KernelEmitter {
         stack.push_back(o);
     }
     for (size_t i = 0; i < k_.exprs.size(); ++i)
-      if (needed[i] && !is_inner_[i]) expr(static_cast<ExprId>(i));
+      if (needed[i] && scope_[i] == Scope::Outer) expr(static_cast<ExprId>(i));
   }
 
   void emit_store_phase(const Phase& phase) {
@@ -272,16 +291,6 @@ class KernelEmitter {
     }
   }
 
-  static std::vector<ExprId> phase_roots(const Phase& phase) {
-    std::vector<ExprId> roots;
-    if (phase.kind == PhaseKind::Reduce) roots.push_back(phase.value);
-    for (const Store& s : phase.stores) {
-      roots.push_back(s.offset);
-      roots.push_back(s.value);
-    }
-    return roots;
-  }
-
   Value* element_address(int32_t buffer, Value* offset) {
     llvm::Type* t = memory_type(ctx_, k_.buffers[buffer].type.dtype);
     return b_.CreateInBoundsGEP(t, buffers_[buffer], offset);
@@ -293,6 +302,7 @@ class KernelEmitter {
   }
 
   Value* emit_reduce(const Phase& phase, bool empty);
+  void emit_dot_loops(const Phase& phase, size_t p);
   Value* emit_arg_extreme(const Phase& phase, bool empty);
 
   // ---- expressions --------------------------------------------------------------------------
@@ -321,14 +331,32 @@ class KernelEmitter {
     return cached(root);
   }
 
-  Value*& cached(ExprId id) { return (is_inner_[id] ? inner_cache_ : outer_cache_)[id]; }
+  Value*& cached(ExprId id) {
+    switch (scope_[id]) {
+      case Scope::Outer:
+        return outer_cache_[id];
+      case Scope::Inner:
+        return inner_cache_[id];
+      case Scope::Contraction:
+        return contraction_cache_[id];
+    }
+    return outer_cache_[id];
+  }
 
   // One expression whose operands are emitted.
   Value* emit_expr(ExprId id) {
     const Expr& e = k_.exprs[id];
     switch (e.kind) {
       case ExprKind::Index:
-        return e.loop == LoopLevel::Outer ? outer_index_.at(e.axis) : inner_index_.at(e.axis);
+        switch (e.loop) {
+          case LoopLevel::Outer:
+            return outer_index_.at(e.axis);
+          case LoopLevel::Inner:
+            return inner_index_.at(e.axis);
+          case LoopLevel::Contraction:
+            return contraction_index_;
+        }
+        return nullptr;
       case ExprKind::Constant:
         return emit_constant(b_, e.dtype, e.float_value, e.int_value);
       case ExprKind::Load: {
@@ -358,6 +386,39 @@ class KernelEmitter {
     return nullptr;
   }
 };
+
+// ---- Dot phases the GEMM does not run -----------------------------------------------------
+
+// Per inner index, the products summed in contraction order in the accumulator (no FMA
+// contraction, no reassociation: the interpreter's order), rounded once to the result dtype.
+void KernelEmitter::emit_dot_loops(const Phase& phase, size_t p) {
+  const DType dtype = phase.result_dtype;
+  const DType acc_dtype = phase.accumulator;
+  llvm::Type* acc_type = register_type(ctx_, acc_dtype);
+  const bool fp = ir::is_float(acc_dtype);
+  llvm::AllocaInst* acc = entry_alloca(acc_type);
+  hoist_outer_level(phase_roots(phase));
+  loop_nest(phase.extents, 0, [&] {
+    // The -0 identity of a non-empty float sum, as in emit_reduce.
+    b_.CreateStore(fp ? llvm::ConstantFP::get(acc_type, phase.contraction > 0 ? -0.0 : 0.0)
+                      : llvm::ConstantInt::get(acc_type, 0),
+                   acc);
+    for (const Store& s : phase.stores)
+      expr(s.offset);  // before the contraction loop, so it dominates the store after it
+    if (phase.contraction > 0)
+      loop(c64(phase.contraction), [&](Value* k) {
+        contraction_index_ = k;
+        contraction_cache_.assign(k_.exprs.size(), nullptr);
+        Value* l = emit_convert(b_, expr(phase.dot_lhs), dtype, acc_dtype);
+        Value* r = emit_convert(b_, expr(phase.dot_rhs), dtype, acc_dtype);
+        Value* a = b_.CreateLoad(acc_type, acc);
+        b_.CreateStore(
+            fp ? b_.CreateFAdd(a, b_.CreateFMul(l, r)) : b_.CreateAdd(a, b_.CreateMul(l, r)), acc);
+      });
+    phase_results_[p] = emit_convert(b_, b_.CreateLoad(acc_type, acc), acc_dtype, dtype);
+    emit_stores(phase);
+  });
+}
 
 // ---- reductions ---------------------------------------------------------------------------
 

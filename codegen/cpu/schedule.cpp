@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "codegen/cpu/gemm_call.h"
+
 namespace kiln::codegen::cpu {
 
 namespace {
@@ -16,9 +18,9 @@ int64_t work_per_outer_index(const Kernel& kernel) {
     int64_t p = 1;
     for (int64_t e : phase.extents)
       p *= e;
+    if (phase.kind == PhaseKind::Dot) p *= 2 * phase.contraction;
     work += p;
   }
-  if (kernel.matmul) work += 2 * kernel.matmul->n * kernel.matmul->k;
   return std::max<int64_t>(1, work);
 }
 
@@ -27,7 +29,7 @@ int64_t work_per_outer_index(const Kernel& kernel) {
 Schedule schedule(const Kernel& kernel) {
   Schedule s;
   s.grain = std::max<int64_t>(1, kMinWorkPerChunk / work_per_outer_index(kernel));
-  s.one_block_per_thread = kernel.matmul.has_value();
+  s.one_block_per_thread = !kernel.phases.empty() && gemm_call(kernel, 0).has_value();
   return s;
 }
 

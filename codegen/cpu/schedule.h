@@ -11,8 +11,9 @@ namespace kiln::codegen::cpu {
 
 struct Schedule {
   int64_t grain = 1;  // the smallest chunk worth handing to another thread
-  // A matrix kernel's rows go one block per thread: every matmul call packs its whole right
-  // operand again, so more, smaller calls cost more than uneven blocks ever would.
+  // A kernel whose Dot phase runs on the GEMM gets one block of rows per thread: every GEMM call
+  // packs its whole right operand again, so more, smaller calls cost more than uneven blocks ever
+  // would.
   bool one_block_per_thread = false;
 };
 

@@ -105,7 +105,7 @@ func @softmax(%x: f32[4,16]) -> f32[4,16] {
   EXPECT_NE(text.find("= result p1 : f32"), std::string::npos) << text;
 }
 
-TEST(Kernel, DotKernelHasAMatmulAndAnEpilogue) {
+TEST(Kernel, DotKernelHasADotPhaseAndAnEpilogue) {
   const ir::Function f = testing::parse_one(R"(
 func @layer(%x: f32[8,16], %w: f32[16,4], %b: f32[4]) -> f32[8,4] {
   %p = dot_general %x, %w {lhs_contract=[1], rhs_contract=[0]} : f32[8,4]
@@ -118,16 +118,27 @@ func @layer(%x: f32[8,16], %w: f32[16,4], %b: f32[4]) -> f32[8,4] {
   const LoweredFunction lowered = lower(f, passes::plan_fusion(f));
   ASSERT_EQ(lowered.kernels.size(), 1u);
   const Kernel& k = lowered.kernels[0];
-  ASSERT_TRUE(k.matmul.has_value());
+  ASSERT_EQ(k.phases.size(), 2u);
+  const Phase& dot = k.phases[0];
+  EXPECT_EQ(dot.kind, PhaseKind::Dot);
   EXPECT_EQ(k.outer, (std::vector<int64_t>{1, 8}));
-  EXPECT_EQ(k.matmul->m, 8);
-  EXPECT_EQ(k.matmul->n, 4);
-  EXPECT_EQ(k.matmul->k, 16);
+  EXPECT_EQ(dot.extents, std::vector<int64_t>{4});
+  EXPECT_EQ(dot.contraction, 16);
+  EXPECT_EQ(dot.accumulator, ir::DType::F32);
+  EXPECT_EQ(k.exprs[dot.dot_lhs].buffer, 0);
+  EXPECT_EQ(k.exprs[dot.dot_rhs].buffer, 1);
+  ASSERT_EQ(dot.stores.size(), 1u);
+  EXPECT_EQ(dot.stores[0].buffer, 4);
+  EXPECT_EQ(k.phases[1].kind, PhaseKind::Store);
   EXPECT_EQ(k.scratch, std::vector<int32_t>{4});
   EXPECT_FALSE(lowered.kernel_values[0][4].valid());
   const std::string text = print_kernel(k);
   EXPECT_NE(text.find("%b4: f32[8,4] scratch"), std::string::npos) << text;
-  EXPECT_NE(text.find("matmul b4 = b0 x b1 {batch=1, m=8, n=4, k=16}"), std::string::npos) << text;
+  EXPECT_NE(text.find("p0: dot over [4] contracting 16 in f32 -> f32 {"), std::string::npos)
+      << text;
+  EXPECT_NE(text.find("= index contraction 0 : i64"), std::string::npos) << text;
+  EXPECT_NE(text.find("product e"), std::string::npos) << text;
+  EXPECT_NE(text.find("p1: store over [4] {"), std::string::npos) << text;
 }
 
 }  // namespace
