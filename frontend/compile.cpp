@@ -5,6 +5,7 @@
 #include <list>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "frontend/graph_lowering.h"
 #include "ir/interpreter.h"
@@ -56,6 +57,23 @@ class EvalCache {
   std::mutex mutex_;
   std::list<Entry> entries_;
 };
+
+// Whether `t`'s value depends on an input of a trace in progress (an enclosing grad, vmap, jvp,
+// checkpoint or compile): such a tensor has no value to run compiled code on. Evaluated
+// tensors stop the walk at once, so the common case costs one look per input.
+bool depends_on_trace_input(const Tensor& t) {
+  std::vector<const detail::Node*> stack{t.node().get()};
+  std::unordered_set<const detail::Node*> seen;
+  while (!stack.empty()) {
+    const detail::Node* node = stack.back();
+    stack.pop_back();
+    if (node->data || !seen.insert(node).second) continue;
+    if (node->op == ir::OpKind::Parameter) return true;
+    for (const auto& input : node->inputs)
+      stack.push_back(input.get());
+  }
+  return false;
+}
 
 }  // namespace
 
@@ -111,7 +129,15 @@ std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) cons
     if (!t.valid()) detail::fail("compile", "called with an empty Tensor");
     types.push_back(t.type());
   }
+  // Inside another trace the call is traced through: the function's ops join the enclosing
+  // graph, so every transform sees them (grad(compile(f)), vmap(compile(f)),
+  // compile(compile(f))) and the enclosing compile compiles them with the rest, as jax.jit
+  // inlines a jitted function into an enclosing jit.
+  for (const Tensor& t : inputs)
+    if (depends_on_trace_input(t)) return state_->fn(inputs);
   const Entry entry = entry_for(types);
+  for (const Tensor& t : entry.captured)
+    if (depends_on_trace_input(t)) return state_->fn(inputs);
   std::vector<Tensor> arguments = inputs;
   arguments.insert(arguments.end(), entry.captured.begin(), entry.captured.end());
   eval(arguments);

@@ -9,6 +9,11 @@
 // arguments at every call, by reference and never copied into it: after w.assign(new_value)
 // the next call computes with the new value, without compiling again.
 //
+// Called inside another trace (grad, vjp, jvp, vmap, checkpoint or another compile), with
+// inputs or closed-over tensors that are that trace's tracers, a compiled function is traced
+// through: its ops join the enclosing graph, so grad(compile(f)), vmap(compile(f)) and
+// compile(grad(compile(f))) all work, and the enclosing compile compiles the whole graph.
+//
 // Tensor::eval() takes the same road (an Executable per distinct evaluated graph, kept in a
 // small cache). The reference interpreter stays available as the oracle: set_eval_device
 // (EvalDevice::Interp) or KILN_EVAL_DEVICE=interp in the environment.
@@ -50,7 +55,8 @@ class Compiled {
   Compiled(TracedFn fn, size_t arity, CompileOptions options);
 
   // Traces and compiles on the first call with these inputs' dtypes and shapes; evaluates the
-  // inputs, runs the compiled code and returns the results as evaluated Tensors. Throws
+  // inputs, runs the compiled code and returns the results as evaluated Tensors (inside
+  // another trace: the function's results on the tracers, see above). Throws
   // kiln::Error "[frontend] compile: ..." when the number of inputs is wrong.
   std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) const;
   template <class... T>
