@@ -41,11 +41,14 @@ class EvalCache {
         }
     }
     runtime::Executable executable = compiler::compile(function);
+    compilations_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     entries_.push_front({hash, function, executable});
     if (entries_.size() > kCapacity) entries_.pop_back();
     return executable;
   }
+
+  size_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
 
  private:
   static constexpr size_t kCapacity = 128;
@@ -56,7 +59,13 @@ class EvalCache {
   };
   std::mutex mutex_;
   std::list<Entry> entries_;
+  std::atomic<size_t> compilations_{0};
 };
+
+EvalCache& eval_cache() {
+  static EvalCache cache;
+  return cache;
+}
 
 // Whether `t`'s value depends on an input of a trace in progress (an enclosing grad, vmap, jvp,
 // checkpoint or compile): such a tensor has no value to run compiled code on. Evaluated
@@ -85,13 +94,16 @@ EvalDevice eval_device() {
   return device_setting().load();
 }
 
+size_t num_eval_compilations() {
+  return eval_cache().compilations();
+}
+
 namespace detail {
 
 std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
                                         std::span<const ir::HostArray> args) {
   if (eval_device() == EvalDevice::Interp) return ir::interpret(function, args);
-  static EvalCache cache;
-  return cache.get(function).run(args);
+  return eval_cache().get(function).run(args);
 }
 
 }  // namespace detail

@@ -44,6 +44,10 @@ enum class EvalDevice { Cpu, Interp };
 void set_eval_device(EvalDevice device);
 EvalDevice eval_device();
 
+// How many graphs eval() has compiled in this process (a graph evaluated again, with any data
+// and any C++ numbers in it, runs the code compiled for it before).
+size_t num_eval_compilations();
+
 namespace detail {
 // eval()'s back end: runs `function` on the eval device.
 std::vector<ir::HostArray> run_for_eval(const ir::Function& function,

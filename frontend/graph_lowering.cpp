@@ -71,7 +71,12 @@ ir::Value GraphLowering::capture(const std::shared_ptr<detail::Node>& node) {
 ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr) {
   const detail::Node& node = *node_ptr;
   const ir::HostArray& data = *node.data;
-  if (node.embed || leaves_ == Leaves::Constants) {
+  // Evaluation passes scalars made from C++ numbers as arguments too: the graph's structure,
+  // not its numbers, then keys the compiled code, so `sum(x * float(i))` in a loop compiles
+  // once. Traces keep them as constants, which the passes may fold.
+  const bool runtime_scalar =
+      leaves_ == Leaves::Parameters && node.literal && data.type().rank() == 0;
+  if ((node.embed && !runtime_scalar) || leaves_ == Leaves::Constants) {
     ir::Attr value = ir::constant_value_of(data);
     // A float literal prints as written (1e-05, not the f32 rounding 9.99999974e-06); it
     // rounds to the same element.

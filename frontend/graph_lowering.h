@@ -16,8 +16,9 @@ namespace kiln {
 
 class GraphLowering {
  public:
-  // What data-backed leaves become. Evaluation passes them as arguments (Parameters); a trace
-  // bakes them into the function (Constants). Embedded nodes (literals) are constants always.
+  // What data-backed leaves become. Evaluation passes them as arguments (Parameters), scalars
+  // made from C++ numbers included; a trace bakes them into the function (Constants).
+  // Other embedded nodes (index tables) are constants always.
   // A trace for a transform (Captured) makes parameters of both data leaves and the inputs of
   // an enclosing trace that the function closes over, and records them as tensors, so that
   // the transformed function can be applied to them again.

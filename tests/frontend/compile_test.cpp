@@ -91,5 +91,25 @@ TEST(Compile, EvalRunsCompiledAndInterpretedAlike) {
     EXPECT_NEAR(cpu[i], interp[i], 1e-4 * (1 + std::abs(interp[i])));
 }
 
+// C++ numbers reach eval()'s compiled code as arguments: a loop over changing scalars compiles
+// its graph once, and every value still gives its own result.
+TEST(Compile, ChangingScalarsInALoopCompileOnce) {
+  DeviceGuard guard;
+  set_eval_device(EvalDevice::Cpu);
+  Tensor x({1.0f, 2.0f, 3.0f, 4.0f});
+  sum(x * 0.5f).item<float>();  // compiles the graph for any scale
+  const size_t before = num_eval_compilations();
+  for (int i = 0; i < 20; ++i) {
+    EXPECT_EQ(sum(x * static_cast<float>(i)).item<float>(), 10.0f * static_cast<float>(i));
+    EXPECT_EQ((x - i).to_vector<float>()[3], 4.0f - static_cast<float>(i));
+  }
+  // The subtraction is a second graph; the product reused the first.
+  EXPECT_EQ(num_eval_compilations() - before, 1u);
+  // A weak scalar still takes the tensor's dtype: an f16 tensor stays f16.
+  Tensor h = Tensor({1.0f, 2.0f}).astype(DType::F16) * 3.0;
+  EXPECT_EQ(h.dtype(), DType::F16);
+  EXPECT_EQ(h.to_vector<float>(), (std::vector<float>{3.0f, 6.0f}));
+}
+
 }  // namespace
 }  // namespace kiln
