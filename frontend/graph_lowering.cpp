@@ -1,5 +1,7 @@
 #include "frontend/graph_lowering.h"
 
+#include <bit>
+#include <optional>
 #include <utility>
 
 namespace kiln {
@@ -86,9 +88,21 @@ ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr
                          data.type());
   }
   if (leaves_ == Leaves::Captured) return capture(node_ptr);
+  // Equal scalars share one argument, as equal constants share one node: `x = x + 1.0` in a
+  // loop of any length passes one number.
+  std::optional<std::pair<int, int64_t>> scalar_key;
+  if (runtime_scalar) {
+    const bool fp = ir::is_float(data.dtype());
+    scalar_key = {static_cast<int>(data.dtype()),
+                  fp ? std::bit_cast<int64_t>(data.get_f64(0)) : data.get_i64(0)};
+    if (auto it = runtime_scalars_.find(*scalar_key); it != runtime_scalars_.end())
+      return it->second;
+  }
   std::string name = "a" + std::to_string(arguments_.size());
   arguments_.push_back(data);
-  return function_.add_param(std::move(name), data.type());
+  const ir::Value param = function_.add_param(std::move(name), data.type());
+  if (scalar_key) runtime_scalars_.emplace(*scalar_key, param);
+  return param;
 }
 
 }  // namespace kiln

@@ -3,6 +3,7 @@
 // both take. Each node is lowered once (memoized by node identity); the Function hash-conses
 // on top of that, so structurally equal subgraphs also collapse.
 
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -48,6 +49,7 @@ class GraphLowering {
   std::string caller_;  // names the public function in errors ("eval", "trace")
   std::unordered_map<const detail::Node*, ir::Value> lowered_;
   std::vector<ir::HostArray> arguments_;
+  std::map<std::pair<int, int64_t>, ir::Value> runtime_scalars_;  // (dtype, value bits)
   std::vector<Tensor> captured_;
   ir::Module callees_;
 };

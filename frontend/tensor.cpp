@@ -1,5 +1,7 @@
 #include "frontend/tensor.h"
 
+#include <cstring>
+
 #include <cmath>
 #include <limits>
 #include <unordered_set>
@@ -121,6 +123,36 @@ Tensor Tensor::scalar(Literal value, DType dtype) {
   Tensor t = detail::embedded(std::move(array));
   t.node_->literal = value;
   return t;
+}
+
+ir::HostArray Tensor::pack_bytes(const void* data, size_t count, Shape shape, DType dtype) {
+  ir::HostArray array = ir::HostArray::uninitialized(ir::TensorType{dtype, std::move(shape)});
+  if (array.num_elements() != static_cast<int64_t>(count))
+    detail::fail("Tensor", std::to_string(count) + " values do not fill shape " +
+                               ir::shape_str(array.shape()));
+  if (count) std::memcpy(array.data(), data, array.size_bytes());
+  return array;
+}
+
+Tensor Tensor::from_buffer(const void* data, ir::TensorType type, std::function<void()> release) {
+  const size_t bytes = type.size_bytes();
+  if (!data && bytes) detail::fail("from_buffer", "data is null for " + type.str());
+  if (reinterpret_cast<uintptr_t>(data) % 64 != 0 || !data) {
+    ir::HostArray copy = ir::HostArray::uninitialized(type);
+    if (bytes) std::memcpy(copy.data(), data, bytes);
+    if (release) release();
+    return Tensor(std::move(copy));
+  }
+  // An external block is read-only: HostArray copies it before any write.
+  auto block = std::make_shared<ir::Buffer>(
+      ir::Buffer::external(const_cast<void*>(data), bytes, std::move(release)));
+  return Tensor(ir::HostArray(std::move(type), std::move(block)));
+}
+
+void Tensor::check_view(DType requested) const {
+  if (dtype() != requested)
+    detail::fail("data", "the tensor is " + type().str() + ", not " +
+                             std::string(ir::dtype_name(requested)));
 }
 
 ir::HostArray Tensor::pack_f64(std::span<const double> values, Shape shape, DType dtype) {

@@ -11,6 +11,7 @@
 
 #include <concepts>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <optional>
@@ -124,6 +125,13 @@ class Tensor {
   template <Element T>
   Tensor(std::initializer_list<std::initializer_list<T>> rows) : Tensor(pack_rows(rows)) {}
   explicit Tensor(ir::HostArray array);
+  // The caller's memory as a tensor: row-major elements of `type`, used in place when `data`
+  // is 64-byte aligned (what compiled code requires; std::aligned_alloc(64, ...) and mmap give
+  // it), copied once otherwise. `release` runs once kiln no longer needs the memory: when the
+  // last tensor, result or copy-on-write view sharing it is gone (at once after a copy). Kiln
+  // never writes to it: in-place updates (assign, donation) copy first.
+  static Tensor from_buffer(const void* data, ir::TensorType type,
+                            std::function<void()> release = {});
 
   // A strong scalar of the given dtype.
   static Tensor scalar(Literal value, DType dtype);
@@ -157,6 +165,15 @@ class Tensor {
   // trace input or a mismatched type.
   void assign(const Tensor& value) const;
   const ir::HostArray& data() const;  // evaluates
+  // The elements in place, without copying (evaluates first). T must be the dtype's C++ type
+  // ("[frontend] data: ..." otherwise; f16 and bf16 have none: use data().bytes()). The span
+  // stays valid while this tensor holds this value (until assign or destruction).
+  template <Element T>
+  std::span<const T> data() const {
+    const ir::HostArray& a = data();
+    check_view(dtype_of<T>());
+    return {reinterpret_cast<const T*>(a.data()), static_cast<size_t>(a.num_elements())};
+  }
 
   template <Element T>
   T item() const {
@@ -167,6 +184,10 @@ class Tensor {
   template <Element T>
   std::vector<T> to_vector() const {
     const ir::HostArray& a = data();
+    if (a.dtype() == dtype_of<T>()) {  // one copy at memory speed, no zero-fill first
+      const auto* first = reinterpret_cast<const T*>(a.data());
+      return std::vector<T>(first, first + a.num_elements());
+    }
     std::vector<T> out;
     out.reserve(static_cast<size_t>(a.num_elements()));
     for (int64_t i = 0; i < a.num_elements(); ++i)
@@ -194,12 +215,16 @@ class Tensor {
       return static_cast<int64_t>(v);
   }
   static Tensor from_literal(const Literal& value);
+  static ir::HostArray pack_bytes(const void* data, size_t count, Shape shape, DType dtype);
   static ir::HostArray pack_f64(std::span<const double> values, Shape shape, DType dtype);
   static ir::HostArray pack_i64(std::span<const int64_t> values, Shape shape, DType dtype);
 
   template <Element T>
   static ir::HostArray pack(const std::vector<T>& values, Shape shape, std::optional<DType> dtype) {
     DType d = dtype.value_or(dtype_of<T>());
+    if constexpr (!std::same_as<T, bool>)  // std::vector<bool> is packed bits
+      if (d == dtype_of<T>())              // the elements' own layout: one copy at memory speed
+        return pack_bytes(values.data(), values.size(), std::move(shape), d);
     if constexpr (std::is_floating_point_v<T>) {
       std::vector<double> wide(values.begin(), values.end());
       return pack_f64(wide, std::move(shape), d);
@@ -221,6 +246,7 @@ class Tensor {
   }
   static void check_row_width(size_t got, size_t expected);
   void check_item() const;
+  void check_view(DType requested) const;
 
   template <Element T>
   static T read(const ir::HostArray& a, int64_t i) {

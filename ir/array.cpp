@@ -27,7 +27,7 @@ HostArray::HostArray(TensorType type, Storage storage)
 }
 
 void HostArray::make_unique() {
-  if (!storage_shared()) return;
+  if (!storage_ || (!storage_shared() && !storage_->read_only())) return;
   Storage copy = allocate_storage(size_bytes());
   if (size_bytes()) std::memcpy(copy->data(), storage_->data(), size_bytes());
   storage_ = std::move(copy);

@@ -6,9 +6,9 @@
 // Storage is one 64-byte aligned, reference-counted block from the process's BufferPool, so
 // compiled kernels read arguments in place and write results straight into the arrays they
 // return. Copies share the block; the non-const accessors copy it first while it is shared
-// (copy on write), so a HostArray still behaves as a value. A pointer taken from data() stays
-// valid while the array lives, but may stop being the array's storage once the array is copied
-// and written again.
+// or read-only (an external block, Buffer::external), so a HostArray still behaves as a value. A
+// pointer taken from data() stays valid while the array lives, but may stop being the array's
+// storage once the array is copied and written again.
 
 #include <cstddef>
 #include <cstring>

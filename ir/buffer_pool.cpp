@@ -41,12 +41,25 @@ struct BufferPool::Impl {
   std::map<size_t, std::vector<void*>> free_lists;  // by size class
 };
 
+Buffer Buffer::external(void* data, size_t size, std::function<void()> release) {
+  Buffer b(nullptr, data, size, size);
+  b.release_ = std::move(release);
+  b.read_only_ = true;
+  return b;
+}
+
 Buffer::~Buffer() {
-  if (data_) pool_->release(data_, capacity_);
+  if (!pool_) {  // external: the caller's memory, theirs to free
+    if (release_) release_();
+  } else if (data_) {
+    pool_->release(data_, capacity_);
+  }
 }
 
 void Buffer::swap(Buffer& other) noexcept {
   std::swap(pool_, other.pool_);
+  std::swap(release_, other.release_);
+  std::swap(read_only_, other.read_only_);
   std::swap(data_, other.data_);
   std::swap(size_, other.size_);
   std::swap(capacity_, other.capacity_);

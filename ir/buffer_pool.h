@@ -6,6 +6,7 @@
 // handed out as move-only Buffer handles that return them on destruction.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 
 namespace kiln::ir {
@@ -26,6 +27,12 @@ class Buffer {
   Buffer& operator=(const Buffer&) = delete;
   ~Buffer();
 
+  // Memory the caller owns (a model file's mapping, another library's array): the block is
+  // not the pool's, is never written (HostArray copies before a write), and `release` runs
+  // when the last user lets go of it.
+  static Buffer external(void* data, size_t size, std::function<void()> release);
+  bool read_only() const { return read_only_; }
+
   void* data() const { return data_; }
   std::byte* bytes() const { return static_cast<std::byte*>(data_); }
   size_t size() const { return size_; }          // as requested
@@ -38,6 +45,8 @@ class Buffer {
   void swap(Buffer& other) noexcept;
 
   BufferPool* pool_ = nullptr;
+  std::function<void()> release_;  // external blocks only
+  bool read_only_ = false;
   void* data_ = nullptr;
   size_t size_ = 0;
   size_t capacity_ = 0;
