@@ -161,9 +161,12 @@ std::vector<char> write_cache_entry(const CacheEntryHeader& header, std::span<co
   return std::move(w.bytes());
 }
 
+std::string cache_symbol(uint64_t key) {
+  return "kiln_kernel_" + cache_file_name(key).substr(0, 16);
+}
+
 std::optional<std::vector<char>> read_cache_entry(std::span<const char> file,
-                                                  const CacheEntryHeader& expected,
-                                                  std::string& symbol) {
+                                                  const CacheEntryHeader& expected) {
   if (file.size() < sizeof kMagic || std::memcmp(file.data(), kMagic, sizeof kMagic) != 0)
     return std::nullopt;
   Reader r(file.subspan(sizeof kMagic));
@@ -180,11 +183,11 @@ std::optional<std::vector<char>> read_cache_entry(std::span<const char> file,
   uint64_t header_hash = r.get(8);
   if (!r.ok() || header_hash != fnv1a64(file.first(header_end))) return std::nullopt;
   if (found.kiln_version != expected.kiln_version || found.target != expected.target ||
-      found.kernel != expected.kernel || found.key != expected.key || found.symbol.empty())
+      found.kernel != expected.kernel || found.key != expected.key ||
+      found.symbol != expected.symbol)
     return std::nullopt;
   std::span<const char> payload = r.rest();
   if (payload.size() != payload_size || fnv1a64(payload) != payload_hash) return std::nullopt;
-  symbol = found.symbol;
   return std::vector<char>(payload.begin(), payload.end());
 }
 

@@ -41,13 +41,18 @@ struct CacheEntryHeader {
 uint64_t cache_key(const std::string& encoded_kernel, const std::string& kiln_version,
                    const std::string& target);
 std::string cache_file_name(uint64_t key);  // "0123456789abcdef.o"
+// The entry symbol of the kernel with `key`: derived from the key, so that equal kernels give
+// equal bytes in every process, and an entry can hold no other symbol.
+std::string cache_symbol(uint64_t key);
 
 std::vector<char> write_cache_entry(const CacheEntryHeader& header, std::span<const char> payload);
 
-// The payload, if `file` is a complete entry whose header equals `expected` in every field but
-// the symbol (returned in `symbol`); nullopt otherwise.
+// The payload, if `file` is a complete entry whose header equals `expected` in every field,
+// compared byte for byte (the full kernel encoding and target description, not only the key
+// hashed from them); nullopt otherwise. Checksums catch damage, not malice: anyone who can
+// write the cache folder can write a valid entry, which is why the cache refuses folders that
+// others can write (compiler/disk_cache.h).
 std::optional<std::vector<char>> read_cache_entry(std::span<const char> file,
-                                                  const CacheEntryHeader& expected,
-                                                  std::string& symbol);
+                                                  const CacheEntryHeader& expected);
 
 }  // namespace kiln::compiler

@@ -1,15 +1,17 @@
 #include "compiler/kernel_cache.h"
 
-#include <unistd.h>
-
-#include <atomic>
+#include <charconv>
+#include <cstdint>
 #include <cstdlib>
-#include <fstream>
+#include <iostream>
+#include <list>
 #include <mutex>
+#include <string_view>
 #include <unordered_map>
 
 #include "codegen/cpu/cpu_compiler.h"
 #include "compiler/cache_file.h"
+#include "compiler/disk_cache.h"
 #include "ir/error.h"
 
 #ifndef KILN_VERSION
@@ -33,39 +35,28 @@ class CpuBackend final : public KernelBackend {
   }
 };
 
-std::optional<std::vector<char>> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return std::nullopt;
-  return bytes;
-}
-
-// Writes next to the final name and renames into place, so a reader never sees half a file
-// and two processes writing the same entry each leave a whole one. Failure is silent: the
-// cache is an optimization.
-void write_file_atomically(const fs::path& path, std::span<const char> bytes) {
-  static std::atomic<uint64_t> counter{0};
-  std::error_code ec;
-  fs::create_directories(path.parent_path(), ec);
-  fs::path temp = path;
-  temp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) return;
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-      fs::remove(temp, ec);
-      return;
-    }
-  }
-  fs::rename(temp, path, ec);
-  if (ec) fs::remove(temp, ec);
-}
-
 std::span<const char> as_chars(std::span<const std::byte> bytes) {
   return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+}
+
+// A byte count from the environment: digits, optionally followed by K, M or G (binary).
+uint64_t parse_byte_count(const char* name, const std::string& text) {
+  uint64_t value = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, value);
+  uint64_t scale = 1;
+  if (ec == std::errc() && ptr + 1 == end) {
+    const char unit = *ptr;
+    scale = unit == 'K'   ? uint64_t{1} << 10
+            : unit == 'M' ? uint64_t{1} << 20
+            : unit == 'G' ? uint64_t{1} << 30
+                          : 0;
+    ptr += scale ? 1 : 0;
+  }
+  if (ec != std::errc() || ptr != end || text.empty() || scale == 0 || value > UINT64_MAX / scale)
+    throw Error(std::string("[cache] ") + name + "=" + text +
+                " is not a byte count (digits, optionally followed by K, M or G)");
+  return value * scale;
 }
 
 }  // namespace
@@ -77,6 +68,8 @@ KernelBackend& cpu_backend() {
 
 KernelCacheConfig cache_config_from_env() {
   KernelCacheConfig config;
+  if (const char* max = std::getenv("KILN_CACHE_MAX_BYTES"); max && *max)
+    config.disk_max_bytes = parse_byte_count("KILN_CACHE_MAX_BYTES", max);
   const char* off = std::getenv("KILN_NO_DISK_CACHE");
   if (off && std::string(off) == "1") return config;
   if (const char* dir = std::getenv("KILN_CACHE_DIR"); dir && *dir)
@@ -92,10 +85,42 @@ struct KernelCache::Impl {
   Impl(KernelBackend& b, KernelCacheConfig c) : backend(b), config(std::move(c)) {}
   KernelBackend& backend;
   KernelCacheConfig config;
-  std::string description;  // backend.cache_description(), asked once
+  std::string description;   // backend.cache_description(), asked once
+  std::string disk_refusal;  // why config.disk_dir is not used, if it is not
   mutable std::mutex mutex;
-  std::unordered_map<std::string, Entry> entries;  // by encode_kernel
+  // Least recently used last; `by_kernel` indexes it by encode_kernel.
+  std::list<std::pair<std::string, Entry>> lru;
+  std::unordered_map<std::string_view, decltype(lru)::iterator> by_kernel;
+  size_t memory_bytes = 0;
   Stats stats;
+
+  static size_t bytes_of(const std::string& encoded, const Entry& entry) {
+    return encoded.size() + entry->object.size() + entry->symbol.size();
+  }
+
+  // Under the lock: the entry, now the most recently used, or null.
+  Entry find(const std::string& encoded) {
+    auto it = by_kernel.find(encoded);
+    if (it == by_kernel.end()) return nullptr;
+    lru.splice(lru.begin(), lru, it->second);
+    return it->second->second;
+  }
+
+  // Under the lock: keeps `entry` (or the one another thread stored first), evicting the least
+  // recently used entries past the memory limit; the newest always stays.
+  Entry insert(std::string encoded, Entry entry) {
+    if (Entry existing = find(encoded)) return existing;
+    memory_bytes += bytes_of(encoded, entry);
+    lru.emplace_front(std::move(encoded), std::move(entry));
+    by_kernel.emplace(lru.front().first, lru.begin());
+    while (memory_bytes > config.memory_max_bytes && lru.size() > 1) {
+      auto& [key, old] = lru.back();
+      memory_bytes -= bytes_of(key, old);
+      by_kernel.erase(key);
+      lru.pop_back();
+    }
+    return lru.front().second;
+  }
 
   CacheEntryHeader header_for(const std::string& encoded) const {
     CacheEntryHeader h;
@@ -103,6 +128,7 @@ struct KernelCache::Impl {
     h.target = description;
     h.kernel = encoded;
     h.key = cache_key(encoded, h.kiln_version, h.target);
+    h.symbol = cache_symbol(h.key);
     return h;
   }
 
@@ -111,27 +137,22 @@ struct KernelCache::Impl {
     ++(stats.*field);
   }
 
-  // The symbol names the key, so that a kernel's code reads the same in every process.
-  static std::string symbol_for(uint64_t key) {
-    return "kiln_kernel_" + cache_file_name(key).substr(0, 16);
-  }
-
   std::optional<Entry> load_from_disk(const fs::path& path, const CacheEntryHeader& h) {
-    std::optional<std::vector<char>> file = read_file(path);
-    if (!file) return std::nullopt;
-    std::string symbol;
-    std::optional<std::vector<char>> object = read_cache_entry(*file, h, symbol);
+    bool rejected = false;
+    std::optional<std::vector<char>> file = read_cache_entry_file(path, rejected);
+    std::optional<std::vector<char>> object;
+    if (file) object = read_cache_entry(*file, h);
     if (!object) {
-      count(&Stats::rejected_files);
+      if (file || rejected) count(&Stats::rejected_files);
       return std::nullopt;
     }
     auto* bytes = reinterpret_cast<const std::byte*>(object->data());
     return std::make_shared<const runtime::PlanKernel>(
-        runtime::PlanKernel{"", symbol, {bytes, bytes + object->size()}});
+        runtime::PlanKernel{"", h.symbol, {bytes, bytes + object->size()}});
   }
 
   Entry produce(const codegen::Kernel& kernel, const std::string& encoded) {
-    CacheEntryHeader h = header_for(encoded);
+    const CacheEntryHeader h = header_for(encoded);
     std::optional<fs::path> path;
     if (config.disk_dir) {
       path = *config.disk_dir / cache_file_name(h.key);
@@ -141,10 +162,11 @@ struct KernelCache::Impl {
       }
     }
     count(&Stats::compiles);
-    h.symbol = symbol_for(h.key);
     auto entry = std::make_shared<const runtime::PlanKernel>(
         runtime::PlanKernel{"", h.symbol, backend.compile_to_object(kernel, h.symbol)});
-    if (path) write_file_atomically(*path, write_cache_entry(h, as_chars(entry->object)));
+    if (path)
+      store_cache_entry_file(*path, write_cache_entry(h, as_chars(entry->object)),
+                             config.disk_max_bytes);
     return entry;
   }
 };
@@ -152,12 +174,25 @@ struct KernelCache::Impl {
 KernelCache::KernelCache(KernelBackend& backend, KernelCacheConfig config)
     : impl_(std::make_unique<Impl>(backend, std::move(config))) {
   impl_->description = backend.cache_description();
+  if (impl_->config.disk_dir) {
+    impl_->disk_refusal = prepare_cache_folder(*impl_->config.disk_dir);
+    if (!impl_->disk_refusal.empty()) impl_->config.disk_dir.reset();
+  }
 }
 
 KernelCache::~KernelCache() = default;
 
 KernelCache& KernelCache::instance() {
   static KernelCache cache(cpu_backend(), cache_config_from_env());
+  // A folder that cannot be trusted is worth one line; one that cannot be created (a read-only
+  // home) is not: the disk cache is an optimization and the run goes on without it.
+  static const bool warned = [] {
+    const std::string& refusal = cache.disk_refusal();
+    if (!refusal.empty() && refusal.find("cannot create") == std::string::npos)
+      std::cerr << refusal << "; the disk cache is off\n";
+    return true;
+  }();
+  (void)warned;
   return cache;
 }
 
@@ -165,9 +200,9 @@ std::shared_ptr<const runtime::PlanKernel> KernelCache::get(const codegen::Kerne
   std::string encoded = encode_kernel(kernel);
   {
     std::lock_guard lock(impl_->mutex);
-    if (auto it = impl_->entries.find(encoded); it != impl_->entries.end()) {
+    if (Impl::Entry entry = impl_->find(encoded)) {
       ++impl_->stats.memory_hits;
-      return it->second;
+      return entry;
     }
   }
   // Compiled outside the lock so that distinct kernels compile concurrently; two threads
@@ -175,7 +210,7 @@ std::shared_ptr<const runtime::PlanKernel> KernelCache::get(const codegen::Kerne
   // (and both get the same bytes).
   Impl::Entry entry = impl_->produce(kernel, encoded);
   std::lock_guard lock(impl_->mutex);
-  return impl_->entries.emplace(std::move(encoded), std::move(entry)).first->second;
+  return impl_->insert(std::move(encoded), std::move(entry));
 }
 
 KernelCache::Stats KernelCache::stats() const {
@@ -185,7 +220,18 @@ KernelCache::Stats KernelCache::stats() const {
 
 void KernelCache::clear_memory() {
   std::lock_guard lock(impl_->mutex);
-  impl_->entries.clear();
+  impl_->by_kernel.clear();
+  impl_->lru.clear();
+  impl_->memory_bytes = 0;
+}
+
+size_t KernelCache::memory_entries() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->lru.size();
+}
+
+const std::string& KernelCache::disk_refusal() const {
+  return impl_->disk_refusal;
 }
 
 const KernelCacheConfig& KernelCache::config() const {

@@ -1,15 +1,19 @@
 #pragma once
-// The kernel cache: compiled kernels' object code in memory by structure, and on disk under
-// $KILN_CACHE_DIR (default ~/.cache/kiln), so a second process skips code generation. Disk
-// entries are keyed by the kernel, the kiln version and the backend's description of what its
-// code depends on (LLVM version, code generation options, kernel imports version, target CPU),
-// and validated before use (see compiler/cache_file.h): a corrupt or foreign entry is compiled
-// again and rewritten, never handed to the runtime. KILN_NO_DISK_CACHE=1 turns the disk off; a
-// folder that cannot be written leaves the cache memory-only.
+// The kernel cache: compiled kernels' object code in memory by structure (least recently used
+// entries dropped past a byte limit), and on disk under $KILN_CACHE_DIR (default
+// ~/.cache/kiln), so a second process skips code generation. Disk entries are keyed by the
+// kernel, the kiln version and the backend's description of what its code depends on (LLVM
+// version, code generation options, kernel imports version, target CPU), and validated before
+// use (see compiler/cache_file.h): a corrupt or foreign entry is compiled again and rewritten,
+// never handed to the runtime. The folder is trusted only if no other user can write it, and
+// held under $KILN_CACHE_MAX_BYTES by evicting the least recently used entries (see
+// compiler/disk_cache.h). KILN_NO_DISK_CACHE=1 turns the disk off; a folder that cannot be
+// created or is refused leaves the cache memory-only.
 //
 // The cache reaches the code generator through KernelBackend, so that its tests can count
 // compiles with a stand-in backend.
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -17,6 +21,7 @@
 #include <vector>
 
 #include "codegen/kernel.h"
+#include "compiler/disk_cache.h"
 #include "runtime/plan.h"
 
 namespace kiln::compiler {
@@ -36,9 +41,15 @@ KernelBackend& cpu_backend();
 
 struct KernelCacheConfig {
   std::optional<std::filesystem::path> disk_dir;  // nullopt: memory only
+  uint64_t disk_max_bytes = kDefaultDiskCacheMaxBytes;
+  // Object code kept in memory. Kernels in use stay alive in their plans whatever this says;
+  // it bounds what a long process accumulates from kernels it no longer runs.
+  size_t memory_max_bytes = size_t{256} << 20;
 };
 
 // $KILN_CACHE_DIR, else $HOME/.cache/kiln; none when KILN_NO_DISK_CACHE=1 (or no HOME).
+// $KILN_CACHE_MAX_BYTES (digits, optionally K, M or G) sets the disk limit, default 1 GiB;
+// a malformed value is a kiln::Error "[cache] ...".
 KernelCacheConfig cache_config_from_env();
 
 class KernelCache {
@@ -65,7 +76,12 @@ class KernelCache {
   Stats stats() const;
   // Forgets the in-memory entries: makes the next get() go to disk as a new process would.
   void clear_memory();
+  size_t memory_entries() const;
+  // The configuration in use: disk_dir is reset if the folder was refused.
   const KernelCacheConfig& config() const;
+  // Why the configured folder is not used ("[cache] FOLDER: ..."), or "" (see
+  // prepare_cache_folder). instance() writes it once to stderr.
+  const std::string& disk_refusal() const;
   // Where `kernel`'s disk entry lives, if the disk cache is on.
   std::optional<std::filesystem::path> disk_path(const codegen::Kernel& kernel) const;
 

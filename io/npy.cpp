@@ -1,17 +1,17 @@
 #include "io/npy.h"
 
-#include <unistd.h>
 #include <algorithm>
 #include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <system_error>
 
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
+#include "ir/file_io.h"
 #include "ir/half.h"
 
 namespace kiln::io {
@@ -201,63 +201,99 @@ ir::HostArray from_fortran_order(const ir::HostArray& column_major) {
   return out;
 }
 
-}  // namespace
+// The fixed start of a file: magic, version, header length. Version 1 stores the length in
+// 2 bytes, versions 2 and 3 in 4.
+constexpr size_t kPrefixV1 = kMagicSize + 4, kPrefixV2 = kMagicSize + 6;
+// numpy writes headers of a few hundred bytes; a longer one is not worth reading.
+constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
 
-ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
-  auto chars = reinterpret_cast<const char*>(bytes.data());
-  if (bytes.size() < kMagicSize + 4 || std::memcmp(chars, kMagic, kMagicSize) != 0)
+// The prefix's total size (10 or 12 bytes), from its first 8 bytes.
+size_t prefix_size(std::span<const char> first8, std::string_view name) {
+  if (first8.size() < kMagicSize + 2 || std::memcmp(first8.data(), kMagic, kMagicSize) != 0)
     fail(name, "not a .npy file (bad magic)");
-  uint8_t major = static_cast<uint8_t>(chars[6]);
-  size_t header_len = 0, header_start = 0;
-  if (major == 1) {
-    header_len = static_cast<uint8_t>(chars[8]) | (static_cast<uint8_t>(chars[9]) << 8);
-    header_start = 10;
-  } else if (major == 2 || major == 3) {
-    if (bytes.size() < 12) fail(name, "truncated header");
-    for (int i = 3; i >= 0; --i)
-      header_len = (header_len << 8) | static_cast<uint8_t>(chars[8 + i]);
-    header_start = 12;
-  } else {
-    fail(name, "unsupported .npy format version " + std::to_string(major));
-  }
-  if (header_len > bytes.size() - header_start) fail(name, "truncated header");
-  std::string_view header_text(chars + header_start, header_len);
-  auto header = HeaderReader(header_text, name).read();
+  const uint8_t major = static_cast<uint8_t>(first8[6]);
+  if (major == 1) return kPrefixV1;
+  if (major == 2 || major == 3) return kPrefixV2;
+  fail(name, "unsupported .npy format version " + std::to_string(major));
+}
+
+// The header's length, from the whole prefix.
+size_t header_length(std::span<const char> prefix, std::string_view name) {
+  size_t length = 0;
+  for (size_t i = prefix.size(); i-- > kMagicSize + 2;)
+    length = (length << 8) | static_cast<uint8_t>(prefix[i]);
+  if (length > kMaxHeaderBytes)
+    fail(name, "header of " + std::to_string(length) + " bytes is longer than kiln reads (" +
+                   std::to_string(kMaxHeaderBytes) + ")");
+  return length;
+}
+
+struct Layout {
+  Descr descr;
+  bool fortran_order = false;
+  ir::TensorType type;
+  size_t data_bytes = 0;
+};
+
+// Everything the header says, checked: the dtype is one kiln reads and the data's size fits in
+// memory, so the body can be read with exactly that many bytes.
+Layout parse_header(std::string_view text, std::string_view name) {
+  auto header = HeaderReader(text, name).read();
   auto descr = parse_descr(header.descr);
   if (!descr)
     fail(name, "unsupported dtype '" + header.descr +
                    "' (kiln reads bool, i1, i2, i4, i8, u1, u4, f2, f4, f8)");
-
   ir::TensorType type{descr->dtype, header.shape};
-  // Guard the size product against overflow before allocating.
-  long double count = 1;
-  for (int64_t d : header.shape)
-    count *= static_cast<long double>(d);
-  size_t item = ir::dtype_size(type.dtype);
-  size_t available = bytes.size() - header_start - header_len;
-  if (count * item > static_cast<long double>(available))
-    fail(name, "data is truncated: " + type.str() + " needs " +
-                   std::to_string(static_cast<unsigned long long>(count * item)) +
-                   " bytes, the file has " + std::to_string(available));
-  if (count * item < static_cast<long double>(available))
-    fail(name, "file has " + std::to_string(available - type.size_bytes()) +
-                   " bytes after the data of " + type.str());
+  std::optional<size_t> bytes = type.checked_size_bytes();
+  if (!bytes) fail(name, type.str() + " has more bytes than a 64-bit size holds");
+  if (*bytes > ir::physical_memory_bytes())
+    fail(name, type.str() + " needs " + std::to_string(*bytes) +
+                   " bytes, more than this machine's memory (" +
+                   std::to_string(ir::physical_memory_bytes()) + " bytes)");
+  return {*descr, header.fortran_order, std::move(type), *bytes};
+}
 
-  ir::HostArray array(type);
-  // memcpy with a null pointer is undefined even for zero bytes, and empty arrays have none.
-  if (type.size_bytes() > 0)
-    std::memcpy(array.data(), chars + header_start + header_len, type.size_bytes());
-  if (descr->big_endian && item > 1) {
+[[noreturn]] void fail_truncated(std::string_view name, const Layout& layout, size_t available) {
+  fail(name, "data is truncated: " + layout.type.str() + " needs " +
+                 std::to_string(layout.data_bytes) + " bytes, the file has " +
+                 std::to_string(available));
+}
+
+// The data as read, in the file's byte order and element order, made kiln's.
+ir::HostArray finish(ir::HostArray array, const Layout& layout, std::string_view name) {
+  const size_t item = ir::dtype_size(layout.type.dtype);
+  if (layout.descr.big_endian && item > 1) {
     for (int64_t i = 0; i < array.num_elements(); ++i)
       std::reverse(array.data() + i * item, array.data() + (i + 1) * item);
   }
-  if (type.dtype == ir::DType::Bool) {
+  if (layout.type.dtype == ir::DType::Bool) {
     for (std::byte& b : array.bytes())
       if (b != std::byte{0} && b != std::byte{1})
         fail(name, "bool data holds a byte other than 0 or 1");
   }
-  if (header.fortran_order) array = from_fortran_order(array);
+  if (layout.fortran_order) array = from_fortran_order(array);
   return array;
+}
+
+}  // namespace
+
+ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name) {
+  std::span<const char> chars(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  const size_t prefix = prefix_size(chars.first(std::min<size_t>(chars.size(), 8)), name);
+  if (chars.size() < prefix) fail(name, "truncated header");
+  const size_t header_len = header_length(chars.first(prefix), name);
+  if (header_len > chars.size() - prefix) fail(name, "truncated header");
+  const Layout layout = parse_header(std::string_view(chars.data() + prefix, header_len), name);
+  const size_t available = chars.size() - prefix - header_len;
+  if (layout.data_bytes > available) fail_truncated(name, layout, available);
+  if (layout.data_bytes < available)
+    fail(name, "file has " + std::to_string(available - layout.data_bytes) +
+                   " bytes after the data of " + layout.type.str());
+  ir::HostArray array = ir::HostArray::uninitialized(layout.type);
+  // memcpy with a null pointer is undefined even for zero bytes, and empty arrays have none.
+  if (layout.data_bytes > 0)
+    std::memcpy(array.data(), chars.data() + prefix + header_len, layout.data_bytes);
+  return finish(std::move(array), layout, name);
 }
 
 std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
@@ -297,40 +333,36 @@ std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
 }
 
 ir::HostArray load_npy(const std::filesystem::path& path) {
-  std::string name = path.string();
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail(name, "is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(name, "cannot open: " + std::string(std::strerror(errno)));
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) fail(name, "read failed");
-  return parse_npy(std::as_bytes(std::span(chars)), name);
+  const std::string name = path == "-" ? "<stdin>" : path.string();
+  ir::InputFile file(path, "[npy] " + name);
+  // The header first, so that its sizes bound every later read: nothing is read past the data
+  // it announces, and the data is checked against the file's size before it is allocated.
+  char prefix[kPrefixV2];
+  const size_t got = file.read(prefix, 8);
+  const size_t prefix_bytes = prefix_size(std::span<const char>(prefix, got), name);
+  if (file.read(prefix + 8, prefix_bytes - 8) != prefix_bytes - 8) fail(name, "truncated header");
+  const size_t header_len = header_length(std::span<const char>(prefix, prefix_bytes), name);
+  std::string header(header_len, '\0');
+  if (file.read(header.data(), header_len) != header_len) fail(name, "truncated header");
+  const Layout layout = parse_header(header, name);
+  if (std::optional<uint64_t> size = file.size()) {
+    const uint64_t data_start = prefix_bytes + header_len;
+    const uint64_t available = *size >= data_start ? *size - data_start : 0;
+    if (layout.data_bytes > available) fail_truncated(name, layout, available);
+    if (layout.data_bytes < available)
+      fail(name, "file has " + std::to_string(available - layout.data_bytes) +
+                     " bytes after the data of " + layout.type.str());
+  }
+  ir::HostArray array = ir::HostArray::uninitialized(layout.type);
+  const size_t read = layout.data_bytes ? file.read(array.data(), layout.data_bytes) : 0;
+  if (read < layout.data_bytes) fail_truncated(name, layout, read);
+  // Then the end: a file that grew, or a stream with more behind the data, is refused.
+  if (!file.at_end()) fail(name, "file has bytes after the data of " + layout.type.str());
+  return finish(std::move(array), layout, name);
 }
 
 void save_npy(const std::filesystem::path& path, const ir::HostArray& array) {
-  std::string name = path.string();
-  std::vector<std::byte> bytes = serialize_npy(array);
-  std::filesystem::path temp = path;
-  temp += ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out) fail(name, "cannot write: " + std::string(std::strerror(errno)));
-    out.write(reinterpret_cast<const char*>(bytes.data()),
-              static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) {
-      std::error_code ignored;
-      std::filesystem::remove(temp, ignored);
-      fail(name, "write failed: " + std::string(std::strerror(errno)));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    fail(name, "cannot move the finished file into place: " + ec.message());
-  }
+  ir::write_file_atomically(path, serialize_npy(array), "[npy] " + path.string());
 }
 
 }  // namespace kiln::io

@@ -3,6 +3,10 @@
 // bf16 has no numpy dtype, so it is written as f32 and read back from f32 by the caller's
 // choice of conversion. Errors are kiln::Error "[npy] PATH: what is wrong"; writes go to a
 // temporary file renamed into place, so a failed write never leaves a half-written file.
+//
+// load_npy reads a regular file, or stdin for the path "-" (anything else, such as a FIFO or a
+// device, is refused unread), the header before the data, and then exactly the data's size as
+// the header gives it, checked against the file's size and the machine's memory first.
 
 #include <cstddef>
 #include <filesystem>

@@ -1,6 +1,7 @@
 #include "ir/buffer_pool.h"
 
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <bit>
 #include <cassert>
@@ -11,6 +12,12 @@
 #include <vector>
 
 namespace kiln::ir {
+
+uint64_t physical_memory_bytes() {
+  static const uint64_t bytes =
+      static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  return bytes;
+}
 
 namespace {
 

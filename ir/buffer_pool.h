@@ -6,12 +6,18 @@
 // handed out as move-only Buffer handles that return them on destruction.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 
 namespace kiln::ir {
 
 inline constexpr size_t kBufferAlignment = 64;
+
+// The machine's physical memory in bytes. Whatever would allocate more is refused with a
+// message before allocating: with overcommit such an allocation may succeed and get the process
+// killed while it fills.
+uint64_t physical_memory_bytes();
 
 class BufferPool;
 

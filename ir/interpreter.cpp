@@ -7,8 +7,7 @@
 #include <new>
 #include <string>
 
-#include <unistd.h>
-
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/interpreter_kernels.h"
@@ -266,9 +265,7 @@ Error out_of_memory(const Function& f, const Node& node) {
 // Refuses a value larger than physical memory before allocating it: past that an allocation
 // either fails (fine) or, with overcommit, succeeds and gets the process killed while filling.
 void check_fits_in_memory(const Function& f, const Node& node) {
-  static const uint64_t physical_bytes =
-      static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
-  if (node.type.size_bytes() > physical_bytes) throw out_of_memory(f, node);
+  if (node.type.size_bytes() > physical_memory_bytes()) throw out_of_memory(f, node);
 }
 
 }  // namespace

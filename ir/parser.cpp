@@ -1,12 +1,10 @@
 #include "ir/parser.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 #include <unordered_map>
 
+#include "ir/buffer_pool.h"
+#include "ir/file_io.h"
 #include "ir/lexer.h"
 #include "ir/syntax.h"
 #include "ir/verifier.h"
@@ -300,19 +298,18 @@ Module parse_module(std::string_view text, std::string_view filename) {
   }
 }
 
+std::string read_program_text(const std::filesystem::path& path) {
+  try {
+    InputFile file(path, (path == "-" ? "<stdin>" : path.string()) + ": error");
+    return file.read_to_end(physical_memory_bytes());
+  } catch (const Error& e) {
+    throw ParseError(e.what());
+  }
+}
+
 Module parse_file(const std::filesystem::path& path) {
-  const std::string name = path.string();
-  auto fail = [&](const std::string& reason) {
-    throw ParseError(name + ": error: cannot read file: " + reason);
-  };
-  std::error_code ec;
-  if (std::filesystem::is_directory(path, ec)) fail("it is a directory");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) fail("read error");
-  return parse_module(text.str(), name);
+  const std::string text = read_program_text(path);
+  return parse_module(text, path == "-" ? "<stdin>" : path.string());
 }
 
 }  // namespace kiln::ir

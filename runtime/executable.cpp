@@ -1,7 +1,5 @@
 #include "runtime/executable.h"
 
-#include <unistd.h>
-
 #include <cassert>
 #include <cstring>
 #include <string>
@@ -57,8 +55,7 @@ void Executable::State::check_arguments(std::span<const ir::HostArray* const> ar
 // Refuses to run what cannot fit before allocating: with overcommit an allocation larger than
 // memory may succeed and get the process killed while it fills (the interpreter does the same).
 void Executable::State::check_fits_in_memory() const {
-  static const uint64_t physical_bytes =
-      static_cast<uint64_t>(sysconf(_SC_PHYS_PAGES)) * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+  const uint64_t physical_bytes = ir::physical_memory_bytes();
   uint64_t results = 0;
   for (const ir::TensorType& t : plan.result_types)
     results += t.size_bytes();

@@ -42,6 +42,17 @@ struct BoundBuffers {
 };
 
 BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>& args) {
+  // The inputs were checked as they were made; the copies and results are checked here, before
+  // anything is allocated.
+  uint64_t bytes = 0;
+  for (const ir::HostArray& a : args)
+    bytes += a.size_bytes();
+  for (const ir::TensorType& t : function.result_types())
+    bytes += t.size_bytes();
+  if (bytes > ir::physical_memory_bytes())
+    throw Error("[bench] @" + function.name() + ": copies of the inputs and the results need " +
+                std::to_string(bytes) + " bytes, more than this machine's memory (" +
+                std::to_string(ir::physical_memory_bytes()) + " bytes)");
   BoundBuffers b;
   ir::BufferPool& pool = ir::BufferPool::instance();
   for (const ir::HostArray& a : args) {
@@ -79,19 +90,27 @@ int bench(const BenchOptions& options) {
   ir::Module module = load_module(options.file);
   const ir::Function function = pick_flat_function(module, options.func, options.file);
   InputOptions inputs;
+  inputs.component = "bench";
   inputs.random_inputs = true;
   inputs.seed = options.seed;
   std::vector<ir::HostArray> args = bind_inputs(signature_of(function), inputs);
   std::vector<Measurement> rows = {measure("fused", function, args, true, options.repeat),
                                    measure("unfused", function, args, false, options.repeat)};
   std::cout << "@" << function.name() << ": " << options.repeat << " runs each\n";
+  // Times under a millisecond print in microseconds, so that a small function's kernels do
+  // not read 0.000.
+  const bool micro =
+      std::any_of(rows.begin(), rows.end(), [](const Measurement& m) { return m.min_ms < 1.0; });
+  const double scale = micro ? 1000.0 : 1.0;
+  const std::string unit = micro ? "_us" : "_ms";
   char line[160];
   std::snprintf(line, sizeof line, "%-8s %8s %12s %12s %12s %12s\n", "variant", "kernels",
-                "compile_ms", "median_ms", "min_ms", "max_ms");
+                "compile_ms", ("median" + unit).c_str(), ("min" + unit).c_str(),
+                ("max" + unit).c_str());
   std::cout << line;
   for (const Measurement& m : rows) {
     std::snprintf(line, sizeof line, "%-8s %8zu %12.3f %12.3f %12.3f %12.3f\n", m.variant.c_str(),
-                  m.kernels, m.compile_ms, m.median_ms, m.min_ms, m.max_ms);
+                  m.kernels, m.compile_ms, m.median_ms * scale, m.min_ms * scale, m.max_ms * scale);
     std::cout << line;
   }
   double speedup = rows[0].median_ms > 0 ? rows[1].median_ms / rows[0].median_ms : 0;
@@ -106,7 +125,8 @@ Action add_bench_command(CLI::App& app) {
   auto options = std::make_shared<BenchOptions>();
   CLI::App* cmd = app.add_subcommand(
       "bench", "Time a function compiled fused and unfused on seeded random inputs");
-  cmd->add_option("file", options->file, "The .kir or .json file")->required();
+  cmd->add_option("file", options->file, "The .kir or .json file (- reads .kir from stdin)")
+      ->required();
   cmd->add_option("--func", options->func, "The function to time (default: the first)");
   cmd->add_option("--repeat", options->repeat, "Timed runs of each variant, after one warm-up")
       ->capture_default_str();

@@ -16,7 +16,8 @@ Action add_dump_command(CLI::App& app) {
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "dump", "Parse and verify a .kir (or .json) file and print it canonically");
-  cmd->add_option("file", options->file, "The .kir or .json file")->required();
+  cmd->add_option("file", options->file, "The .kir or .json file (- reads .kir from stdin)")
+      ->required();
   cmd->add_flag("--json", options->json, "Print the JSON form instead of .kir text");
   return [cmd, options]() -> int {
     if (!cmd->parsed()) return -1;

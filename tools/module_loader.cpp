@@ -1,8 +1,5 @@
 #include "tools/module_loader.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "ir/error.h"
 #include "ir/json.h"
 #include "ir/parser.h"
@@ -14,14 +11,9 @@ namespace kiln::tools {
 ir::Module load_module(const std::filesystem::path& path) {
   ir::Module module;
   if (path.extension() == ".json") {
-    std::ifstream in(path, std::ios::binary);
-    std::error_code ec;
-    if (!in || std::filesystem::is_directory(path, ec))
-      throw ir::ParseError(path.string() + ": error: cannot read file");
-    std::stringstream text;
-    text << in.rdbuf();
-    module = ir::parse_json(text.str(), path.string());
+    module = ir::parse_json(ir::read_program_text(path), path.string());
   } else {
+    // Everything else is .kir text, stdin ("-") included.
     module = ir::parse_file(path);
   }
   ir::verify(module);

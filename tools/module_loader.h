@@ -1,6 +1,6 @@
 #pragma once
-// Loads a module from a .kir file, or from its JSON form when the name ends in ".json",
-// and verifies it.
+// Loads a module from a .kir file (stdin for "-"), or from its JSON form when the name ends in
+// ".json", and verifies it.
 
 #include <filesystem>
 

@@ -3,7 +3,8 @@
 // as the CPU compiler partitions it (after its pipeline `cpu`), each kernel marked by a
 // comment, and `plan-memory` (which implies fuse) adds the arena plan as comments, so the output
 // still parses. `--stats` writes the kernel count and peak bytes to stderr. `--emit=kernel|
-// llvm|asm` prints each kernel instead of the IR. Every analysis, --stats and --emit go through
+// llvm|asm` prints each kernel instead of the IR (without --passes: as `kiln run` compiles it,
+// after the default pipeline `cpu`). Every analysis, --stats and --emit go through
 // compiler::lower_program, the code that `kiln run` compiles with, so they report exactly the
 // kernels that run.
 
@@ -163,10 +164,16 @@ int run_opt(const OptOptions& options) {
   if (options.emit != "kir" && options.emit != "kernel" && options.emit != "llvm" &&
       options.emit != "asm")
     throw Error("[opt] --emit=" + options.emit + " is not one of kir, kernel, llvm, asm");
+  // --emit alone means "the kernels `kiln run` compiles", which lower_program plans after its
+  // own pipeline; without --passes there is nothing else to run first. Any other use needs a
+  // pass list to mean something.
+  if (options.passes.empty() && options.emit == "kir")
+    throw Error("[opt] --passes is required unless --emit names kernels (known passes: " +
+                passes::known_pass_names() + ")");
   std::string pass_list = options.passes;
   const Analyses analyses = take_analyses(pass_list);
   passes::PassManager manager;
-  if (!pass_list.empty() || !analyses.fuse) manager.add_list(pass_list);
+  if (!pass_list.empty()) manager.add_list(pass_list);
   check_print_after(options, manager, analyses);
   ir::Module module = load_module(options.file);
   if (!options.func.empty()) {
@@ -212,12 +219,13 @@ Action add_opt_command(CLI::App& app) {
   auto options = std::make_shared<OptOptions>();
   CLI::App* cmd = app.add_subcommand(
       "opt", "Run passes over a .kir (or .json) file and print the result as .kir");
-  cmd->add_option("file", options->file, "The .kir or .json file")->required();
+  cmd->add_option("file", options->file, "The .kir or .json file (- reads .kir from stdin)")
+      ->required();
   cmd->add_option("--passes", options->passes,
                   "Comma-separated passes to run in order (known: " + passes::known_pass_names() +
                       "; and last, the analyses fuse: print the IR with each kernel of the fusion "
-                      "plan marked, and plan-memory: add the arena plan as comments)")
-      ->required();
+                      "plan marked, and plan-memory: add the arena plan as comments). Required "
+                      "unless --emit names kernels");
   auto* all = cmd->add_flag("--print-after-all", options->print_after_all,
                             "Print the IR after every pass, each under a '// ----- after NAME "
                             "-----' header");

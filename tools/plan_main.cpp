@@ -5,11 +5,12 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
-#include <fstream>
 #include <iostream>
-#include <iterator>
+#include <span>
 
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
+#include "ir/file_io.h"
 #include "runtime/executable.h"
 #include "runtime/plan.h"
 #include "tools/run_inputs.h"
@@ -20,12 +21,10 @@ namespace {
 using namespace kiln;
 
 runtime::Plan read_plan(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error("[plan] " + path + ": cannot open the file");
-  std::vector<char> chars((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw Error("[plan] " + path + ": cannot read the file");
-  const auto* bytes = reinterpret_cast<const std::byte*>(chars.data());
-  return runtime::load_plan({bytes, chars.size()}, path);
+  const std::string name = path == "-" ? "<stdin>" : path;
+  ir::InputFile file(path, "[plan] " + name);
+  const std::string bytes = file.read_to_end(ir::physical_memory_bytes());
+  return runtime::load_plan(std::as_bytes(std::span(bytes)), name);
 }
 
 int run(const std::string& path, const tools::InputOptions& inputs, const std::string& out_dir,
@@ -49,12 +48,13 @@ int run(const std::string& path, const tools::InputOptions& inputs, const std::s
 }  // namespace
 
 int main(int argc, char** argv) {
+  tools::watch_stdout();
   CLI::App app{"kiln-plan: run a compiled kiln plan (from `kiln run --save-plan`)"};
   std::string plan;
   tools::InputOptions inputs;
   std::string output_dir = ".";
   bool stats = false;
-  app.add_option("plan", plan, "The plan file")->required();
+  app.add_option("plan", plan, "The plan file (- reads it from stdin)")->required();
   app.add_option("--input", inputs.inputs,
                  "NAME=FILE.npy: the value of parameter %NAME (repeat for each)")
       ->allow_extra_args(false);
@@ -66,12 +66,15 @@ int main(int argc, char** argv) {
   app.add_flag("--stats", stats, "Print kernels: and run_ms: after the results");
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int status = app.exit(e);
-    return status == 0 ? 0 : 1;
+    std::cerr << "[kiln-plan] " << e.what() << " (--help lists the options)\n";
+    return 1;
   }
   try {
-    return run(plan, inputs, output_dir, stats);
+    if (const int status = run(plan, inputs, output_dir, stats); status != 0) return status;
+    return tools::check_stdout("kiln-plan");
   } catch (const Error& e) {
     std::cerr << e.what() << "\n";
     return 1;

@@ -2,17 +2,19 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "io/npy.h"
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
 
 namespace kiln::tools {
 
 namespace {
 
-[[noreturn]] void fail(const std::string& message) {
-  throw Error("[run] " + message);
+[[noreturn]] void fail(const InputOptions& options, const std::string& message) {
+  throw Error("[" + options.component + "] " + message);
 }
 
 std::string param_list(const Signature& signature) {
@@ -23,8 +25,8 @@ std::string param_list(const Signature& signature) {
 }
 
 // Reads FILE.npy for parameter `param`; bf16 parameters take f32 files, as .npy has no bf16.
-ir::HostArray load_input(const std::string& file, const std::string& param,
-                         const ir::TensorType& expected) {
+ir::HostArray load_input(const InputOptions& options, const std::string& file,
+                         const std::string& param, const ir::TensorType& expected) {
   ir::HostArray array = io::load_npy(file);
   if (expected.dtype == ir::DType::BF16 && array.dtype() == ir::DType::F32 &&
       array.shape() == expected.shape) {
@@ -34,8 +36,8 @@ ir::HostArray load_input(const std::string& file, const std::string& param,
     return converted;
   }
   if (array.type() != expected)
-    fail(file + ": holds " + array.type().str() + " but parameter %" + param + " is " +
-         expected.str());
+    fail(options, (file == "-" ? "<stdin>" : file) + ": holds " + array.type().str() +
+                      " but parameter %" + param + " is " + expected.str());
   return array;
 }
 
@@ -67,30 +69,42 @@ Signature signature_of(const ir::Function& f) {
 
 std::vector<ir::HostArray> bind_inputs(const Signature& f, const InputOptions& options) {
   std::map<std::string, std::string> files;  // parameter name -> file
+  int from_stdin = 0;
   for (const std::string& spec : options.inputs) {
     size_t eq = spec.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      fail("--input takes NAME=FILE.npy, got '" + spec + "'");
+      fail(options, "--input takes NAME=FILE.npy, got '" + spec + "'");
     std::string name = spec.substr(0, eq);
     if (name.front() == '%') name.erase(0, 1);
     const bool known = std::any_of(f.params.begin(), f.params.end(),
                                    [&](const auto& param) { return param.first == name; });
     if (!known)
-      fail("--input names '" + name + "', which is not a parameter of @" + f.function +
-           " (parameters: " + param_list(f) + ")");
+      fail(options, "--input names '" + name + "', which is not a parameter of @" + f.function +
+                        " (parameters: " + param_list(f) + ")");
     if (!files.emplace(name, spec.substr(eq + 1)).second)
-      fail("--input gives parameter %" + name + " twice");
+      fail(options, "--input gives parameter %" + name + " twice");
+    if (spec.substr(eq + 1) == "-" && ++from_stdin > 1)
+      fail(options, "--input: only one input can come from stdin (-)");
   }
   std::vector<ir::HostArray> args;
+  uint64_t random_bytes = 0;
   for (size_t i = 0; i < f.params.size(); ++i) {
     const auto& [name, type] = f.params[i];
     if (auto it = files.find(name); it != files.end()) {
-      args.push_back(load_input(it->second, name, type));
+      args.push_back(load_input(options, it->second, name, type));
     } else if (options.random_inputs) {
+      // Sizes are checked before anything is allocated: past physical memory an allocation
+      // fails, or with overcommit succeeds and the process is killed while filling it.
+      const std::optional<size_t> bytes = type.checked_size_bytes();
+      if (!bytes || (random_bytes += *bytes) > ir::physical_memory_bytes())
+        fail(options, "--random-inputs: parameter %" + name + ": " + type.str() + " needs " +
+                          (bytes ? std::to_string(*bytes) : "more than 2^64") +
+                          " bytes, more than this machine's memory (" +
+                          std::to_string(ir::physical_memory_bytes()) + " bytes)");
       args.push_back(random_array(type, options.seed + i));
     } else {
-      fail("no --input for parameter %" + name + ": " + type.str() + " of @" + f.function +
-           " (give --input " + name + "=FILE.npy or --random-inputs)");
+      fail(options, "no --input for parameter %" + name + ": " + type.str() + " of @" + f.function +
+                        " (give --input " + name + "=FILE.npy or --random-inputs)");
     }
   }
   return args;

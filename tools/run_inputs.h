@@ -16,6 +16,7 @@ struct InputOptions {
   std::vector<std::string> inputs;  // "NAME=FILE.npy"
   bool random_inputs = false;
   uint64_t seed = 0;
+  std::string component = "run";  // names the command in errors: "[run] ..."
 };
 
 // What inputs bind to: a function's name and its parameters (names and types, in order).
@@ -25,8 +26,10 @@ struct Signature {
 };
 Signature signature_of(const ir::Function& function);
 
-// One array per parameter, in parameter order. Throws "[run] ..." for a malformed, unknown,
-// duplicate or missing input and for an .npy whose type differs from its parameter.
+// One array per parameter, in parameter order. FILE may be "-", stdin, for one input. Throws
+// "[run] ..." for a malformed, unknown, duplicate or missing input, for an .npy whose type
+// differs from its parameter, and for random inputs larger than the machine's memory, which
+// are checked before anything is allocated.
 std::vector<ir::HostArray> bind_inputs(const Signature& signature, const InputOptions& options);
 
 // Random data of a type: floats uniform in [-1, 1), signed integers in [-8, 8], unsigned in

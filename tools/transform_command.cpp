@@ -281,7 +281,8 @@ Action add_transform_command(CLI::App& app) {
       "transform",
       "Differentiate or batch a function of a .kir (or .json) file and print the result, "
       "simplified, as .kir");
-  cmd->add_option("file", options->file, "The .kir or .json file")->required();
+  cmd->add_option("file", options->file, "The .kir or .json file (- reads .kir from stdin)")
+      ->required();
   cmd->add_option("--func", options->func, "The function to transform (default: the first)");
   const char* help[] = {
       "Forward mode: f_jvp(x..., t_w...) -> (y..., t_y...), one tangent per --wrt parameter "

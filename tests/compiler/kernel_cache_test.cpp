@@ -14,52 +14,15 @@
 
 #include "compiler/cache_file.h"
 #include "ir/error.h"
+#include "tests/compiler/cache_test_util.h"
 #include "tests/runtime/runtime_test_util.h"
 
 namespace kiln::compiler {
 namespace {
 
+using namespace kiln::compiler::testing;
+
 namespace fs = std::filesystem;
-
-// "Object code" is the kernel's encoding behind a marker, so a test can tell what was
-// compiled from what was read back.
-class FakeBackend final : public KernelBackend {
- public:
-  explicit FakeBackend(std::string target = "fake-target +x") : target_(std::move(target)) {}
-  std::string cache_description() const override { return target_; }
-  std::vector<std::byte> compile_to_object(const codegen::Kernel& kernel,
-                                           const std::string& symbol) override {
-    ++compiles;
-    return object_for(kernel, symbol);
-  }
-  static std::vector<std::byte> object_for(const codegen::Kernel& kernel,
-                                           const std::string& symbol) {
-    std::string object = "OBJ:" + symbol + ":" + encode_kernel(kernel);
-    const auto* p = reinterpret_cast<const std::byte*>(object.data());
-    return {p, p + object.size()};
-  }
-  int compiles = 0;
-
- private:
-  std::string target_;
-};
-
-// The cache hands out exactly what the backend compiled for `k`.
-void expect_code_of(const std::shared_ptr<const runtime::PlanKernel>& code,
-                    const codegen::Kernel& k) {
-  ASSERT_TRUE(code);
-  EXPECT_EQ(code->object, FakeBackend::object_for(k, code->symbol));
-}
-
-std::vector<char> slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-void spit(const fs::path& p, const std::vector<char>& bytes) {
-  std::ofstream(p, std::ios::binary | std::ios::trunc)
-      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 TEST(KernelCache, MemoryOnlyCompilesEachKernelOnce) {
   FakeBackend backend;
@@ -156,24 +119,6 @@ TEST(KernelCache, UnwritableFolderLeavesTheCacheInMemory) {
   EXPECT_EQ(backend.compiles, 1);
   fs::remove_all(dir);
 }
-
-// Restores an environment variable when it goes out of scope.
-class ScopedEnv {
- public:
-  explicit ScopedEnv(const char* name) : name_(name) {
-    if (const char* v = std::getenv(name)) old_ = v;
-  }
-  ~ScopedEnv() {
-    if (old_)
-      ::setenv(name_, old_->c_str(), 1);
-    else
-      ::unsetenv(name_);
-  }
-
- private:
-  const char* name_;
-  std::optional<std::string> old_;
-};
 
 TEST(KernelCache, EnvironmentChoosesTheFolder) {
   ScopedEnv keep_dir("KILN_CACHE_DIR"), keep_off("KILN_NO_DISK_CACHE");

@@ -1017,7 +1017,7 @@ def check_bad_inputs(binary, work):
     for label, extra, named in (("wrong shape", ["--input", "x=" + wrong], wrong),
                                 ("missing input", [], "%x")):
         out = os.path.join(work, "bad-out-" + label.replace(" ", "-"))
-        proc = kiln(binary, "run", program, "--output-dir", out, *extra)
+        proc = kiln(binary, "run", program, "--device", "interp", "--output-dir", out, *extra)
         lines = proc.stderr.strip().splitlines()
         if proc.returncode != 1 or len(lines) != 1 or named not in lines[0]:
             problems.append("%s: exit %d, stderr %r" % (label, proc.returncode, proc.stderr))
@@ -1033,7 +1033,8 @@ def check_random_inputs(binary, work):
     runs = {}
     for seed in (0, 5, 0):
         out = os.path.join(work, "random-%d-%d" % (seed, len(runs)))
-        proc = kiln(binary, "run", program, "--random-inputs", "--seed", seed, "--output-dir", out)
+        proc = kiln(binary, "run", program, "--device", "interp", "--random-inputs", "--seed", seed,
+                    "--output-dir", out)
         if proc.returncode != 0:
             return ["kiln run --random-inputs exited %d: %s" % (proc.returncode, proc.stderr)]
         arrays = [np.load(os.path.join(out, "%d.npy" % k)) for k in range(6)]

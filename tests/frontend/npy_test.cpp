@@ -1,6 +1,7 @@
 #include "io/npy.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -27,13 +28,19 @@ std::vector<std::byte> read_bytes(const std::filesystem::path& path) {
   return {bytes.begin(), bytes.end()};
 }
 
-std::string error_of(std::span<const std::byte> bytes) {
+// The message of the kiln::Error `f` throws, or "" if it throws none.
+template <class F>
+std::string error_from(F f) {
   try {
-    parse_npy(bytes, "x.npy");
+    f();
   } catch (const Error& e) {
     return e.what();
   }
   return "";
+}
+
+std::string error_of(std::span<const std::byte> bytes) {
+  return error_from([&] { parse_npy(bytes, "x.npy"); });
 }
 
 TEST(Npy, ReadsNumpyFloat32) {
@@ -116,6 +123,74 @@ TEST(Npy, RejectsBadInputWithOneClearError) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos);
   }
+}
+
+// A version 1 file with the header dict `dict` and `data` bytes after it.
+std::vector<std::byte> npy_with_header(const std::string& dict, size_t data = 0) {
+  std::string header = dict + "\n";
+  std::string file = std::string("\x93NUMPY\x01\x00", 8);
+  file += static_cast<char>(header.size() & 0xff);
+  file += static_cast<char>(header.size() >> 8);
+  file += header + std::string(data, '\0');
+  auto bytes = std::as_bytes(std::span(file));
+  return {bytes.begin(), bytes.end()};
+}
+
+std::string load_error(const std::filesystem::path& path) {
+  return error_from([&] { load_npy(path); });
+}
+
+TEST(Npy, SizesAreCheckedBeforeAllocatingAndNeverOverflow) {
+  // 400 GB: more than memory, said with the right count (not "needs 0 bytes").
+  std::string huge =
+      error_of(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (100000, "
+                               "1000000), }"));
+  EXPECT_NE(huge.find("[npy] x.npy: f32[100000,1000000] needs 400000000000 bytes, more than "
+                      "this machine's memory"),
+            std::string::npos)
+      << huge;
+  // Past 64 bits, in elements or in bytes.
+  for (const char* shape : {"(1099511627776, 1099511627776)", "(2305843009213693952, 8)"}) {
+    std::string e = error_of(npy_with_header(
+        std::string("{'descr': '<f8', 'fortran_order': False, 'shape': ") + shape + ", }"));
+    EXPECT_NE(e.find("has more bytes than a 64-bit size holds"), std::string::npos) << e;
+  }
+  // A zero dimension makes any shape empty: this one is a valid file of no data.
+  ir::HostArray empty =
+      parse_npy(npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, "
+                                "4294967296, 0), }"),
+                "x.npy");
+  EXPECT_EQ(empty.num_elements(), 0);
+  EXPECT_EQ(empty.type().str(), "f32[4294967296,4294967296,0]");
+}
+
+TEST(Npy, ReadsOnlyRegularFilesAndNeverPastTheHeadersSize) {
+  auto dir = temp_dir() / "special";
+  std::filesystem::create_directories(dir / "folder.npy");
+  ASSERT_EQ(::mkfifo((dir / "fifo.npy").c_str(), 0600), 0);
+  std::filesystem::create_symlink("/dev/zero", dir / "zero.npy");
+  // Each is refused at once, naming the file: no blocking on the FIFO, no endless read.
+  EXPECT_EQ(load_error(dir / "folder.npy"),
+            "[npy] " + (dir / "folder.npy").string() + ": is a directory, not a regular file");
+  EXPECT_EQ(load_error(dir / "fifo.npy"),
+            "[npy] " + (dir / "fifo.npy").string() + ": is a FIFO, not a regular file");
+  EXPECT_EQ(load_error("/dev/zero"), "[npy] /dev/zero: is a character device, not a regular file");
+  EXPECT_EQ(load_error(dir / "zero.npy"),
+            "[npy] " + (dir / "zero.npy").string() + ": is a character device, not a regular file");
+  // A regular file the kernel will not read as bytes.
+  EXPECT_EQ(load_error("/proc/self/mem").rfind("[npy] /proc/self/mem: ", 0), 0u);
+  // A header announcing more data than the file has is refused from the file's size.
+  auto path = dir / "short.npy";
+  auto bytes =
+      npy_with_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000, 1000), }", 16);
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  EXPECT_NE(load_error(path).find("data is truncated: f32[1000,1000] needs 4000000 bytes, the "
+                                  "file has 16"),
+            std::string::npos)
+      << load_error(path);
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Npy, NeverCrashesOnMutatedFiles) {

@@ -160,15 +160,21 @@ TEST(Parser, ParseFileReportsUnreadableFiles) {
     parse_file(missing);
     FAIL() << "no error";
   } catch (const ParseError& e) {
-    EXPECT_EQ(std::string(e.what()),
-              missing + ": error: cannot read file: No such file or directory");
+    EXPECT_EQ(std::string(e.what()), missing + ": error: cannot open: No such file or directory");
   }
   std::string dir = kir_path("");
   try {
     parse_file(dir);
     FAIL() << "no error";
   } catch (const ParseError& e) {
-    EXPECT_EQ(std::string(e.what()), dir + ": error: cannot read file: it is a directory");
+    EXPECT_EQ(std::string(e.what()), dir + ": error: is a directory, not a regular file");
+  }
+  // A device that never ends is refused before a byte is read.
+  try {
+    parse_file("/dev/zero");
+    FAIL() << "no error";
+  } catch (const ParseError& e) {
+    EXPECT_STREQ(e.what(), "/dev/zero: error: is a character device, not a regular file");
   }
 }
 

@@ -51,6 +51,8 @@ inline std::filesystem::path temp_dir(const std::string& tag) {
       ("kiln_" + tag + "_" + info->name() + "_" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  // Private whatever the umask, since a kernel cache refuses a folder others can write.
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
   return dir;
 }
 

@@ -460,7 +460,7 @@ TEST_F(KilnTransform, BadFilesAndFunctionsAreErrors) {
   Result r = kiln("transform " + missing.string() + " --grad");
   EXPECT_EQ(r.status, 1);
   EXPECT_EQ(r.out, "");
-  EXPECT_EQ(r.err.rfind(missing.string() + ": error: cannot read file", 0), 0u) << r.err;
+  EXPECT_EQ(r.err.rfind(missing.string() + ": error: cannot open", 0), 0u) << r.err;
   fs::path broken = write("broken.kir", "func @f(%x: f32[3]) -> f32[3] {\n  return %y\n}\n");
   Result b = kiln("transform " + broken.string() + " --jvp");
   EXPECT_EQ(b.status, 1);
