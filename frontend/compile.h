@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "compiler/pipeline.h"
+#include "frontend/callable.h"
 #include "frontend/tensor.h"
 #include "frontend/trace.h"
 #include "ir/array.h"
@@ -56,6 +57,7 @@ std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
 
 class Compiled {
  public:
+  using takes_tensor_vector = void;  // for frontend/callable.h
   Compiled(TracedFn fn, size_t arity, CompileOptions options);
 
   // Traces and compiles on the first call with these inputs' dtypes and shapes; evaluates the
@@ -80,7 +82,7 @@ class Compiled {
  private:
   struct State {
     TracedFn fn;
-    size_t arity = 0;  // 0: any number (fn takes a vector)
+    size_t arity = 0;  // 0: any number (a vector, or a variadic generic lambda)
     CompileOptions options;
     std::mutex mutex;
     std::map<std::vector<std::pair<int, ir::Shape>>, Entry> by_signature;
@@ -88,22 +90,13 @@ class Compiled {
   std::shared_ptr<State> state_;
 };
 
-// fn as in trace(): takes `const std::vector<Tensor>&` or one Tensor per input, returns a
-// Tensor or a std::vector<Tensor>.
+// fn as in trace(): takes `const std::vector<Tensor>&` or one Tensor per input (a generic lambda
+// too), returns a Tensor or a tuple, pair, array or vector of Tensors; the call returns the
+// results flattened into a std::vector<Tensor>.
 template <class F>
 Compiled compile(F fn, CompileOptions options = {}) {
-  if constexpr (std::is_invocable_v<F&, const std::vector<Tensor>&>) {
-    return Compiled(
-        [fn](const std::vector<Tensor>& in) mutable { return detail::as_results(fn(in)); }, 0,
-        options);
-  } else {
-    constexpr size_t n = detail::arity<F>::value;
-    return Compiled(
-        [fn](const std::vector<Tensor>& in) mutable {
-          return detail::call_spread(fn, in, std::make_index_sequence<n>{});
-        },
-        n, options);
-  }
+  constexpr size_t arity = detail::fixed_arity<F>().value_or(0);
+  return Compiled(detail::as_traced_fn(std::move(fn)), arity, options);
 }
 
 }  // namespace kiln

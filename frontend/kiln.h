@@ -1,6 +1,7 @@
 #pragma once
 // The whole frontend in one include.
 
+#include "frontend/callable.h"    // IWYU pragma: export
 #include "frontend/compile.h"     // IWYU pragma: export
 #include "frontend/composite.h"   // IWYU pragma: export
 #include "frontend/creation.h"    // IWYU pragma: export

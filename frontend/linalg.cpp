@@ -61,6 +61,8 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor outer(const Tensor& a, const Tensor& b) {
+  if (!a.valid() || !b.valid())
+    fail("outer", "an operand is an empty (default-constructed) Tensor");
   return multiply(reshape(a, {-1, 1}), reshape(b, {1, -1}));
 }
 

@@ -159,9 +159,11 @@ Tensor round(const Tensor& x) {
   return rounding(OpKind::Round, x, "round");
 }
 Tensor square(const Tensor& x) {
+  check_valid({x}, "square");
   return multiply(x, x);
 }
 Tensor reciprocal(const Tensor& x) {
+  check_valid({x}, "reciprocal");
   return divide(1, x);
 }
 
@@ -222,6 +224,9 @@ Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary(OpKind::Min, a, b, "minimum");
 }
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi) {
+  // Checked here, so errors say clip rather than the maximum and minimum it is made of.
+  check_valid({x, lo, hi}, "clip");
+  broadcast_shapes(broadcast_shapes(x.shape(), lo.shape(), "clip"), hi.shape(), "clip");
   return minimum(maximum(x, lo), hi);
 }
 
@@ -245,13 +250,16 @@ Tensor greater_equal(const Tensor& a, const Tensor& b) {
 }
 
 Tensor isnan(const Tensor& x) {
+  check_valid({x}, "isnan");
   return x != x;
 }
 Tensor isinf(const Tensor& x) {
+  check_valid({x}, "isinf");
   if (!ir::is_float(x.dtype())) return x != x;  // all false
   return abs(x) == std::numeric_limits<double>::infinity();
 }
 Tensor isfinite(const Tensor& x) {
+  check_valid({x}, "isfinite");
   if (!ir::is_float(x.dtype())) return x == x;              // all true
   return abs(x) < std::numeric_limits<double>::infinity();  // NaN compares false
 }

@@ -17,24 +17,6 @@ void check_valid(const Tensor& x, std::string_view fn) {
   if (!x.valid()) fail(fn, "the operand is an empty (default-constructed) Tensor");
 }
 
-// The reduced axes, normalized, sorted and without repeats.
-std::vector<int64_t> resolve_axes(std::string_view fn, const Tensor& x, const Axes& axes) {
-  std::vector<int64_t> out;
-  if (axes.all()) {
-    for (int i = 0; i < x.ndim(); ++i)
-      out.push_back(i);
-    return out;
-  }
-  for (int a : axes.list()) {
-    int n = detail::normalize_axis(fn, a, x.ndim());
-    if (std::find(out.begin(), out.end(), n) != out.end())
-      fail(fn, "axis " + std::to_string(n) + " is named twice");
-    out.push_back(n);
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
 Shape kept_shape(const Tensor& x, const std::vector<int64_t>& axes) {
   Shape shape = x.shape();
   for (int64_t a : axes)
@@ -51,7 +33,7 @@ int64_t count_of(const Tensor& x, const std::vector<int64_t>& axes) {
 
 Tensor reduce(OpKind op, const Tensor& x, const Axes& axes, bool keepdims, std::string_view fn) {
   check_valid(x, fn);
-  std::vector<int64_t> ax = resolve_axes(fn, x, axes);
+  std::vector<int64_t> ax = detail::reduced_axes(fn, x, axes);
   if (ax.empty()) return x;
   Tensor out = make(op, {x}, make_attrs(ir::ReduceAttrs{ax}), std::nullopt, fn, x.is_weak());
   return keepdims ? reshape(out, kept_shape(x, ax)) : out;
@@ -81,7 +63,7 @@ DType statistic_type(DType d) {
 
 Tensor extreme(OpKind op, const Tensor& x, const Axes& axes, bool keepdims, std::string_view fn) {
   check_valid(x, fn);
-  for (int64_t a : resolve_axes(fn, x, axes))
+  for (int64_t a : detail::reduced_axes(fn, x, axes))
     if (x.shape()[a] == 0)
       fail(fn, "cannot reduce empty axis " + std::to_string(a) + " of " + x.type().str() +
                    " (the reduction has no identity)");
@@ -99,6 +81,28 @@ Tensor arg_extreme(OpKind op, const Tensor& x, std::optional<int> axis, bool kee
 }
 
 }  // namespace
+
+namespace detail {
+
+std::vector<int64_t> reduced_axes(std::string_view fn, const Tensor& x, const Axes& axes) {
+  check_valid(x, fn);
+  std::vector<int64_t> out;
+  if (axes.all()) {
+    for (int i = 0; i < x.ndim(); ++i)
+      out.push_back(i);
+    return out;
+  }
+  for (int a : axes.list()) {
+    int n = normalize_axis(fn, a, x.type());
+    if (std::find(out.begin(), out.end(), n) != out.end())
+      fail(fn, "axis " + std::to_string(n) + " is named twice");
+    out.push_back(n);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace detail
 
 Tensor sum(const Tensor& x, const Axes& axes, bool keepdims) {
   check_valid(x, "sum");
@@ -120,22 +124,33 @@ Tensor min(const Tensor& x, const Axes& axes, bool keepdims) {
 
 Tensor mean(const Tensor& x, const Axes& axes, bool keepdims) {
   check_valid(x, "mean");
-  int64_t n = count_of(x, resolve_axes("mean", x, axes));
+  int64_t n = count_of(x, detail::reduced_axes("mean", x, axes));
   Tensor total = sum(astype(x, accumulation_type(x.dtype())), axes, keepdims);
   return astype(total / static_cast<double>(n), statistic_type(x.dtype()));
 }
 
-Tensor var(const Tensor& x, const Axes& axes, int ddof, bool keepdims) {
-  check_valid(x, "var");
-  int64_t n = count_of(x, resolve_axes("var", x, axes));
+namespace {
+
+Tensor variance(const Tensor& x, const Axes& axes, VarOptions options, std::string_view fn) {
+  check_valid(x, fn);
+  if (options.ddof < 0) fail(fn, "ddof " + std::to_string(options.ddof) + " is negative");
+  int64_t n = count_of(x, detail::reduced_axes(fn, x, axes));
   Tensor xf = astype(x, accumulation_type(x.dtype()));
   Tensor centered = xf - mean(xf, axes, true);
-  Tensor total = sum(centered * centered, axes, keepdims);
-  return astype(total / static_cast<double>(n - ddof), statistic_type(x.dtype()));
+  Tensor total = sum(centered * centered, axes, options.keepdims);
+  // numpy's max(N - ddof, 0): too few elements give inf or nan, not a negative variance.
+  const int64_t divisor = std::max<int64_t>(n - options.ddof, 0);
+  return astype(total / static_cast<double>(divisor), statistic_type(x.dtype()));
 }
 
-Tensor std(const Tensor& x, const Axes& axes, int ddof, bool keepdims) {
-  return sqrt(var(x, axes, ddof, keepdims));
+}  // namespace
+
+Tensor var(const Tensor& x, const Axes& axes, VarOptions options) {
+  return variance(x, axes, options, "var");
+}
+
+Tensor std(const Tensor& x, const Axes& axes, VarOptions options) {
+  return sqrt(variance(x, axes, options, "std"));
 }
 
 Tensor argmax(const Tensor& x, std::optional<int> axis, bool keepdims) {
@@ -147,12 +162,13 @@ Tensor argmin(const Tensor& x, std::optional<int> axis, bool keepdims) {
 }
 
 Tensor any(const Tensor& x, const Axes& axes, bool keepdims) {
-  check_valid(x, "any");
+  detail::reduced_axes("any", x, axes);
   // A count rather than reduce_max: an empty reduction is then simply false.
   return sum(astype(x != 0, DType::I32), axes, keepdims) > 0;
 }
 
 Tensor all(const Tensor& x, const Axes& axes, bool keepdims) {
+  detail::reduced_axes("all", x, axes);
   return logical_not(any(logical_not(x), axes, keepdims));
 }
 

@@ -135,6 +135,7 @@ Tensor reshape(const Tensor& x, const Shape& shape) {
 }
 
 Tensor flatten(const Tensor& x) {
+  check_valid(x, "flatten");
   return reshape(x, {-1});
 }
 

@@ -40,6 +40,13 @@ int normalize_axis(std::string_view fn, int64_t axis, int rank) {
   return static_cast<int>(axis < 0 ? axis + rank : axis);
 }
 
+int normalize_axis(std::string_view fn, int64_t axis, const ir::TensorType& type) {
+  const int rank = type.rank();
+  if (axis < -rank || axis >= rank)
+    fail(fn, "axis " + std::to_string(axis) + " is out of range for " + type.str());
+  return normalize_axis(fn, axis, rank);
+}
+
 Tensor make(ir::OpKind op, const std::vector<Tensor>& inputs, ir::Attrs attrs,
             std::optional<ir::TensorType> declared, std::string_view fn, bool weak) {
   std::vector<ir::TensorType> types;

@@ -120,10 +120,18 @@ class Tensor {
   template <Element T>
   explicit Tensor(const std::vector<T>& values)
       : Tensor(pack(values, Shape{static_cast<int64_t>(values.size())}, std::nullopt)) {}
+  // A braced list of C++ numbers takes the dtype a scalar of them would: {1.0, 2.0} is f32, as
+  // Tensor(1.0), zeros and arange are (MLX's rule), so one literal list cannot promote a model
+  // to f64; ask for another dtype by name: Tensor({1.0, 2.0}, DType::F64). Integer lists keep
+  // their C++ type ({1, 2} is i32). A std::vector<double> is data of a stated type: f64.
   template <Element T>
-  Tensor(std::initializer_list<T> values) : Tensor(std::vector<T>(values)) {}
+  Tensor(std::initializer_list<T> values, std::optional<DType> dtype = std::nullopt)
+      : Tensor(pack(std::vector<T>(values), Shape{static_cast<int64_t>(values.size())},
+                    dtype.value_or(literal_list_dtype<T>()))) {}
   template <Element T>
-  Tensor(std::initializer_list<std::initializer_list<T>> rows) : Tensor(pack_rows(rows)) {}
+  Tensor(std::initializer_list<std::initializer_list<T>> rows,
+         std::optional<DType> dtype = std::nullopt)
+      : Tensor(pack_rows(rows, dtype.value_or(literal_list_dtype<T>()))) {}
   explicit Tensor(ir::HostArray array);
   // The caller's memory as a tensor: row-major elements of `type`, used in place when `data`
   // is 64-byte aligned (what compiled code requires; std::aligned_alloc(64, ...) and mmap give
@@ -234,15 +242,19 @@ class Tensor {
     }
   }
   template <Element T>
-  static ir::HostArray pack_rows(std::initializer_list<std::initializer_list<T>> rows) {
+  static constexpr DType literal_list_dtype() {
+    return std::same_as<T, double> ? DType::F32 : dtype_of<T>();
+  }
+  template <Element T>
+  static ir::HostArray pack_rows(std::initializer_list<std::initializer_list<T>> rows,
+                                 DType dtype) {
     std::vector<T> flat;
     size_t width = rows.size() ? rows.begin()->size() : 0;
     for (const auto& row : rows) {
       check_row_width(row.size(), width);
       flat.insert(flat.end(), row.begin(), row.end());
     }
-    return pack(flat, Shape{static_cast<int64_t>(rows.size()), static_cast<int64_t>(width)},
-                std::nullopt);
+    return pack(flat, Shape{static_cast<int64_t>(rows.size()), static_cast<int64_t>(width)}, dtype);
   }
   static void check_row_width(size_t got, size_t expected);
   void check_item() const;
@@ -279,6 +291,8 @@ Tensor embedded(ir::HostArray array);
 
 // Validates a (possibly negative) axis against `rank` and returns it normalized.
 int normalize_axis(std::string_view fn, int64_t axis, int rank);
+// The same, naming the whole type in the error: "axis 2 is out of range for f32[2,3]".
+int normalize_axis(std::string_view fn, int64_t axis, const ir::TensorType& type);
 
 }  // namespace detail
 

@@ -13,6 +13,10 @@ void check_arity(size_t expected, size_t got) {
                       std::to_string(got) + " input types were given");
 }
 
+void fail_generic_arity(size_t got) {
+  fail("trace", "the generic function cannot be called with " + std::to_string(got) + " tensors");
+}
+
 }  // namespace detail
 
 namespace detail {

@@ -181,17 +181,47 @@ void add_functions(ir::Module& to, ir::Module from, const std::string& name) {
 
 namespace detail {
 
-Transformed grad(TracedFn f, std::vector<int> argnums, bool with_value) {
+namespace {
+
+// grad or value_and_grad of f at `inputs`, and with has_aux f's results after the first (the
+// loss), computed from the same trace.
+std::pair<std::vector<Tensor>, std::vector<Tensor>> gradients(const TracedFn& f,
+                                                              const std::vector<int>& argnums,
+                                                              bool with_value, bool has_aux,
+                                                              const std::vector<Tensor>& inputs) {
   const std::string caller = with_value ? "value_and_grad" : "grad";
-  return Transformed([f = std::move(f), argnums = std::move(argnums), with_value,
-                      caller](const std::vector<Tensor>& inputs) {
-    const std::vector<int> wrt = resolve_argnums(argnums, inputs, caller);
-    Traced traced =
-        trace_for_transform(f, types_of(inputs, caller), caller, GraphLowering::Leaves::Captured);
-    const ir::Function& fn = traced.module.functions.front();
-    ir::Module out = with_value ? passes::value_and_grad(traced.module, fn, wrt)
-                                : passes::grad(traced.module, fn, wrt);
-    return apply_module(simplified(std::move(out)), concat(inputs, traced.captured));
+  const std::vector<int> wrt = resolve_argnums(argnums, inputs, caller);
+  Traced traced =
+      trace_for_transform(f, types_of(inputs, caller), caller, GraphLowering::Leaves::Captured);
+  const std::vector<Tensor> args = concat(inputs, traced.captured);
+  std::vector<Tensor> aux;
+  if (has_aux) {
+    // The aux results join the caller's graph as traced; the pass sees only the loss. Their
+    // shared forward computation is one graph again once evaluated (hash-consing).
+    std::vector<Tensor> results = apply_module(traced.module, args);
+    aux.assign(results.begin() + 1, results.end());
+    ir::Function& fn = traced.module.functions.front();
+    fn.set_results({fn.results().front()});
+  }
+  const ir::Function& fn = traced.module.functions.front();
+  ir::Module out = with_value ? passes::value_and_grad(traced.module, fn, wrt)
+                              : passes::grad(traced.module, fn, wrt);
+  return {apply_module(simplified(std::move(out)), args), std::move(aux)};
+}
+
+}  // namespace
+
+Transformed grad(TracedFn f, std::vector<int> argnums, bool with_value) {
+  return Transformed([f = std::move(f), argnums = std::move(argnums),
+                      with_value](const std::vector<Tensor>& inputs) {
+    return gradients(f, argnums, with_value, false, inputs).first;
+  });
+}
+
+TransformedWithAux grad_with_aux(TracedFn f, std::vector<int> argnums, bool with_value) {
+  return TransformedWithAux([f = std::move(f), argnums = std::move(argnums),
+                             with_value](const std::vector<Tensor>& inputs) {
+    return gradients(f, argnums, with_value, true, inputs);
   });
 }
 

@@ -12,49 +12,58 @@
 //   auto [y, dy] = kiln::jvp(loss, {w, x}, {v, zeros_like(x)});
 //   auto per_example = kiln::vmap(loss, {std::nullopt, 0})(w, xs);
 //
-// Every transform returns a std::vector<Tensor>, one entry per result (grad: one per argnum).
+// Every transform returns a std::vector<Tensor>, one entry per result (grad: one per argnum);
+// with has_aux, grad and value_and_grad return that and f's aux. f may be a generic lambda
+// and may return a tuple, pair, array or vector of tensors (frontend/callable.h).
 
+#include <functional>
 #include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
+#include "frontend/callable.h"
 #include "frontend/tensor.h"
 #include "frontend/trace.h"
 
 namespace kiln {
 
 // A transformed function. Call it with a vector of tensors or with tensors as arguments.
-class Transformed {
+template <class Out>
+class BasicTransformed {
  public:
-  explicit Transformed(TracedFn fn) : fn_(std::move(fn)) {}
+  using Fn = std::function<Out(const std::vector<Tensor>&)>;
+  using takes_tensor_vector = void;  // for frontend/callable.h
+  explicit BasicTransformed(Fn fn) : fn_(std::move(fn)) {}
 
-  std::vector<Tensor> operator()(const std::vector<Tensor>& inputs) const { return fn_(inputs); }
+  Out operator()(const std::vector<Tensor>& inputs) const { return fn_(inputs); }
   template <class... T>
-  requires(sizeof...(T) > 0 && (std::is_convertible_v<const T&, Tensor> && ...)) std::vector<Tensor>
-  operator()(const T&... inputs) const { return fn_(std::vector<Tensor>{Tensor(inputs)...}); }
+  requires(sizeof...(T) > 0 && (std::is_convertible_v<const T&, Tensor> && ...)) Out operator()(
+      const T&... inputs) const {
+    return fn_(std::vector<Tensor>{Tensor(inputs)...});
+  }
 
  private:
-  TracedFn fn_;
+  Fn fn_;
 };
+
+// Returns one tensor per result (grad: per argnum).
+using Transformed = BasicTransformed<std::vector<Tensor>>;
+// With has_aux: what the transform returns without aux, then the aux flattened.
+using TransformedWithAux = BasicTransformed<std::pair<std::vector<Tensor>, std::vector<Tensor>>>;
+
+// Asks grad and value_and_grad for JAX's has_aux: f returns a pair (loss, aux), only the loss is
+// differentiated, and aux (a Tensor, or a tuple, pair, array or vector of them) comes back
+// beside the gradients: auto [grads, aux] = kiln::grad(f, kiln::has_aux)(w, x).
+struct HasAux {
+  explicit HasAux() = default;
+};
+inline constexpr HasAux has_aux{};
 
 namespace detail {
 
-// Any function trace() accepts, as a TracedFn.
-template <class F>
-TracedFn as_traced_fn(F fn) {
-  if constexpr (std::is_invocable_v<F&, const std::vector<Tensor>&>) {
-    return [fn](const std::vector<Tensor>& in) mutable { return as_results(fn(in)); };
-  } else {
-    constexpr size_t n = arity<F>::value;
-    return [fn](const std::vector<Tensor>& in) mutable {
-      check_arity(n, in.size());
-      return call_spread(fn, in, std::make_index_sequence<n>{});
-    };
-  }
-}
-
 Transformed grad(TracedFn f, std::vector<int> argnums, bool with_value);
+TransformedWithAux grad_with_aux(TracedFn f, std::vector<int> argnums, bool with_value);
 std::pair<std::vector<Tensor>, std::vector<Tensor>> jvp(const TracedFn& f,
                                                         const std::vector<Tensor>& primals,
                                                         const std::vector<Tensor>& tangents);
@@ -76,6 +85,24 @@ Transformed grad(F f, std::vector<int> argnums = {0}) {
 template <class F>
 Transformed value_and_grad(F f, std::vector<int> argnums = {0}) {
   return detail::grad(detail::as_traced_fn(std::move(f)), std::move(argnums), true);
+}
+
+// has_aux: f returns (loss, aux); these return {gradients, aux} and {loss and gradients, aux}.
+template <class F>
+TransformedWithAux grad(F f, std::vector<int> argnums, HasAux) {
+  return detail::grad_with_aux(detail::as_traced_fn<true>(std::move(f)), std::move(argnums), false);
+}
+template <class F>
+TransformedWithAux grad(F f, HasAux) {
+  return grad(std::move(f), {0}, has_aux);
+}
+template <class F>
+TransformedWithAux value_and_grad(F f, std::vector<int> argnums, HasAux) {
+  return detail::grad_with_aux(detail::as_traced_fn<true>(std::move(f)), std::move(argnums), true);
+}
+template <class F>
+TransformedWithAux value_and_grad(F f, HasAux) {
+  return value_and_grad(std::move(f), {0}, has_aux);
 }
 
 // Forward mode: f's results and their tangents along `tangents` (one per primal, of its type;

@@ -54,7 +54,7 @@ TEST(Compile, ACapturedTensorUpdatedBetweenCallsNeedsNoRecompile) {
 TEST(Compile, AssignChecksItsArguments) {
   Tensor w({1.0f, 2.0f});
   EXPECT_THROW(w.assign(Tensor({1.0f, 2.0f, 3.0f})), Error);
-  EXPECT_THROW(w.assign(Tensor({1.0, 2.0})), Error);  // f64 into f32
+  EXPECT_THROW(w.assign(Tensor({1.0, 2.0}, DType::F64)), Error);  // f64 into f32
   try {
     w.assign(Tensor({1, 2}));
     FAIL();

@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
 
 #include "examples/models.h"
+#include "ir/printer.h"
 #include "tests/frontend/test_util.h"
 
 namespace kiln {
@@ -106,6 +108,76 @@ TEST(Composite, KeepsHalfPrecision) {
   EXPECT_EQ(softmax(x).dtype(), DType::F16);
   EXPECT_EQ(gelu(x).dtype(), DType::F16);
   EXPECT_EQ(layer_norm(x).dtype(), DType::F16);
+}
+
+// Errors name the composite the user called and its argument, never an op inside it.
+TEST(Composite, ErrorsNameTheCompositeAndItsArgument) {
+  Tensor a = zeros({2, 3});
+  EXPECT_ERROR(softmax(a, 2), "[frontend] softmax: axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(log_softmax(a, -3), "[frontend] log_softmax: axis -3 is out of range for f32[2,3]");
+  EXPECT_ERROR(logsumexp(a, {0, 0}), "[frontend] logsumexp: axis 0 is named twice");
+  EXPECT_ERROR(softmax(zeros({2, 0})), "[frontend] softmax: axis 1 of f32[2,0] is empty");
+  EXPECT_ERROR(softmax(Tensor()), "[frontend] softmax: x is an empty (default-constructed)");
+  EXPECT_ERROR(layer_norm(zeros({2, 4}), 1e-5, zeros({5})),
+               "[frontend] layer_norm: weight f32[5] does not match x f32[2,4] (it must "
+               "broadcast to x's shape, e.g. [4])");
+  EXPECT_ERROR(layer_norm(zeros({2, 4}), 1e-5, zeros({4}), zeros({3, 4})),
+               "[frontend] layer_norm: bias f32[3,4] does not match x f32[2,4]");
+  EXPECT_ERROR(layer_norm(zeros({2, 4}), 1e-5, Tensor()),
+               "[frontend] layer_norm: weight is an empty");
+  EXPECT_ERROR(layer_norm(Tensor(1.0f)), "[frontend] layer_norm: x must have at least one axis");
+  EXPECT_ERROR(rms_norm(zeros({2, 4}), 1e-6, zeros({2})),
+               "[frontend] rms_norm: weight f32[2] does not match x f32[2,4]");
+  EXPECT_ERROR(relu(Tensor()), "[frontend] relu: x is an empty");
+  EXPECT_ERROR(gelu(Tensor()), "[frontend] gelu: x is an empty");
+  EXPECT_ERROR(mean(a, 2), "[frontend] mean: axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(var(a, 5), "[frontend] var: axis 5 is out of range for f32[2,3]");
+  EXPECT_ERROR(kiln::std(a, -4), "[frontend] std: axis -4 is out of range for f32[2,3]");
+  EXPECT_ERROR(any(a, 2), "[frontend] any: axis 2");
+  EXPECT_ERROR(all(a, 2), "[frontend] all: axis 2");
+  EXPECT_ERROR(clip(a, zeros({4}), 1), "[frontend] clip: shapes [2,3] and [4] do not broadcast");
+  EXPECT_ERROR(outer(Tensor(), a), "[frontend] outer: an operand is an empty");
+  // Well-formed weights still broadcast: a scalar, the last axis, a full shape.
+  EXPECT_EQ(layer_norm(a, 1e-5, Tensor(2.0f), zeros({2, 3})).shape(), (Shape{2, 3}));
+}
+
+// The max shift of softmax, log_softmax and logsumexp only keeps exp in range: as in JAX no
+// gradient flows through it, so the backward pass has no tie-counting of the max (an `eq`
+// mask and a count), and the derivatives are unchanged.
+TEST(Composite, MaxShiftCarriesNoGradient) {
+  const std::vector<std::function<Tensor(Tensor)>> fns = {
+      [](Tensor v) { return sum(softmax(v) * arange(3.0)); },
+      [](Tensor v) { return sum(log_softmax(v) * arange(3.0)); },
+      [](Tensor v) { return sum(logsumexp(v, -1) * arange(2.0)); },
+  };
+  // One row with a tie at the max, one without.
+  Tensor x(std::vector<double>{0.5, 2.0, 2.0, -1.0, 0.25, 3.0}, {2, 3});
+  for (const auto& f : fns) {
+    ir::Function backward =
+        trace([&](Tensor v) { return grad(f)(v)[0]; }, {test::ty(DType::F32, {2, 3})});
+    EXPECT_EQ(test::count_op(backward, ir::OpKind::Eq), 0) << ir::print(backward);
+    EXPECT_EQ(test::count_op(backward, ir::OpKind::ReduceMax), 1) << ir::print(backward);
+    std::vector<double> numeric, base = test::values(x);
+    for (size_t i = 0; i < base.size(); ++i) {
+      std::vector<double> plus = base, minus = base;
+      plus[i] += 1e-6;
+      minus[i] -= 1e-6;
+      numeric.push_back(
+          (f(Tensor(plus, {2, 3})).item<double>() - f(Tensor(minus, {2, 3})).item<double>()) /
+          2e-6);
+    }
+    test::expect_near(test::values(grad(f)(x)[0]), numeric, 1e-6);
+  }
+}
+
+// relu'(0) = 0, as in JAX and PyTorch, in both modes; relu still propagates NaN.
+TEST(Composite, ReluHasZeroDerivativeAtZero) {
+  Tensor x = {-1.0f, 0.0f, -0.0f, 2.0f};
+  expect_values(grad([](Tensor v) { return sum(relu(v)); })(x)[0], {0, 0, 0, 1});
+  auto [out, tangent] = jvp([](Tensor v) { return relu(v); }, {x}, {ones({4})});
+  expect_values(tangent[0], {0, 0, 0, 1});
+  expect_values(out[0], {0, 0, 0, 2});
+  EXPECT_TRUE(std::isnan(relu(Tensor(std::nanf(""))).item<float>()));
 }
 
 }  // namespace

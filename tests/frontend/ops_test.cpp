@@ -40,7 +40,7 @@ TEST(Ops, UnaryMath) {
   expect_values(floor(x), {-2, -1, 0, 2});
   expect_values(ceil(x), {-1, -0.0, 1, 2});
   expect_values(square(x), {2.25, 0.25, 0.0625, 4});
-  Tensor p = {0.25, 1.0, 4.0};
+  Tensor p = Tensor({0.25, 1.0, 4.0}, DType::F64);
   expect_values(sqrt(p), {0.5, 1, 2});
   expect_values(rsqrt(p), {2, 1, 0.5});
   expect_values(log(p), {std::log(0.25), 0, std::log(4.0)}, 1e-12);
@@ -113,14 +113,14 @@ TEST(Ops, LogicalAndBitwise) {
   EXPECT_EQ((i | j).to_vector<int>(), (std::vector<int>{14, 14}));
   EXPECT_EQ((i ^ j).to_vector<int>(), (std::vector<int>{6, 12}));
   EXPECT_EQ((~i).to_vector<int>(), (std::vector<int>{-13, -11}));
-  Tensor f = {0.0, 2.0, 0.0};
+  Tensor f = {0.0, 2.0, 0.0};  // float literal lists are f32
   Tensor g = {1.0, 3.0, 0.0};
   EXPECT_EQ(logical_and(f, g).to_vector<bool>(), (std::vector<bool>{false, true, false}));
   EXPECT_EQ(logical_or(f, g).to_vector<bool>(), (std::vector<bool>{true, true, false}));
   EXPECT_EQ(logical_xor(f, g).to_vector<bool>(), (std::vector<bool>{true, false, false}));
   EXPECT_EQ(logical_not(f).to_vector<bool>(), (std::vector<bool>{true, false, true}));
-  EXPECT_ERROR(f & g, "[frontend] bitwise_and: expects bool or integer operands, got f64[3]");
-  EXPECT_ERROR(~f, "[frontend] bitwise_not: expects a bool or integer operand, got f64[3]");
+  EXPECT_ERROR(f & g, "[frontend] bitwise_and: expects bool or integer operands, got f32[3]");
+  EXPECT_ERROR(~f, "[frontend] bitwise_not: expects a bool or integer operand, got f32[3]");
 }
 
 TEST(Ops, BoolArithmeticIsLogical) {

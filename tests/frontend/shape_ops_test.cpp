@@ -136,7 +136,7 @@ TEST(ShapeOps, Take) {
   expect_values(take(x, Tensor({5, -1})), {5, 11});  // flattened
   Tensor idx(std::vector<int>{0, 1, 1, 0}, {2, 2});
   EXPECT_EQ(take(x, idx, 0).shape(), (Shape{2, 2, 4}));
-  EXPECT_ERROR(take(x, Tensor({0.5}), 0), "[frontend] take: indices must be integers, got f64[1]");
+  EXPECT_ERROR(take(x, Tensor({0.5}), 0), "[frontend] take: indices must be integers, got f32[1]");
 }
 
 }  // namespace

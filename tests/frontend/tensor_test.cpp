@@ -41,7 +41,7 @@ TEST(Tensor, FromVectorsAndInitializerLists) {
 
   Tensor rows = {{1.0, 2.0}, {3.0, 4.0}};
   EXPECT_EQ(rows.shape(), (Shape{2, 2}));
-  EXPECT_EQ(rows.dtype(), DType::F64);
+  EXPECT_EQ(rows.dtype(), DType::F32);
   expect_values(rows, {1, 2, 3, 4});
 
   Tensor bools(std::vector<bool>{true, false});
@@ -51,6 +51,27 @@ TEST(Tensor, FromVectorsAndInitializerLists) {
   Tensor half(std::vector<float>{0.1f, 1.5f}, {2}, DType::F16);
   EXPECT_EQ(half.dtype(), DType::F16);
   EXPECT_NEAR(half.to_vector<float>()[0], 0.1f, 1e-4);
+}
+
+// Float literal lists are f32, as scalars, zeros and arange are (MLX's rule): mixing one into
+// an f32 model keeps it f32. f64 is asked for by name; a std::vector<double> stays f64.
+TEST(Tensor, FloatLiteralListsAreF32) {
+  EXPECT_EQ(Tensor({1.0, 2.0}).dtype(), DType::F32);
+  EXPECT_EQ(Tensor({{1.0, 2.0}, {3.0, 4.0}}).dtype(), DType::F32);
+  EXPECT_EQ(Tensor({1.0, 2.0}).dtype(), Tensor(1.0).dtype());
+  EXPECT_EQ(Tensor({1.0, 2.0}).dtype(), zeros({2}).dtype());
+  EXPECT_EQ(Tensor({1.0, 2.0}).dtype(), arange(2.0).dtype());
+  EXPECT_EQ((zeros({2}) + Tensor({1.0, 2.0})).dtype(), DType::F32);
+  EXPECT_FLOAT_EQ(Tensor({0.1}).item<float>(), 0.1f);  // rounded once, to nearest
+
+  Tensor wide = Tensor({0.1, 2.0}, DType::F64);
+  EXPECT_EQ(wide.dtype(), DType::F64);
+  EXPECT_EQ(wide.to_vector<double>()[0], 0.1);  // no trip through f32
+  EXPECT_EQ(Tensor({{0.1}, {2.0}}, DType::F64).to_vector<double>()[0], 0.1);
+  EXPECT_EQ(Tensor(std::vector<double>{0.1, 2.0}).dtype(), DType::F64);
+  EXPECT_EQ(Tensor({1, 2}, DType::F64).dtype(), DType::F64);
+  EXPECT_EQ(Tensor({1, 2}).dtype(), DType::I32);
+  EXPECT_EQ(Tensor({1.0f, 2.0f}).dtype(), DType::F32);
 }
 
 TEST(Tensor, FromHostArray) {

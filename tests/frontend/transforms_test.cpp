@@ -50,7 +50,7 @@ Tensor loss_of(Tensor w, Tensor x) {
 }
 
 TEST(Grad, SumOfSquaresIsTwiceX) {
-  Tensor x = Tensor({1.0, -2.0, 3.5});
+  Tensor x = Tensor({1.0, -2.0, 3.5}, DType::F64);
   auto g = grad([](Tensor v) { return sum(v * v); })(x);
   ASSERT_EQ(g.size(), 1u);
   expect_near(values(g[0]), {2.0, -4.0, 7.0});
@@ -67,7 +67,7 @@ TEST(Grad, MatchesFiniteDifferencesForEachArgnum) {
 }
 
 TEST(Grad, ValueAndGradGivesTheValueFirst) {
-  Tensor x = Tensor({0.5, 1.5});
+  Tensor x = Tensor({0.5, 1.5}, DType::F64);
   auto out = value_and_grad([](Tensor v) { return sum(exp(v)); })(x);
   ASSERT_EQ(out.size(), 2u);
   EXPECT_NEAR(out[0].item<double>(), std::exp(0.5f) + std::exp(1.5f), 1e-5);
@@ -75,7 +75,7 @@ TEST(Grad, ValueAndGradGivesTheValueFirst) {
 }
 
 TEST(Grad, StopGradientBlocksTheDerivative) {
-  Tensor x = Tensor({2.0, 3.0});
+  Tensor x = Tensor({2.0, 3.0}, DType::F64);
   auto g = grad([](Tensor v) { return sum(v * stop_gradient(v)); })(x);
   expect_near(values(g[0]), {2.0, 3.0});
   expect_values(stop_gradient(x), {2.0, 3.0});
@@ -96,7 +96,7 @@ TEST(Jvp, MatchesFiniteDifferencesAndLeavesIntegersAlone) {
       [](Tensor v) {
         return std::vector<Tensor>{v * 2.0, argmax(v)};
       },
-      {Tensor({1.0, 3.0})}, {Tensor({1.0, 1.0})});
+      {Tensor({1.0, 3.0}, DType::F64)}, {Tensor({1.0, 1.0}, DType::F64)});
   expect_values(t2[0], {2.0, 2.0});
   EXPECT_EQ(t2[1].dtype(), o2[1].dtype());
   EXPECT_EQ(t2[1].item<int64_t>(), 0);
@@ -129,7 +129,7 @@ TEST(Vmap, MatchesALoopOverTheBatch) {
 }
 
 TEST(Compose, GradOfGradIsTheSecondDerivative) {
-  Tensor x = Tensor({0.3, -1.2});
+  Tensor x = Tensor({0.3, -1.2}, DType::F64);
   auto f = [](Tensor v) { return sum(v * v * v + sin(v)); };
   auto df = [f](Tensor v) { return sum(grad(f)(v)[0]); };
   auto d2 = grad(df)(x);
@@ -168,7 +168,7 @@ TEST(Compose, GradOfVmapDifferentiatesTheBatchedFunction) {
 TEST(Compose, ClosuresOverTracersAreInputsNotConstants) {
   // The inner grad closes over the outer function's input x; differentiating through it
   // must see x vary: d/dx sum(d/dw (w*x)^2) = d/dx (2 w x^2) = 4 w x.
-  Tensor w = Tensor({1.5}), x = Tensor({2.0});
+  Tensor w = Tensor({1.5}, DType::F64), x = Tensor({2.0}, DType::F64);
   auto outer = [w](Tensor xv) {
     return sum(grad([xv](Tensor wv) { return sum(wv * xv * wv * xv); })(w)[0]);
   };
@@ -189,7 +189,7 @@ TEST(CustomVjp, ReverseModeUsesTheGivenBackward) {
   // A backward that clips the incoming cotangent to [-1, 1]: not the true derivative.
   auto clipped_square = custom_vjp([](Tensor v) { return v * v; },
                                    [](Tensor v, Tensor c) { return clip(c, -1.0, 1.0) * v * 2.0; });
-  Tensor x = Tensor({1.0, 2.0});
+  Tensor x = Tensor({1.0, 2.0}, DType::F64);
   auto loss = [&](Tensor v) { return sum(clipped_square(v * 3.0)[0]); };
   expect_values(loss(x), {9.0 + 36.0});
   // d/dx sum(y) with y = (3x)^2: the cotangent of y is 1, clip(1) = 1, so 2 * 3x * 3.
@@ -254,7 +254,7 @@ TEST(Training, AnMlpStepLowersTheLoss) {
 }
 
 TEST(TransformErrors, SayWhatIsWrong) {
-  Tensor x = Tensor({1.0, 2.0});
+  Tensor x = Tensor({1.0, 2.0}, DType::F64);
   EXPECT_EQ(error_of([&] { grad([](Tensor v) { return v * 2.0; })(x); }),
             "[grad] @f: grad needs a scalar result, got f64[2]");
   EXPECT_EQ(error_of([&] { grad([](Tensor v) { return argmax(v); })(x); }),
@@ -266,11 +266,12 @@ TEST(TransformErrors, SayWhatIsWrong) {
             "[frontend] grad: input 0 is i32[2]; only float inputs have gradients");
   EXPECT_NE(error_of([&] { vmap([](Tensor v) { return v; }, {1})(x); }).find("[vmap]"),
             std::string::npos);
-  EXPECT_NE(error_of([&] {
-              vmap([](Tensor a, Tensor b) { return a + b; })(x, Tensor({1.0, 2.0, 3.0}));
-            }).find("[vmap]"),
-            std::string::npos);
-  EXPECT_EQ(error_of([&] { jvp([](Tensor v) { return v; }, {x}, {Tensor({1.0})}); }),
+  EXPECT_NE(
+      error_of([&] {
+        vmap([](Tensor a, Tensor b) { return a + b; })(x, Tensor({1.0, 2.0, 3.0}, DType::F64));
+      }).find("[vmap]"),
+      std::string::npos);
+  EXPECT_EQ(error_of([&] { jvp([](Tensor v) { return v; }, {x}, {Tensor({1.0}, DType::F64)}); }),
             "[frontend] jvp: tangents 0 is f64[1] but its value is f64[2]");
 }
 
