@@ -5,6 +5,7 @@
 #include <benchmark/benchmark.h>
 
 #include <cstring>
+#include <filesystem>
 #include <vector>
 
 #include "compiler/kernel_cache.h"
@@ -44,6 +45,16 @@ void Limit_Memcpy10M(benchmark::State& state) {
   }
 }
 
+// The same copy into a new std::vector each time, as any conversion that returns one must
+// make: the destination's first touch (page faults, the kernel's zero-fill) included.
+void Limit_MemcpyToNewVector10M(benchmark::State& state) {
+  std::vector<float> in(kConvert, 1.0f);
+  for (auto _ : state) {
+    std::vector<float> out(in.begin(), in.end());
+    benchmark::DoNotOptimize(out.data());
+  }
+}
+
 void Convert_VectorToTensor10M(benchmark::State& state) {
   const std::vector<float> in(kConvert, 1.0f);
   for (auto _ : state) {
@@ -60,13 +71,29 @@ void Convert_TensorToVector10M(benchmark::State& state) {
   }
 }
 
-// Compile time of a new graph against its size: eval() of x + 1 + 2 + ... (state.range(0) lazy
-// adds, so no two graphs of one size differ only in a constant) with the memory kernel cache
-// emptied first, as in a new process (kernels of a known shape still come from disk).
+// load() of a 10M-float .npy (mapped, as numpy and kiln write the data 64-byte aligned) and a
+// read of one float per 4 KiB page, so that every page is brought in: against memcpy.
+void Load_Npy10M(benchmark::State& state) {
+  const auto path = std::filesystem::temp_directory_path() / "kiln_bench_load.npy";
+  save(path, Tensor(std::vector<float>(kConvert, 1.0f)));
+  for (auto _ : state) {
+    Tensor t = load(path);
+    std::span<const float> values = t.data<float>();
+    float touched = 0;
+    for (size_t i = 0; i < values.size(); i += 1024)
+      touched += values[i];
+    benchmark::DoNotOptimize(touched);
+  }
+  std::filesystem::remove(path);
+}
+
+// Compile time of a new graph against its size: eval() of x + 0 + 1 + ... + 6 + 0 + ...
+// (state.range(0) lazy adds) with the compile caches emptied first, as in a new process
+// (kernels of a known shape still come from the disk cache unless KILN_NO_DISK_CACHE=1).
 void Compile_AddChain(benchmark::State& state) {
   const Tensor x(std::vector<float>(256, 1.0f));
   for (auto _ : state) {
-    compiler::KernelCache::instance().clear_memory();
+    clear_caches();
     Tensor y = x;
     for (int64_t i = 0; i < state.range(0); ++i)
       y = y + static_cast<float>(i % 7);
@@ -102,9 +129,16 @@ void Compile_DeepMlp(benchmark::State& state) {
 BENCHMARK(Call_SmallCompiled)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(Eval_ChangingScalar)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(Limit_Memcpy10M)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Limit_MemcpyToNewVector10M)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Convert_VectorToTensor10M)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Convert_TensorToVector10M)->UseRealTime()->Unit(benchmark::kMillisecond);
-BENCHMARK(Compile_AddChain)->Arg(1000)->Arg(10000)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Load_Npy10M)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Compile_AddChain)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(100000)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(Compile_DeepMlp)->Arg(100)->Arg(1000)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "frontend/compile.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <list>
@@ -7,8 +8,10 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "compiler/kernel_cache.h"
 #include "frontend/graph_lowering.h"
 #include "ir/interpreter.h"
+#include "ir/scratch.h"
 #include "passes/inline.h"
 
 namespace kiln {
@@ -49,6 +52,10 @@ class EvalCache {
   }
 
   size_t compilations() const { return compilations_.load(std::memory_order_relaxed); }
+  void clear() {
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+  }
 
  private:
   static constexpr size_t kCapacity = 128;
@@ -71,6 +78,7 @@ EvalCache& eval_cache() {
 // checkpoint or compile): such a tensor has no value to run compiled code on. Evaluated
 // tensors stop the walk at once, so the common case costs one look per input.
 bool depends_on_trace_input(const Tensor& t) {
+  if (t.has_data()) return false;
   std::vector<const detail::Node*> stack{t.node().get()};
   std::unordered_set<const detail::Node*> seen;
   while (!stack.empty()) {
@@ -98,6 +106,11 @@ size_t num_eval_compilations() {
   return eval_cache().compilations();
 }
 
+void clear_caches() {
+  eval_cache().clear();
+  compiler::KernelCache::instance().clear_memory();
+}
+
 namespace detail {
 
 std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
@@ -115,56 +128,91 @@ Compiled::Compiled(TracedFn fn, size_t arity, CompileOptions options)
   state_->options = options;
 }
 
-Compiled::Entry Compiled::entry_for(const std::vector<ir::TensorType>& types) const {
-  std::vector<std::pair<int, ir::Shape>> signature;
-  for (const ir::TensorType& t : types)
-    signature.emplace_back(static_cast<int>(t.dtype), t.shape);
+namespace {
+
+size_t signature_hash(const std::vector<Tensor>& inputs) {
+  size_t h = inputs.size();
+  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2); };
+  for (const Tensor& t : inputs) {
+    const ir::TensorType& type = t.type();
+    mix(static_cast<size_t>(type.dtype));
+    for (int64_t d : type.shape)
+      mix(static_cast<size_t>(d));
+    mix(type.shape.size());
+  }
+  return h;
+}
+
+bool same_types(const std::vector<ir::TensorType>& types, const std::vector<Tensor>& inputs) {
+  if (types.size() != inputs.size()) return false;
+  for (size_t i = 0; i < types.size(); ++i)
+    if (types[i] != inputs[i].type()) return false;
+  return true;
+}
+
+}  // namespace
+
+const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) const {
+  const size_t hash = signature_hash(inputs);
   std::lock_guard lock(state_->mutex);
-  auto it = state_->by_signature.find(signature);
-  if (it != state_->by_signature.end()) return it->second;
+  auto [first, last] = state_->by_signature_hash.equal_range(hash);
+  for (auto it = first; it != last; ++it)
+    if (same_types(it->second->types, inputs)) return *it->second;
+  std::vector<ir::TensorType> types;
+  for (const Tensor& t : inputs)
+    types.push_back(t.type());
   detail::TraceResult traced = detail::trace_lowered(state_->fn, types, {}, "compiled",
                                                      GraphLowering::Leaves::Captured, "compile");
   const ir::Module& module = traced.module;
   ir::Function function =
       passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
-  Entry entry{compiler::compile(function, state_->options), std::move(traced.captured)};
-  state_->by_signature.emplace(std::move(signature), entry);
-  return entry;
+  runtime::Executable executable = compiler::compile(function, state_->options);
+  const Entry& stored = *state_->entries.emplace_back(std::make_unique<Entry>(
+      Entry{std::move(types), std::move(executable), std::move(traced.captured)}));
+  state_->by_signature_hash.emplace(hash, &stored);
+  return stored;
 }
 
 std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) const {
   if (state_->arity != 0 && inputs.size() != state_->arity)
     detail::fail("compile", "the function takes " + std::to_string(state_->arity) +
                                 " tensors but was called with " + std::to_string(inputs.size()));
-  std::vector<ir::TensorType> types;
-  for (const Tensor& t : inputs) {
+  for (const Tensor& t : inputs)
     if (!t.valid()) detail::fail("compile", "called with an empty Tensor");
-    types.push_back(t.type());
-  }
   // Inside another trace the call is traced through: the function's ops join the enclosing
   // graph, so every transform sees them (grad(compile(f)), vmap(compile(f)),
   // compile(compile(f))) and the enclosing compile compiles them with the rest, as jax.jit
   // inlines a jitted function into an enclosing jit.
   for (const Tensor& t : inputs)
     if (depends_on_trace_input(t)) return state_->fn(inputs);
-  const Entry entry = entry_for(types);
+  const Entry& entry = entry_for(inputs);
   for (const Tensor& t : entry.captured)
     if (depends_on_trace_input(t)) return state_->fn(inputs);
-  std::vector<Tensor> arguments = inputs;
-  arguments.insert(arguments.end(), entry.captured.begin(), entry.captured.end());
-  eval(arguments);
-  std::vector<const ir::HostArray*> args;
-  for (const Tensor& t : arguments)
-    args.push_back(&t.data());
+  // The common call (evaluated inputs, nothing captured) allocates only for its results.
+  std::vector<Tensor> with_captured;
+  if (!entry.captured.empty()) {
+    with_captured = inputs;
+    with_captured.insert(with_captured.end(), entry.captured.begin(), entry.captured.end());
+  }
+  const std::vector<Tensor>& arguments = entry.captured.empty() ? inputs : with_captured;
+  if (!std::all_of(arguments.begin(), arguments.end(),
+                   [](const Tensor& t) { return t.has_data(); }))
+    eval(arguments);
+  ir::Scratch<const ir::HostArray*, 16> args(arguments.size());
+  for (size_t i = 0; i < arguments.size(); ++i)
+    args[i] = &arguments[i].data();
+  std::vector<ir::HostArray> results =
+      entry.executable.run(std::span<const ir::HostArray* const>(args.span()));
   std::vector<Tensor> out;
-  for (ir::HostArray& result : entry.executable.run(args))
+  out.reserve(results.size());
+  for (ir::HostArray& result : results)
     out.emplace_back(std::move(result));
   return out;
 }
 
 size_t Compiled::num_compilations() const {
   std::lock_guard lock(state_->mutex);
-  return state_->by_signature.size();
+  return state_->entries.size();
 }
 
 }  // namespace kiln

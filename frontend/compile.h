@@ -19,11 +19,11 @@
 // (EvalDevice::Interp) or KILN_EVAL_DEVICE=interp in the environment.
 
 #include <cstddef>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <type_traits>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -49,6 +49,12 @@ EvalDevice eval_device();
 // and any C++ numbers in it, runs the code compiled for it before).
 size_t num_eval_compilations();
 
+// Drops the executables eval() keeps and the compiled kernels held in memory, as
+// jax.clear_caches() does: the next eval() of any graph compiles again (from the disk cache
+// where it has the kernels; `kiln cache clear` empties that). Functions made by compile() keep
+// the code they compiled.
+void clear_caches();
+
 namespace detail {
 // eval()'s back end: runs `function` on the eval device.
 std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
@@ -71,21 +77,26 @@ class Compiled {
 
   // How many signatures have been traced and compiled so far.
   size_t num_compilations() const;
-  // What a call with these input types runs: the Executable (compiling it if new) and the
-  // tensors the function closed over, which follow the inputs as its last parameters.
+
+ private:
+  // What a call with one signature (the inputs' dtypes and shapes) runs: the Executable and
+  // the tensors the function closed over, which follow the inputs as its last parameters.
   struct Entry {
+    std::vector<ir::TensorType> types;
     runtime::Executable executable;
     std::vector<Tensor> captured;
   };
-  Entry entry_for(const std::vector<ir::TensorType>& types) const;
+  // The entry for these inputs' types, traced and compiled if new. Entries are never removed,
+  // so the reference stays valid; a hit allocates nothing.
+  const Entry& entry_for(const std::vector<Tensor>& inputs) const;
 
- private:
   struct State {
     TracedFn fn;
     size_t arity = 0;  // 0: any number (a vector, or a variadic generic lambda)
     CompileOptions options;
     std::mutex mutex;
-    std::map<std::vector<std::pair<int, ir::Shape>>, Entry> by_signature;
+    std::vector<std::unique_ptr<Entry>> entries;
+    std::unordered_multimap<size_t, const Entry*> by_signature_hash;
   };
   std::shared_ptr<State> state_;
 };

@@ -226,7 +226,7 @@ bool Tensor::has_data() const {
 }
 
 const Tensor& Tensor::eval() const {
-  kiln::eval({*this});
+  if (!has_data()) kiln::eval({*this});
   return *this;
 }
 

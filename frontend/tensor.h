@@ -24,6 +24,7 @@
 
 #include "ir/array.h"
 #include "ir/attr.h"
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
 #include "ir/function.h"
 #include "ir/ops.h"
@@ -194,7 +195,15 @@ class Tensor {
     const ir::HostArray& a = data();
     if (a.dtype() == dtype_of<T>()) {  // one copy at memory speed, no zero-fill first
       const auto* first = reinterpret_cast<const T*>(a.data());
-      return std::vector<T>(first, first + a.num_elements());
+      if constexpr (std::same_as<T, bool>) {
+        return std::vector<T>(first, first + a.num_elements());
+      } else {
+        std::vector<T> out;
+        out.reserve(static_cast<size_t>(a.num_elements()));
+        ir::advise_huge_pages(out.data(), a.size_bytes());
+        out.assign(first, first + a.num_elements());
+        return out;
+      }
     }
     std::vector<T> out;
     out.reserve(static_cast<size_t>(a.num_elements()));

@@ -1,13 +1,17 @@
 #include "io/npy.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <bit>
 #include <cctype>
 #include <charconv>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "ir/buffer_pool.h"
 #include "ir/error.h"
@@ -259,6 +263,12 @@ Layout parse_header(std::string_view text, std::string_view name) {
                  std::to_string(available));
 }
 
+void check_bools(std::span<const std::byte> bytes, std::string_view name) {
+  for (std::byte b : bytes)
+    if (b != std::byte{0} && b != std::byte{1})
+      fail(name, "bool data holds a byte other than 0 or 1");
+}
+
 // The data as read, in the file's byte order and element order, made kiln's.
 ir::HostArray finish(ir::HostArray array, const Layout& layout, std::string_view name) {
   const size_t item = ir::dtype_size(layout.type.dtype);
@@ -266,13 +276,33 @@ ir::HostArray finish(ir::HostArray array, const Layout& layout, std::string_view
     for (int64_t i = 0; i < array.num_elements(); ++i)
       std::reverse(array.data() + i * item, array.data() + (i + 1) * item);
   }
-  if (layout.type.dtype == ir::DType::Bool) {
-    for (std::byte& b : array.bytes())
-      if (b != std::byte{0} && b != std::byte{1})
-        fail(name, "bool data holds a byte other than 0 or 1");
-  }
+  if (layout.type.dtype == ir::DType::Bool) check_bools(std::as_const(array).bytes(), name);
   if (layout.fortran_order) array = from_fortran_order(array);
   return array;
+}
+
+// Arrays this large are mapped rather than read: loading costs no copy, and pages are read
+// when the data is first used. Below it a read is as fast and holds no mapping.
+constexpr size_t kMapAtLeastBytes = size_t{1} << 20;
+
+// The data mapped in place (MAP_PRIVATE, read-only), when the file allows: a regular file whose
+// data starts on a 64-byte boundary (numpy and kiln pad the header to one) in kiln's own layout
+// (little-endian, C order). The mapping lives as long as the array's storage; kiln never writes
+// through it (HostArray copies an external block before a write). Like numpy's mmap_mode, it
+// assumes no other program truncates the file meanwhile.
+std::optional<ir::HostArray> map_data(ir::InputFile& file, const Layout& layout,
+                                      size_t data_start) {
+  const size_t item = ir::dtype_size(layout.type.dtype);
+  if (!file.size() || layout.data_bytes < kMapAtLeastBytes || data_start % 64 != 0 ||
+      layout.fortran_order || (layout.descr.big_endian && item > 1))
+    return std::nullopt;
+  const size_t length = data_start + layout.data_bytes;
+  void* base = ::mmap(nullptr, length, PROT_READ, MAP_PRIVATE, file.fd(), 0);
+  if (base == MAP_FAILED) return std::nullopt;  // the read path reports real errors
+  auto* data = static_cast<std::byte*>(base) + data_start;
+  auto block = std::make_shared<ir::Buffer>(
+      ir::Buffer::external(data, layout.data_bytes, [base, length] { ::munmap(base, length); }));
+  return ir::HostArray(layout.type, std::move(block));
 }
 
 }  // namespace
@@ -352,6 +382,10 @@ ir::HostArray load_npy(const std::filesystem::path& path) {
     if (layout.data_bytes < available)
       fail(name, "file has " + std::to_string(available - layout.data_bytes) +
                      " bytes after the data of " + layout.type.str());
+  }
+  if (std::optional<ir::HostArray> mapped = map_data(file, layout, prefix_bytes + header_len)) {
+    if (layout.type.dtype == ir::DType::Bool) check_bools(std::as_const(*mapped).bytes(), name);
+    return std::move(*mapped);
   }
   ir::HostArray array = ir::HostArray::uninitialized(layout.type);
   const size_t read = layout.data_bytes ? file.read(array.data(), layout.data_bytes) : 0;

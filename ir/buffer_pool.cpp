@@ -20,8 +20,16 @@ uint64_t physical_memory_bytes() {
 }
 
 namespace {
-
 constexpr size_t kHugePage = size_t{2} << 20;
+}  // namespace
+
+void advise_huge_pages(void* data, size_t bytes) {
+  const auto first = (reinterpret_cast<uintptr_t>(data) + kHugePage - 1) / kHugePage * kHugePage;
+  const auto end = (reinterpret_cast<uintptr_t>(data) + bytes) / kHugePage * kHugePage;
+  if (end > first) madvise(reinterpret_cast<void*>(first), end - first, MADV_HUGEPAGE);
+}
+
+namespace {
 
 // Large blocks start on a huge-page boundary so that the kernel can back them with 2 MiB pages:
 // a 64 MiB array then costs 32 page faults instead of 16,384.
@@ -31,7 +39,7 @@ size_t alignment_for(size_t capacity) {
 
 void* system_allocate(size_t capacity) {
   void* data = ::operator new (capacity, std::align_val_t{alignment_for(capacity)});
-  if (capacity >= kHugePage) madvise(data, capacity / kHugePage * kHugePage, MADV_HUGEPAGE);
+  advise_huge_pages(data, capacity);
   return data;
 }
 

@@ -19,6 +19,11 @@ inline constexpr size_t kBufferAlignment = 64;
 // killed while it fills.
 uint64_t physical_memory_bytes();
 
+// Asks the kernel to back the 2 MiB-aligned part of [data, data + bytes), not yet touched, with
+// huge pages: filling 64 MiB then costs 32 page faults instead of 16,384. Harmless where
+// transparent huge pages are off.
+void advise_huge_pages(void* data, size_t bytes);
+
 class BufferPool;
 
 class Buffer {

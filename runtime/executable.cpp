@@ -6,6 +6,7 @@
 
 #include "ir/buffer_pool.h"
 #include "ir/error.h"
+#include "ir/scratch.h"
 #include "runtime/thread_pool.h"
 
 namespace kiln::runtime {
@@ -14,6 +15,8 @@ struct Executable::State {
   Plan plan;
   Context* context = nullptr;
   std::vector<LoadedKernel> kernels;  // by Plan::kernels index
+  size_t max_step_slots = 0;          // the most pointers one kernel takes
+  uint64_t needed_bytes = 0;          // the arena plus the results
 
   void check_arguments(std::span<const ir::HostArray* const> args) const;
   void check_fits_in_memory() const;
@@ -36,6 +39,11 @@ Executable Executable::load(Plan plan, Context& context) {
   loader.check_target(plan.name, plan.target);
   for (const PlanKernel& kernel : plan.kernels)
     state->kernels.push_back(loader.load(kernel));
+  for (const PlanStep& step : plan.steps)
+    state->max_step_slots = std::max(state->max_step_slots, step.slots.size());
+  state->needed_bytes = plan.arena_bytes;
+  for (const ir::TensorType& t : plan.result_types)
+    state->needed_bytes += t.size_bytes();
   state->plan = std::move(plan);
   return Executable(std::move(state));
 }
@@ -55,13 +63,8 @@ void Executable::State::check_arguments(std::span<const ir::HostArray* const> ar
 // Refuses to run what cannot fit before allocating: with overcommit an allocation larger than
 // memory may succeed and get the process killed while it fills (the interpreter does the same).
 void Executable::State::check_fits_in_memory() const {
-  const uint64_t physical_bytes = ir::physical_memory_bytes();
-  uint64_t results = 0;
-  for (const ir::TensorType& t : plan.result_types)
-    results += t.size_bytes();
-  if (plan.arena_bytes + results > physical_bytes)
-    fail("needs " + std::to_string(plan.arena_bytes + results) +
-         " bytes, more than this machine can allocate");
+  if (needed_bytes > ir::physical_memory_bytes())
+    fail("needs " + std::to_string(needed_bytes) + " bytes, more than this machine can allocate");
 }
 
 void Executable::State::execute(std::span<const void* const> params,
@@ -83,13 +86,12 @@ void Executable::State::execute(std::span<const void* const> params,
     return nullptr;
   };
   ThreadPool& pool = context->threads();
-  std::vector<void*> pointers;
+  ir::Scratch<void*, 16> pointers(max_step_slots);
   for (const PlanStep& step : plan.steps) {
     const int64_t outer_count = plan.kernels[step.kernel].outer_count;
     if (outer_count == 0) continue;
-    pointers.clear();
-    for (const Slot& slot : step.slots)
-      pointers.push_back(resolve(slot));
+    for (size_t i = 0; i < step.slots.size(); ++i)
+      pointers[i] = resolve(step.slots[i]);
     KernelEntry entry = kernels[step.kernel].entry;
     void* const* args = pointers.data();
     int64_t grain = step.grain;
@@ -101,10 +103,10 @@ void Executable::State::execute(std::span<const void* const> params,
 }
 
 std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray> args) const {
-  std::vector<const ir::HostArray*> pointers;
-  for (const ir::HostArray& a : args)
-    pointers.push_back(&a);
-  return run(std::span<const ir::HostArray* const>(pointers));
+  ir::Scratch<const ir::HostArray*, 16> pointers(args.size());
+  for (size_t i = 0; i < args.size(); ++i)
+    pointers[i] = &args[i];
+  return run(std::span<const ir::HostArray* const>(pointers.span()));
 }
 
 std::vector<ir::HostArray> Executable::run(std::span<const ir::HostArray* const> args) const {
@@ -136,13 +138,13 @@ std::vector<ir::HostArray> Executable::State::run(
   const State& s = *this;
   s.check_fits_in_memory();
   // Arguments are read in place: every HostArray's storage is 64-byte aligned.
-  std::vector<const void*> params;
-  for (const ir::HostArray* arg : args)
-    params.push_back(arg->data());
+  ir::Scratch<const void*, 16> params(args.size());
+  for (size_t i = 0; i < args.size(); ++i)
+    params[i] = args[i]->data();
   // Results that a kernel writes get fresh storage, handed out as is; the others share the
   // argument's, the constant's or the earlier result's storage.
   std::vector<ir::HostArray> out(plan.result_types.size());
-  std::vector<void*> results(plan.result_types.size(), nullptr);
+  ir::Scratch<void*, 16> results(plan.result_types.size());
   for (size_t r = 0; r < results.size(); ++r) {
     const Slot& slot = plan.result_slots[r];
     if (slot.kind == Slot::Kind::Result && slot.index == r) {
@@ -151,7 +153,7 @@ std::vector<ir::HostArray> Executable::State::run(
     }
   }
   try {
-    s.execute(params, results);
+    s.execute(params.span(), results.span());
   } catch (const std::bad_alloc&) {
     s.fail("needs more memory than this machine has");
   }

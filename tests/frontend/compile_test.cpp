@@ -111,5 +111,31 @@ TEST(Compile, ChangingScalarsInALoopCompileOnce) {
   EXPECT_EQ(h.to_vector<float>(), (std::vector<float>{3.0f, 6.0f}));
 }
 
+TEST(Compile, ClearCachesMakesEvalCompileAgain) {
+  DeviceGuard guard;
+  set_eval_device(EvalDevice::Cpu);
+  Tensor x({1.0f, 2.0f});
+  EXPECT_EQ(exp(x * 0.0f).to_vector<float>(), (std::vector<float>{1.0f, 1.0f}));
+  const size_t before = num_eval_compilations();
+  EXPECT_EQ(exp(x * 0.0f).to_vector<float>(), (std::vector<float>{1.0f, 1.0f}));
+  EXPECT_EQ(num_eval_compilations(), before);
+  clear_caches();
+  EXPECT_EQ(exp(x * 0.0f).to_vector<float>(), (std::vector<float>{1.0f, 1.0f}));
+  EXPECT_EQ(num_eval_compilations(), before + 1);
+}
+
+TEST(Compile, SignaturesAreToldApartByEveryDtypeAndDimension) {
+  auto f = compile([](Tensor a) { return a * 2; });
+  const std::vector<Tensor> inputs = {Tensor({1.0f, 2.0f}), Tensor({{1.0f}, {2.0f}}),
+                                      Tensor({{1.0f, 2.0f}}), Tensor({1, 2}), Tensor({1.0f})};
+  for (int round = 0; round < 2; ++round)
+    for (const Tensor& in : inputs) {
+      Tensor out = f(in)[0];
+      EXPECT_EQ(out.type(), in.type());
+      EXPECT_EQ(out.to_vector<double>()[0], 2.0);
+    }
+  EXPECT_EQ(f.num_compilations(), inputs.size());
+}
+
 }  // namespace
 }  // namespace kiln

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ir/buffer_pool.h"
 #include "ir/error.h"
 
 namespace kiln::io {
@@ -191,6 +192,39 @@ TEST(Npy, ReadsOnlyRegularFilesAndNeverPastTheHeadersSize) {
             std::string::npos)
       << load_error(path);
   std::filesystem::remove_all(dir);
+}
+
+TEST(Npy, LargeFilesAreMappedNotCopied) {
+  const auto path = temp_dir() / "large.npy";
+  ir::HostArray values(ir::TensorType{ir::DType::F32, {512, 1024}});  // 2 MiB
+  for (int64_t i = 0; i < values.num_elements(); ++i)
+    values.set_f64(i, static_cast<double>(i % 1000) - 500.0);
+  save_npy(path, values);
+  ir::HostArray mapped = load_npy(path);
+  EXPECT_TRUE(mapped.storage()->read_only()) << "the data was read into a copy";
+  EXPECT_EQ(mapped, values);
+  // A new result saved over the file (a rename) leaves the mapped array as it was.
+  save_npy(path, ir::HostArray(values.type()));
+  EXPECT_EQ(mapped, values);
+  // Writing to the array copies it first: the file is never written through the mapping.
+  ir::HostArray written = load_npy(path);
+  written.set_f64(0, 42.0);
+  EXPECT_FALSE(written.storage()->read_only());
+  EXPECT_EQ(load_npy(path).get_f64(0), 0.0);
+  // Bools are still checked, and small files are read (no mapping held).
+  auto bools = ir::HostArray(ir::TensorType{ir::DType::Bool, {int64_t{2} << 20}});
+  save_npy(path, bools);
+  EXPECT_TRUE(load_npy(path).storage()->read_only());
+  auto bytes = read_bytes(path);
+  bytes.back() = std::byte{7};
+  std::ofstream(path, std::ios::binary)
+      .write(reinterpret_cast<const char*>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  EXPECT_NE(error_from([&] { load_npy(path); }).find("bool data holds a byte other than 0 or 1"),
+            std::string::npos);
+  save_npy(path, ir::HostArray(ir::TensorType{ir::DType::F32, {4}}));
+  EXPECT_FALSE(load_npy(path).storage()->read_only());
+  std::filesystem::remove(path);
 }
 
 TEST(Npy, NeverCrashesOnMutatedFiles) {
