@@ -125,17 +125,16 @@ TEST(Callable, GradWithAux) {
                "[grad] @f: grad needs a scalar result, got f64[2]");
 }
 
-// The README's has_aux example, as written there.
-TEST(Callable, ReadmeHasAuxExample) {
+// The loss of the README's has_aux example (which Readme.Transforms1 runs as written), here
+// with its values checked.
+TEST(Callable, HasAuxMatmulLoss) {
   Tensor w = Tensor({{1.0f}, {2.0f}}), x = Tensor({{3.0f, 4.0f}});
-  // --- as in README.md ---
   auto loss_aux = [](Tensor w, Tensor x) {
     Tensor logits = kiln::matmul(x, w);
     return std::pair(kiln::sum(logits * logits), logits);  // (loss, aux)
   };
   auto [grads, aux] = kiln::grad(loss_aux, kiln::has_aux)(w, x);  // aux: {logits}
   auto [value_grads, aux2] = kiln::value_and_grad(loss_aux, {0, 1}, kiln::has_aux)(w, x);
-  // --- end ---
   expect_values(aux[0], {11});
   expect_values(grads[0], {2 * 11 * 3, 2 * 11 * 4});
   expect_values(value_grads[0], {121});
