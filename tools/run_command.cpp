@@ -50,11 +50,13 @@ struct Timed {
   std::vector<double> run_ms;
 };
 
-// Runs `run_once` `repeat` times, keeping the last results.
+// Runs `run_once` `repeat` times, keeping the last results. Each run's results are let go
+// before the next, as a program's loop body would, so the next run reuses their storage.
 template <class F>
 Timed time_runs(int repeat, F run_once) {
   Timed timed;
   for (int i = 0; i < repeat; ++i) {
+    timed.results.clear();
     auto start = std::chrono::steady_clock::now();
     timed.results = run_once();
     timed.run_ms.push_back(elapsed_ms(start));
