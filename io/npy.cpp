@@ -326,8 +326,11 @@ ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name)
   return finish(std::move(array), layout, name);
 }
 
-std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
-  const ir::TensorType& type = array.type();
+namespace {
+
+// Magic, version 1.0, header length and the header, padded with spaces so that the data starts
+// on a 64-byte boundary (as numpy pads it; load_npy can then map the data in place).
+std::string npy_header(const ir::TensorType& type) {
   std::string shape = "(";
   for (size_t i = 0; i < type.shape.size(); ++i)
     shape += std::to_string(type.shape[i]) + ", ";
@@ -336,30 +339,50 @@ std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
   shape += ")";
   std::string header = "{'descr': '" + descr_for(type.dtype) +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
-  // Pad with spaces so the data starts on a 64-byte boundary; the header ends in '\n'.
-  size_t total = kMagicSize + 4 + header.size() + 1;
+  const size_t total = kMagicSize + 4 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
+  std::string out(kMagic, kMagicSize);
+  out += {'\x01', '\x00', static_cast<char>(header.size() & 0xff),
+          static_cast<char>(header.size() >> 8)};
+  return out + header;
+}
 
-  std::vector<std::byte> out;
-  auto append = [&](const void* p, size_t n) {
-    auto b = static_cast<const std::byte*>(p);
-    out.insert(out.end(), b, b + n);
-  };
-  append(kMagic, kMagicSize);
-  const uint8_t version_and_length[] = {1, 0, static_cast<uint8_t>(header.size() & 0xff),
-                                        static_cast<uint8_t>(header.size() >> 8)};
-  append(version_and_length, 4);
-  append(header.data(), header.size());
-  if (type.dtype == ir::DType::BF16) {
-    for (int64_t i = 0; i < array.num_elements(); ++i) {
-      float v = static_cast<float>(array.get_f64(i));
-      append(&v, sizeof v);
-    }
-  } else {
-    append(array.data(), array.bytes().size());
+// The file's bytes after the header, in pieces of at most kPiece bytes: the array's own bytes,
+// or bf16 widened to f32 a piece at a time (numpy has no bf16).
+template <class Sink>
+void for_each_data_piece(const ir::HostArray& array, Sink sink) {
+  if (array.dtype() != ir::DType::BF16) {
+    sink(array.bytes());
+    return;
   }
+  constexpr int64_t kPiece = 16384;
+  std::vector<float> widened;
+  for (int64_t first = 0; first < array.num_elements(); first += kPiece) {
+    const int64_t last = std::min(array.num_elements(), first + kPiece);
+    widened.clear();
+    for (int64_t i = first; i < last; ++i)
+      widened.push_back(static_cast<float>(array.get_f64(i)));
+    sink(std::as_bytes(std::span(widened)));
+  }
+}
+
+}  // namespace
+
+std::vector<std::byte> serialize_npy(const ir::HostArray& array) {
+  const std::string header = npy_header(array.type());
+  const auto header_bytes = std::as_bytes(std::span(header));
+  std::vector<std::byte> out(header_bytes.begin(), header_bytes.end());
+  for_each_data_piece(array, [&](std::span<const std::byte> piece) {
+    out.insert(out.end(), piece.begin(), piece.end());
+  });
   return out;
+}
+
+void write_npy(ir::OutputFile& file, const ir::HostArray& array) {
+  const std::string header = npy_header(array.type());
+  file.write(std::as_bytes(std::span(header)));
+  for_each_data_piece(array, [&](std::span<const std::byte> piece) { file.write(piece); });
 }
 
 ir::HostArray load_npy(const std::filesystem::path& path) {
@@ -396,7 +419,9 @@ ir::HostArray load_npy(const std::filesystem::path& path) {
 }
 
 void save_npy(const std::filesystem::path& path, const ir::HostArray& array) {
-  ir::write_file_atomically(path, serialize_npy(array), "[npy] " + path.string());
+  ir::OutputFile file(path, "[npy] " + path.string());
+  write_npy(file, array);
+  file.commit();
 }
 
 }  // namespace kiln::io

@@ -15,11 +15,16 @@
 #include <vector>
 
 #include "ir/array.h"
+#include "ir/file_io.h"
 
 namespace kiln::io {
 
 ir::HostArray load_npy(const std::filesystem::path& path);
 void save_npy(const std::filesystem::path& path, const ir::HostArray& array);
+
+// Writes the file's bytes to `file` straight from the array's storage (no copy of the data);
+// the caller commits.
+void write_npy(ir::OutputFile& file, const ir::HostArray& array);
 
 // The same in memory; `name` is what errors call the data.
 ir::HostArray parse_npy(std::span<const std::byte> bytes, std::string_view name);

@@ -97,7 +97,7 @@ void write_results(const std::filesystem::path& dir, const std::vector<ir::HostA
   for (size_t k = 0; k < results.size(); ++k) {
     const std::filesystem::path path = dir / (std::to_string(k) + ".npy");
     files.push_back(std::make_unique<ir::OutputFile>(path, "[run] " + path.string()));
-    files.back()->write(io::serialize_npy(results[k]));
+    io::write_npy(*files.back(), results[k]);
     files.back()->close();
   }
   // Only then are they renamed into place. Renames within a folder rarely fail, but one can
