@@ -99,6 +99,10 @@ def main():
     rows = {"numpy": [median_ms(f) for f in workloads_numpy(rng)]}
     a = np.full(16, 1.5, np.float32)
     small = {"numpy": median_ms(lambda: a + a, 2000) * 1e3}
+    # sum(x * i) with a new Python number each time, as kiln's Eval_ChangingScalar.
+    x = np.full(1024, 0.5, np.float32)
+    counter = iter(range(1 << 30))
+    scalar = {"numpy": median_ms(lambda: float((x * np.float32(next(counter))).sum()), 2000) * 1e3}
     try:
         import torch
 
@@ -106,12 +110,15 @@ def main():
         rows["torch"] = [median_ms(f) for f in workloads_torch(torch, rng)]
         ta = torch.full((16,), 1.5)
         small["torch"] = median_ms(lambda: ta + ta, 2000) * 1e3
+        tx = torch.full((1024,), 0.5)
+        scalar["torch"] = median_ms(lambda: (tx * float(next(counter))).sum().item(), 2000) * 1e3
     except ImportError:
         pass
     print(f"{'peer':<6}" + "".join(f"{'W' + str(i + 1) + ' ms':>10}" for i in range(5)) +
-          f"{'small op us':>13}")
+          f"{'small op us':>13}{'scalar loop us':>16}")
     for name, times in rows.items():
-        print(f"{name:<6}" + "".join(f"{t:>10.2f}" for t in times) + f"{small[name]:>13.2f}")
+        print(f"{name:<6}" + "".join(f"{t:>10.2f}" for t in times) + f"{small[name]:>13.2f}" +
+              f"{scalar[name]:>16.2f}")
 
 
 if __name__ == "__main__":
