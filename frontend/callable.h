@@ -2,14 +2,23 @@
 // How the frontend calls a user's function: the one place that decides which C++ callables
 // trace, compile and the transforms accept, and how their results become one flat list.
 //
-// Arguments: the function takes `const std::vector<Tensor>&` (any number of inputs), or one
-// Tensor per input. A generic lambda, [](auto x, auto y) { ... }, gets one Tensor per input:
-// its arity is found by trying to call it with 0 to kMaxGenericArity Tensors, never with a
-// vector, since instantiating its body with a vector would be a hard error (so a variadic
-// one, [](auto... xs), must compile for every count).
+// Arguments, in three forms:
+//  - one `const std::vector<Tensor>&`: any number of inputs, the flat list itself;
+//  - one Tensor per input. A generic lambda, [](auto x, auto y) { ... }, gets one Tensor per
+//    input: its arity is found by trying to call it with 0 to kMaxGenericArity Tensors, never
+//    with a vector, since instantiating its body with a vector would be a hard error (so a
+//    variadic one, [](auto... xs), must compile for every count);
+//  - tensor trees (frontend/tree.h), for a function whose parameters can be read off its type:
+//    each parameter a Tensor, or a std::vector, std::array, std::tuple, std::pair or
+//    std::map<std::string, ...> of trees, nested to any depth. compile and the transforms (but
+//    custom_vjp) then return a callable taking the same parameters; each call flattens its
+//    arguments into leaves and a TreeDef, and the function is traced on the leaves and called
+//    on the trees rebuilt from them. Leaves are Tensors only: a parameter of a C++ number is
+//    not an input. (A lone `const std::vector<Tensor>&` keeps its first meaning; both agree.)
 //
-// Results: a Tensor (or a C++ number), or a std::tuple, std::pair, std::array or std::vector of
-// them, nested to any depth; they flatten depth first, in order, into one result list.
+// Results: a Tensor (or a C++ number), or a std::tuple, std::pair, std::array, std::vector or
+// std::map<std::string, ...> of them, nested to any depth; they flatten depth first, in order
+// (a map's in key order), into one result list.
 //
 // Anything else stops at a static_assert that says what is accepted, rather than at an error
 // deep inside this header.
@@ -17,13 +26,17 @@
 #include <array>
 #include <cstddef>
 #include <functional>
+#include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "frontend/tensor.h"
+#include "frontend/tree.h"
 
 namespace kiln {
 
@@ -46,6 +59,9 @@ template <class A, class B>
 struct TensorTree<std::pair<A, B>> : std::bool_constant<TensorTree<std::remove_cvref_t<A>>::value &&
                                                         TensorTree<std::remove_cvref_t<B>>::value> {
 };
+template <class T>
+struct TensorTree<std::map<std::string, T>>
+    : std::bool_constant<!Number<T> && TensorTree<T>::value> {};
 
 template <class R>
 inline constexpr bool is_tensor_tree = TensorTree<std::remove_cvref_t<R>>::value;
@@ -64,6 +80,9 @@ template <class T>
 void flatten_into(const T& value, std::vector<Tensor>& out) {
   if constexpr (std::is_convertible_v<const T&, Tensor>) {
     out.push_back(value);
+  } else if constexpr (IsStringMap<T>::value) {
+    for (const auto& [key, part] : value)
+      flatten_into(part, out);
   } else if constexpr (requires { std::tuple_size<T>::value; }) {
     std::apply([&](const auto&... part) { (flatten_into(part, out), ...); }, value);
   } else {
@@ -77,10 +96,10 @@ template <bool kHasAux, class R>
 std::vector<Tensor> as_results(const R& r) {
   static_assert(is_tensor_tree<R>,
                 "kiln: the function must return a Tensor, or a std::tuple, std::pair, "
-                "std::array or std::vector of Tensors");
+                "std::array, std::vector or std::map<std::string, ...> of Tensors");
   static_assert(!kHasAux || LossAndAux<std::remove_cvref_t<R>>::value,
                 "kiln: with has_aux the function must return a std::pair (loss, aux): one "
-                "Tensor, then a Tensor or a tuple, pair, array or vector of Tensors");
+                "Tensor, then a Tensor or a tuple, pair, array, vector or map of Tensors");
   std::vector<Tensor> out;
   flatten_into(r, out);
   return out;
@@ -98,25 +117,93 @@ concept PlainSignature =
   &std::remove_cvref_t<F>::operator();
 };
 
+// The parameter types of a plain signature, as declared, in a std::tuple.
+template <class F>
+struct parameters_of : parameters_of<decltype(&std::remove_cvref_t<F>::operator())> {};
+template <class R, class... A>
+struct parameters_of<R(A...)> {
+  using type = std::tuple<A...>;
+};
+template <class R, class... A>
+struct parameters_of<R(A...) noexcept> : parameters_of<R(A...)> {};
+template <class R, class... A>
+struct parameters_of<R (*)(A...)> : parameters_of<R(A...)> {};
+template <class R, class... A>
+struct parameters_of<R (*)(A...) noexcept> : parameters_of<R(A...)> {};
+template <class C, class R, class... A>
+struct parameters_of<R (C::*)(A...)> : parameters_of<R(A...)> {};
+template <class C, class R, class... A>
+struct parameters_of<R (C::*)(A...) const> : parameters_of<R(A...)> {};
+template <class C, class R, class... A>
+struct parameters_of<R (C::*)(A...) noexcept> : parameters_of<R(A...)> {};
+template <class C, class R, class... A>
+struct parameters_of<R (C::*)(A...) const noexcept> : parameters_of<R(A...)> {};
+
 // The number of parameters of a plain signature.
 template <class F>
-struct arity : arity<decltype(&std::remove_cvref_t<F>::operator())> {};
-template <class R, class... A>
-struct arity<R (*)(A...)> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class R, class... A>
-struct arity<R(A...)> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class C, class R, class... A>
-struct arity<R (C::*)(A...) const> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class C, class R, class... A>
-struct arity<R (C::*)(A...)> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class C, class R, class... A>
-struct arity<R (C::*)(A...) const noexcept> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class C, class R, class... A>
-struct arity<R (C::*)(A...) noexcept> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class R, class... A>
-struct arity<R (*)(A...) noexcept> : std::integral_constant<size_t, sizeof...(A)> {};
-template <class R, class... A>
-struct arity<R(A...) noexcept> : std::integral_constant<size_t, sizeof...(A)> {};
+struct arity
+    : std::integral_constant<
+          size_t, std::tuple_size_v<typename parameters_of<std::remove_cvref_t<F>>::type>> {};
+
+// ---- Tensor trees as arguments ----
+
+// The types a parameter may have to take a tensor tree (frontend/tree.h). Leaves are Tensors
+// only, so that every leaf is an input of the traced function.
+template <class T>
+struct InputTree : std::is_same<T, Tensor> {};
+template <class T, class A>
+struct InputTree<std::vector<T, A>> : InputTree<T> {};
+template <class T, size_t N>
+struct InputTree<std::array<T, N>> : InputTree<T> {};
+template <class... T>
+struct InputTree<std::tuple<T...>> : std::bool_constant<(InputTree<T>::value && ...)> {};
+template <class A, class B>
+struct InputTree<std::pair<A, B>> : std::bool_constant<InputTree<A>::value && InputTree<B>::value> {
+};
+template <class T>
+struct InputTree<std::map<std::string, T>> : InputTree<T> {};
+
+// Whether a plain signature's parameters are all tensor trees and one is more than a Tensor
+// (all Tensors is the one-Tensor-per-input form).
+template <class Params>
+struct TreeParameters : std::false_type {};
+template <class... P>
+struct TreeParameters<std::tuple<P...>>
+    : std::bool_constant<(InputTree<std::remove_cvref_t<P>>::value && ...) &&
+                         !(std::is_same_v<std::remove_cvref_t<P>, Tensor> && ...)> {};
+
+// kiln's own function objects that overload their call operator for a vector and for Tensors
+// say so with this member (Transformed, Compiled), and are called with the vector.
+template <class F>
+concept VectorCallable = requires {
+  typename std::remove_cvref_t<F>::takes_tensor_vector;
+};
+
+// F takes tensor trees: compile and the transforms make a callable of the same parameters.
+// A lone `const std::vector<Tensor>&` stays the flat list of inputs (both readings agree).
+template <class F>
+concept TakesTrees = PlainSignature<F> && !VectorCallable<F> &&
+                     TreeParameters<typename parameters_of<std::remove_cvref_t<F>>::type>::value &&
+                     !std::is_invocable_v<F&, const std::vector<Tensor>&>;
+
+// F's parameters without references and const: the trees its callers pass.
+template <class Params>
+struct decayed_parameters;
+template <class... P>
+struct decayed_parameters<std::tuple<P...>> {
+  using type = std::tuple<std::remove_cvref_t<P>...>;
+};
+template <class F>
+using tree_parameters =
+    typename decayed_parameters<typename parameters_of<std::remove_cvref_t<F>>::type>::type;
+
+// The arguments' leaves, appended to `leaves`, and their structure: a tuple of one tree per
+// argument.
+template <class... P>
+TreeDef flatten_arguments(std::vector<Tensor>& leaves, const P&... args) {
+  // A braced list evaluates in order, so the leaves are appended argument by argument.
+  return TreeDef::tuple(std::vector<TreeDef>{flatten_tree(args, leaves)...});
+}
 
 template <size_t>
 using TensorArg = const Tensor&;
@@ -128,13 +215,6 @@ constexpr bool invocable_with_tensors() {
   }
   (std::make_index_sequence<N>{});
 }
-
-// kiln's own function objects (Transformed, Compiled) overload their call operator for a vector
-// and for Tensors; they say so with this member, so they are called with the vector.
-template <class F>
-concept VectorCallable = requires {
-  typename std::remove_cvref_t<F>::takes_tensor_vector;
-};
 
 template <class F>
 constexpr bool takes_vector() {
@@ -211,8 +291,10 @@ std::vector<Tensor> call_traced(F& fn, const std::vector<Tensor>& in) {
   } else if constexpr (PlainSignature<F>) {
     constexpr size_t n = arity<std::remove_cvref_t<F>>::value;
     static_assert(invocable_with_tensors<F, n>(),
-                  "kiln: the function must take one Tensor per input (each parameter a Tensor, "
-                  "const Tensor& or auto) or one const std::vector<Tensor>&");
+                  "kiln: each parameter must be a Tensor (const Tensor&, auto), or for compile "
+                  "and the transforms but custom_vjp a std::vector, std::array, std::tuple, "
+                  "std::pair or std::map<std::string, ...> of them nested, or the one parameter "
+                  "a const std::vector<Tensor>&");
     check_arity(n, in.size());
     return call_spread<kHasAux>(fn, in, std::make_index_sequence<n>{});
   } else {
@@ -230,6 +312,19 @@ template <bool kHasAux = false, class F>
 TracedFn as_traced_fn(F fn) {
   return [fn = std::move(fn)](const std::vector<Tensor>& in) mutable {
     return call_traced<kHasAux>(fn, in);
+  };
+}
+
+// F, which takes tensor trees, as a TracedFn over the leaves of arguments of structure
+// `arguments` (from flatten_arguments): the trees are rebuilt from the traced leaves and
+// passed to F. F is shared, not copied, between the structures it is traced for.
+template <bool kHasAux = false, class F>
+TracedFn as_traced_tree_fn(std::shared_ptr<F> fn, TreeDef arguments) {
+  return [fn = std::move(fn), arguments = std::move(arguments)](const std::vector<Tensor>& in) {
+    check_arity(arguments.num_leaves(), in.size());
+    size_t next = 0;
+    return as_results<kHasAux>(
+        std::apply(*fn, unflatten_from<tree_parameters<F>>(arguments, in, next)));
   };
 }
 

@@ -215,4 +215,28 @@ size_t Compiled::num_compilations() const {
   return state_->entries.size();
 }
 
+namespace detail {
+
+CompiledByStructure::CompiledByStructure(Make make) : state_(std::make_shared<State>()) {
+  state_->make = std::move(make);
+}
+
+Compiled CompiledByStructure::for_structure(const TreeDef& arguments) const {
+  std::lock_guard lock(state_->mutex);
+  auto it = state_->by_structure.find(arguments);
+  if (it == state_->by_structure.end())
+    it = state_->by_structure.emplace(arguments, state_->make(arguments)).first;
+  return it->second;
+}
+
+size_t CompiledByStructure::num_compilations() const {
+  std::lock_guard lock(state_->mutex);
+  size_t total = 0;
+  for (const auto& [structure, compiled] : state_->by_structure)
+    total += compiled.num_compilations();
+  return total;
+}
+
+}  // namespace detail
+
 }  // namespace kiln

@@ -19,6 +19,7 @@
 // (EvalDevice::Interp) or KILN_EVAL_DEVICE=interp in the environment.
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <span>
@@ -31,6 +32,7 @@
 #include "frontend/callable.h"
 #include "frontend/tensor.h"
 #include "frontend/trace.h"
+#include "frontend/tree.h"
 #include "ir/array.h"
 #include "ir/function.h"
 
@@ -101,13 +103,72 @@ class Compiled {
   std::shared_ptr<State> state_;
 };
 
+namespace detail {
+// A Compiled per structure of the arguments (vector lengths, map keys) a CompiledTree is called
+// with: the structure is part of the cache key, so two maps with other keys but leaves of the
+// same types never share an executable.
+class CompiledByStructure {
+ public:
+  using Make = std::function<Compiled(const TreeDef& arguments)>;
+  explicit CompiledByStructure(Make make);
+  Compiled for_structure(const TreeDef& arguments) const;
+  size_t num_compilations() const;
+
+ private:
+  struct State {
+    Make make;
+    std::mutex mutex;
+    std::unordered_map<TreeDef, Compiled, TreeDefHash> by_structure;
+  };
+  std::shared_ptr<State> state_;
+};
+}  // namespace detail
+
+// compile() of a function taking tensor trees (frontend/callable.h): called with the same
+// parameters, it compiles once per structure of the arguments and per signature of their
+// leaves, and returns the results flattened.
+template <class... P>
+class CompiledTree {
+ public:
+  explicit CompiledTree(detail::CompiledByStructure compiled) : compiled_(std::move(compiled)) {}
+
+  std::vector<Tensor> operator()(const P&... args) const {
+    std::vector<Tensor> leaves;
+    const TreeDef arguments = detail::flatten_arguments(leaves, args...);
+    return compiled_.for_structure(arguments)(leaves);
+  }
+
+  // How many structures and signatures have been traced and compiled so far.
+  size_t num_compilations() const { return compiled_.num_compilations(); }
+
+ private:
+  detail::CompiledByStructure compiled_;
+};
+
+namespace detail {
+template <class F, class... P>
+CompiledTree<P...> compile_trees(F fn, CompileOptions options,
+                                 std::type_identity<std::tuple<P...>>) {
+  auto shared = std::make_shared<F>(std::move(fn));
+  return CompiledTree<P...>(CompiledByStructure([shared, options](const TreeDef& arguments) {
+    return Compiled(as_traced_tree_fn(shared, arguments), arguments.num_leaves(), options);
+  }));
+}
+}  // namespace detail
+
 // fn as in trace(): takes `const std::vector<Tensor>&` or one Tensor per input (a generic lambda
-// too), returns a Tensor or a tuple, pair, array or vector of Tensors; the call returns the
-// results flattened into a std::vector<Tensor>.
+// too), returns a Tensor or a tuple, pair, array, vector or map of Tensors; the call returns
+// the results flattened into a std::vector<Tensor>. A function taking tensor trees gives a
+// CompiledTree, called with the same trees.
 template <class F>
-Compiled compile(F fn, CompileOptions options = {}) {
-  constexpr size_t arity = detail::fixed_arity<F>().value_or(0);
-  return Compiled(detail::as_traced_fn(std::move(fn)), arity, options);
+auto compile(F fn, CompileOptions options = {}) {
+  if constexpr (detail::TakesTrees<F>) {
+    return detail::compile_trees(std::move(fn), options,
+                                 std::type_identity<detail::tree_parameters<F>>{});
+  } else {
+    constexpr size_t arity = detail::fixed_arity<F>().value_or(0);
+    return Compiled(detail::as_traced_fn(std::move(fn)), arity, options);
+  }
 }
 
 }  // namespace kiln

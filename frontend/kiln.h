@@ -14,3 +14,4 @@
 #include "frontend/tensor_io.h"   // IWYU pragma: export
 #include "frontend/trace.h"       // IWYU pragma: export
 #include "frontend/transforms.h"  // IWYU pragma: export
+#include "frontend/tree.h"        // IWYU pragma: export

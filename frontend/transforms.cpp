@@ -297,6 +297,46 @@ Transformed checkpoint(TracedFn f) {
   });
 }
 
+std::vector<int> leaf_argnums(const std::vector<int>& argnums, const TreeDef& arguments,
+                              const std::string& caller) {
+  const std::vector<TreeDef>& trees = arguments.children();
+  const int n = static_cast<int>(trees.size());
+  std::vector<int> first_leaf(trees.size());
+  for (size_t i = 1; i < trees.size(); ++i)
+    first_leaf[i] = first_leaf[i - 1] + static_cast<int>(trees[i - 1].num_leaves());
+  std::vector<int> out;
+  for (int a : argnums) {
+    const int i = a < 0 ? a + n : a;
+    if (i < 0 || i >= n)
+      fail(caller, "argnum " + std::to_string(a) + " is out of range for " + std::to_string(n) +
+                       " argument" + (n == 1 ? "" : "s"));
+    for (size_t k = 0; k < trees[i].num_leaves(); ++k)
+      out.push_back(first_leaf[i] + static_cast<int>(k));
+  }
+  if (out.empty() && !argnums.empty())
+    fail(caller, "the arguments argnums names hold no tensors: " + arguments.str());
+  return out;
+}
+
+std::vector<std::optional<int>> leaf_in_axes(const std::vector<std::optional<int>>& in_axes,
+                                             const TreeDef& arguments) {
+  if (in_axes.empty()) return {};
+  const std::vector<TreeDef>& trees = arguments.children();
+  if (in_axes.size() != trees.size())
+    fail("vmap", "in_axes has " + std::to_string(in_axes.size()) + " entries for " +
+                     std::to_string(trees.size()) + " arguments");
+  std::vector<std::optional<int>> out;
+  for (size_t i = 0; i < trees.size(); ++i)
+    out.insert(out.end(), trees[i].num_leaves(), in_axes[i]);
+  return out;
+}
+
+void check_same_structure(const TreeDef& primals, const TreeDef& given, const std::string& what,
+                          const std::string& caller) {
+  if (given != primals)
+    fail(caller, "the " + what + " are " + given.str() + " but the primals are " + primals.str());
+}
+
 }  // namespace detail
 
 VjpResult vjp_traced(const TracedFn& f, const std::vector<Tensor>& primals) {
