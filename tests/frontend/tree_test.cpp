@@ -244,13 +244,13 @@ TEST(Tree, JvpAndVjpTakeTrees) {
     expect_values(cotangents[i], values(want[i]));
 }
 
-// The README's tensor-tree example, as written there.
-TEST(Tree, ReadmeExample) {
+// A map of parameters through compile, grad, unflatten_like and jvp, with values checked (the
+// README's own snippet is compiled and run by tests/readme).
+TEST(Tree, MapOfParametersEndToEnd) {
   const Tensor w = Tensor({{1.0f}, {2.0f}}), b = Tensor({0.5f}), x = Tensor({{3.0f, 4.0f}});
   const std::map<std::string, Tensor> params_tangent = {{"b", Tensor({1.0f})},
                                                         {"w", Tensor({{0.0f}, {0.0f}})}};
   const Tensor x_tangent = zeros_like(x);
-  // --- as in README.md ---
   std::map<std::string, kiln::Tensor> params = {{"w", w}, {"b", b}};
   auto loss = [](const std::map<std::string, kiln::Tensor>& p, kiln::Tensor x) {
     return kiln::sum(kiln::matmul(x, p.at("w")) + p.at("b"));
@@ -260,7 +260,6 @@ TEST(Tree, ReadmeExample) {
   std::vector<kiln::Tensor> flat = kiln::grad(loss)(params, x);  // {d/db, d/dw}: key order
   auto grads = kiln::unflatten_like(params, flat);               // a map: grads.at("w")
   auto [ys, tangents] = kiln::jvp(loss, {params, x}, {params_tangent, x_tangent});
-  // --- end ---
   expect_values(y[0], {11.5});
   expect_values(flat[0], {1});
   expect_values(grads.at("w"), {3, 4});
