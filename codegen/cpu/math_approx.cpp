@@ -5,8 +5,11 @@
 
 #include "codegen/cpu/math_approx.h"
 
+#include <cmath>
+#include <cstdint>
 #include <initializer_list>
 
+#include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
 
 namespace kiln::codegen::cpu {
@@ -232,7 +235,7 @@ Value* emit_erf_f32(IRBuilderBase& b, Value* x) {
 namespace {
 
 // x = j * pi/2 + r with |r| <= pi/4; pi/2 is split into four 24-bit pieces (96 bits), so
-// with fused multiply-adds r keeps its precision for |x| up to about 1e5.
+// with fused multiply-adds r keeps its precision for |x| up to about 1e5 (used up to 8192).
 struct Reduced {
   Value* r;
   Value* quadrant;  // j mod 4, i32
@@ -247,6 +250,96 @@ Reduced reduce_half_pi(IRBuilderBase& b, Value* x) {
   r = b.CreateSelect(b.CreateFCmpOEQ(j, f(b, 0.0)), x, r);
   Value* ji = b.CreateIntrinsic(llvm::Intrinsic::fptosi_sat, {b.getInt32Ty(), b.getFloatTy()}, {j});
   return {r, b.CreateAnd(ji, i32(b, 3))};
+}
+
+// The bits of 2/pi after the binary point, behind 32 zero bits that stand for the bits at and
+// above 2^0 (there are none): word i holds bits 32i-31 .. 32i (bit 1 is 2^-1) of 2/pi.
+constexpr uint32_t kTwoOverPiBits[] = {0x00000000, 0xa2f9836e, 0x4e441529, 0xfc2757d1,
+                                       0xf534ddc0, 0xdb629599, 0x3c439041, 0xfe5163ab};
+
+Value* i64(IRBuilderBase& b, uint64_t v) {
+  return b.getInt64(v);
+}
+
+// Payne-Hanek reduction, exact for every finite f32: |x| = m * 2^e with an integer m < 2^24,
+// and x * 2/pi mod 4 depends only on the bits of 2/pi from 2^(1-e) down (higher ones add
+// multiples of 4); 96 of them, taken from the table at an offset set by e, leave an error
+// below 2^-70 in the reduced argument, far under the closest an f32 comes to a multiple of
+// pi/2. m times that window is summed in 32-bit limbs of 64-bit integers (vector multiplies
+// and adds, no 128-bit arithmetic), and the fraction becomes r = f * pi/2 in double.
+Reduced reduce_half_pi_exact(IRBuilderBase& b, Value* x) {
+  llvm::Type* i64_type = b.getInt64Ty();
+  Value* bits = as_int(b, x);
+  Value* biased = b.CreateAnd(b.CreateLShr(bits, 23), i32(b, 0xff));
+  Value* m =
+      b.CreateZExt(b.CreateOr(b.CreateAnd(bits, i32(b, 0x7fffff)), i32(b, 0x800000)), i64_type);
+  // The window starts at bit e - 1 of 2/pi, table bit e + 30 = biased - 120, clamped so that
+  // inputs that take the other path (small, infinite, NaN) still read inside the table.
+  Value* offset = binary(
+      b, llvm::Intrinsic::smin,
+      binary(b, llvm::Intrinsic::smax, b.CreateSub(biased, i32(b, 120)), i32(b, 0)), i32(b, 135));
+  Value* word = b.CreateLShr(offset, 5);
+  Value* shift = b.CreateZExt(b.CreateAnd(offset, i32(b, 31)), i64_type);
+  // Word `word + i` of the table, picked by selects among the five starts the exact path
+  // uses (word <= 4): vector blends, where a table load would be a gather per word.
+  auto load_word = [&](uint32_t i) {
+    Value* picked = i64(b, kTwoOverPiBits[i]);
+    for (uint32_t start = 1; start <= 4; ++start)
+      picked = b.CreateSelect(b.CreateICmpEQ(word, i32(b, start)),
+                              i64(b, kTwoOverPiBits[start + i]), picked);
+    return picked;
+  };
+  Value* t[4] = {load_word(0), load_word(1), load_word(2), load_word(3)};
+  // The window's three 32-bit limbs, most significant first.
+  Value* limb[3];
+  for (int i = 0; i < 3; ++i) {
+    Value* pair = b.CreateOr(b.CreateShl(t[i], 32), t[i + 1]);
+    limb[i] = b.CreateLShr(b.CreateShl(pair, shift), 32);
+  }
+  Value* p0 = b.CreateMul(m, limb[0]);
+  Value* p1 = b.CreateMul(m, limb[1]);
+  Value* p2 = b.CreateMul(m, limb[2]);
+  // m * window mod 2^96 = high * 2^64 + low; its top two bits are the quadrant, the other 94
+  // the fraction of a quarter turn.
+  Value* low = b.CreateAdd(p2, b.CreateShl(b.CreateAnd(p1, i64(b, 0xffffffff)), 32));
+  Value* carry = b.CreateZExt(b.CreateICmpULT(low, p2), i64_type);
+  Value* high =
+      b.CreateAnd(b.CreateAdd(b.CreateAdd(p0, b.CreateLShr(p1, 32)), carry), i64(b, 0xffffffff));
+  Value* quadrant = b.CreateAnd(b.CreateLShr(high, 30), i64(b, 3));
+  // A fraction of a half or more rounds up to the next quadrant, leaving |fraction| <= 1/2:
+  // 2^94 - fraction, in limbs.
+  Value* round_up = b.CreateAnd(b.CreateLShr(high, 29), i64(b, 1));
+  Value* up = b.CreateICmpNE(round_up, i64(b, 0));
+  Value* fraction_high = b.CreateAnd(high, i64(b, 0x3fffffff));
+  Value* borrow = b.CreateZExt(b.CreateICmpNE(low, i64(b, 0)), i64_type);
+  Value* magnitude_high =
+      b.CreateSelect(up, b.CreateSub(b.CreateSub(i64(b, uint64_t{1} << 30), fraction_high), borrow),
+                     fraction_high);
+  Value* magnitude_low = b.CreateSelect(up, b.CreateNeg(low), low);
+  llvm::Type* f64 = b.getDoubleTy();
+  auto d = [&](double v) { return llvm::ConstantFP::get(f64, v); };
+  Value* fraction = fma(b, b.CreateUIToFP(magnitude_high, f64), d(0x1p-30),
+                        b.CreateFMul(b.CreateUIToFP(magnitude_low, f64), d(0x1p-94)));
+  Value* r = b.CreateFMul(fraction, d(1.5707963267948966));
+  r = b.CreateSelect(up, b.CreateFNeg(r), r);
+  Value* q = b.CreateTrunc(b.CreateAnd(b.CreateAdd(quadrant, round_up), i64(b, 3)), b.getInt32Ty());
+  // sin and cos of -|x|: the quadrant and r change sign.
+  Value* negative = b.CreateICmpSLT(bits, i32(b, 0));
+  r = b.CreateSelect(negative, b.CreateFNeg(r), r);
+  q = b.CreateSelect(negative, b.CreateAnd(b.CreateSub(i32(b, 4), q), i32(b, 3)), q);
+  return {b.CreateFPTrunc(r, b.getFloatTy()), q};
+}
+
+// The four-piece reduction where it is exact enough (|x| <= 8192, also inf and NaN, which it
+// turns into NaN), the exact one beyond.
+Reduced reduce_for_sin_cos(IRBuilderBase& b, Value* x) {
+  const Reduced fast = reduce_half_pi(b, x);
+  const Reduced exact = reduce_half_pi_exact(b, x);
+  Value* magnitude = unary(b, llvm::Intrinsic::fabs, x);
+  Value* large = b.CreateAnd(b.CreateFCmpOGT(magnitude, f(b, 8192.0)),
+                             b.CreateFCmpOLT(magnitude, f(b, INFINITY)));
+  return {b.CreateSelect(large, exact.r, fast.r),
+          b.CreateSelect(large, exact.quadrant, fast.quadrant)};
 }
 
 Value* sin_poly(IRBuilderBase& b, Value* r) {
@@ -264,7 +357,7 @@ Value* cos_poly(IRBuilderBase& b, Value* r) {
 
 // Picks sin or cos of r and its sign by quadrant; `shift` is 0 for sin and 1 for cos.
 Value* sin_cos(IRBuilderBase& b, Value* x, uint32_t shift) {
-  Reduced red = reduce_half_pi(b, x);
+  Reduced red = reduce_for_sin_cos(b, x);
   Value* q = b.CreateAnd(b.CreateAdd(red.quadrant, i32(b, shift)), i32(b, 3));
   Value* s = sin_poly(b, red.r);
   Value* c = cos_poly(b, red.r);
