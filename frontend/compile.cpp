@@ -74,24 +74,6 @@ EvalCache& eval_cache() {
   return cache;
 }
 
-// Whether `t`'s value depends on an input of a trace in progress (an enclosing grad, vmap, jvp,
-// checkpoint or compile): such a tensor has no value to run compiled code on. Evaluated
-// tensors stop the walk at once, so the common case costs one look per input.
-bool depends_on_trace_input(const Tensor& t) {
-  if (t.has_data()) return false;
-  std::vector<const detail::Node*> stack{t.node().get()};
-  std::unordered_set<const detail::Node*> seen;
-  while (!stack.empty()) {
-    const detail::Node* node = stack.back();
-    stack.pop_back();
-    if (node->data || !seen.insert(node).second) continue;
-    if (node->op == ir::OpKind::Parameter) return true;
-    for (const auto& input : node->inputs)
-      stack.push_back(input.get());
-  }
-  return false;
-}
-
 }  // namespace
 
 void set_eval_device(EvalDevice device) {
@@ -161,8 +143,9 @@ const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) co
   std::vector<ir::TensorType> types;
   for (const Tensor& t : inputs)
     types.push_back(t.type());
-  detail::TraceResult traced = detail::trace_lowered(state_->fn, types, {}, "compiled",
-                                                     GraphLowering::Leaves::Captured, "compile");
+  detail::TraceResult traced =
+      detail::trace_lowered(state_->fn, types, {}, "compiled", GraphLowering::Leaves::Captured,
+                            "compile", /*capture_lazy=*/true);
   const ir::Module& module = traced.module;
   ir::Function function =
       passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
@@ -184,10 +167,10 @@ std::vector<Tensor> Compiled::operator()(const std::vector<Tensor>& inputs) cons
   // compile(compile(f))) and the enclosing compile compiles them with the rest, as jax.jit
   // inlines a jitted function into an enclosing jit.
   for (const Tensor& t : inputs)
-    if (depends_on_trace_input(t)) return state_->fn(inputs);
+    if (detail::depends_on_trace_input(t)) return state_->fn(inputs);
   const Entry& entry = entry_for(inputs);
   for (const Tensor& t : entry.captured)
-    if (depends_on_trace_input(t)) return state_->fn(inputs);
+    if (detail::depends_on_trace_input(t)) return state_->fn(inputs);
   // The common call (evaluated inputs, nothing captured) allocates only for its results.
   std::vector<Tensor> with_captured;
   if (!entry.captured.empty()) {

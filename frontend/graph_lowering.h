@@ -3,6 +3,7 @@
 // both take. Each node is lowered once (memoized by node identity); the Function hash-conses
 // on top of that, so structurally equal subgraphs also collapse.
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -32,6 +33,12 @@ class GraphLowering {
 
   ir::Value lower(const Tensor& tensor);
 
+  // compile's rule for what a function closed over (Leaves::Captured): a lazy tensor made
+  // before node serial `first_serial` (before the trace began) that does not depend on an
+  // enclosing trace's inputs is evaluated and captured by reference, like evaluated weights,
+  // rather than lowered into the code; Tensor::assign on it then reaches later calls.
+  void capture_lazy_made_before(uint64_t first_serial) { capture_before_ = first_serial; }
+
   // The data of the leaves made parameters, in parameter order (Leaves::Parameters only).
   std::vector<ir::HostArray> take_arguments() { return std::move(arguments_); }
   // What the function closed over, in parameter order after the bound ones (Leaves::Captured).
@@ -43,6 +50,7 @@ class GraphLowering {
   ir::Value emit(const std::shared_ptr<detail::Node>& node);
   ir::Value emit_leaf(const std::shared_ptr<detail::Node>& node);
   ir::Value capture(const std::shared_ptr<detail::Node>& node);
+  bool depends_on_trace_input(const detail::Node* node);
 
   ir::Function& function_;
   Leaves leaves_;
@@ -52,6 +60,8 @@ class GraphLowering {
   std::map<std::pair<int, int64_t>, ir::Value> runtime_scalars_;  // (dtype, value bits)
   std::vector<Tensor> captured_;
   ir::Module callees_;
+  uint64_t capture_before_ = 0;  // 0: no lazy tensor is captured
+  std::unordered_map<const detail::Node*, bool> depends_on_input_;
 };
 
 namespace detail {
@@ -66,9 +76,16 @@ struct TraceResult {
 // The one tracing road: runs fn on fresh trace inputs of `input_types` (named by `names`, or
 // x0, x1, ...) and lowers what it returns with `leaves`. Errors are "[frontend] CALLER: ...".
 // trace() and the transforms (frontend/transforms.h) differ only in the arguments.
+// With `capture_lazy`, closed-over lazy tensors are evaluated and captured (compile's rule,
+// see GraphLowering::capture_lazy_made_before).
 TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
                           const std::vector<std::string>& names, const std::string& function_name,
-                          GraphLowering::Leaves leaves, const std::string& caller);
+                          GraphLowering::Leaves leaves, const std::string& caller,
+                          bool capture_lazy = false);
+
+// Whether `t`'s value depends on an input of a trace in progress (an enclosing grad, vmap,
+// jvp, checkpoint or compile): such a tensor has no value to run compiled code on.
+bool depends_on_trace_input(const Tensor& t);
 
 }  // namespace detail
 

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 #include <unordered_set>
@@ -15,6 +17,11 @@
 namespace kiln {
 
 namespace detail {
+
+uint64_t next_node_serial() {
+  static std::atomic<uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed);
+}
 
 Node::~Node() {
   std::vector<std::shared_ptr<Node>> pending = std::move(inputs);
@@ -144,6 +151,11 @@ ir::HostArray Tensor::pack_bytes(const void* data, size_t count, Shape shape, DT
 Tensor Tensor::from_buffer(const void* data, ir::TensorType type, std::function<void()> release) {
   const size_t bytes = type.size_bytes();
   if (!data && bytes) detail::fail("from_buffer", "data is null for " + type.str());
+  if (type.dtype == DType::Bool) {
+    const auto* first = static_cast<const uint8_t*>(data);
+    if (std::any_of(first, first + bytes, [](uint8_t b) { return b > 1; }))
+      detail::fail("from_buffer", "bool data holds a byte other than 0 or 1");
+  }
   if (reinterpret_cast<uintptr_t>(data) % 64 != 0 || !data) {
     ir::HostArray copy = ir::HostArray::uninitialized(type);
     if (bytes) std::memcpy(copy.data(), data, bytes);

@@ -76,6 +76,9 @@ namespace detail {
 // A graph node. Three states: an op with inputs (lazy), data (a leaf or an evaluated node:
 // inputs empty), or a trace parameter (op Parameter, no data; only meaningful while trace()
 // that made it runs).
+// A number larger than every earlier node's serial.
+uint64_t next_node_serial();
+
 struct Node {
   ir::OpKind op = ir::OpKind::Constant;
   ir::Attrs attrs;
@@ -92,6 +95,10 @@ struct Node {
   // Call nodes: the functions the call may reach (its callee, named in attrs, and everything
   // that calls), shared by every node that calls into them.
   std::shared_ptr<const ir::Module> callees;
+
+  // Creation order: a trace tells the tensors a function closed over (made before the trace
+  // began) from those it made.
+  uint64_t serial = next_node_serial();
 
   Node() = default;
   Node(const Node&) = delete;
@@ -138,7 +145,9 @@ class Tensor {
   // is 64-byte aligned (what compiled code requires; std::aligned_alloc(64, ...) and mmap give
   // it), copied once otherwise. `release` runs once kiln no longer needs the memory: when the
   // last tensor, result or copy-on-write view sharing it is gone (at once after a copy). Kiln
-  // never writes to it: in-place updates (assign, donation) copy first.
+  // never writes to it: in-place updates (assign, donation) copy first. Throws
+  // "[frontend] from_buffer: ..." for null data or bool bytes other than 0 and 1, without
+  // calling `release`: on an error the memory stays the caller's.
   static Tensor from_buffer(const void* data, ir::TensorType type,
                             std::function<void()> release = {});
 

@@ -1,5 +1,7 @@
 #include "frontend/trace.h"
 
+#include <unordered_set>
+
 #include "frontend/graph_lowering.h"
 #include "passes/inline.h"
 
@@ -23,12 +25,14 @@ namespace detail {
 
 TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>& input_types,
                           const std::vector<std::string>& names, const std::string& function_name,
-                          GraphLowering::Leaves leaves, const std::string& caller) {
+                          GraphLowering::Leaves leaves, const std::string& caller,
+                          bool capture_lazy) {
   if (!names.empty() && names.size() != input_types.size())
     fail(caller, std::to_string(names.size()) + " names for " + std::to_string(input_types.size()) +
                      " inputs");
   ir::Function function(function_name);
   GraphLowering lowering(function, leaves, caller);
+  if (capture_lazy) lowering.capture_lazy_made_before(next_node_serial());
   std::vector<Tensor> inputs;
   for (size_t i = 0; i < input_types.size(); ++i) {
     auto node = std::make_shared<Node>();
@@ -52,6 +56,21 @@ TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>&
     traced.module.functions.push_back(callee);
   traced.captured = lowering.captured();
   return traced;
+}
+
+bool depends_on_trace_input(const Tensor& t) {
+  if (t.has_data()) return false;
+  std::vector<const Node*> stack{t.node().get()};
+  std::unordered_set<const Node*> seen;
+  while (!stack.empty()) {
+    const Node* node = stack.back();
+    stack.pop_back();
+    if (node->data || !seen.insert(node).second) continue;
+    if (node->op == ir::OpKind::Parameter) return true;
+    for (const auto& input : node->inputs)
+      stack.push_back(input.get());
+  }
+  return false;
 }
 
 }  // namespace detail

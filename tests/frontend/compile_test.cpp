@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "frontend/kiln.h"
+#include "tests/frontend/test_util.h"
 
 namespace kiln {
 namespace {
@@ -109,6 +110,30 @@ TEST(Compile, ChangingScalarsInALoopCompileOnce) {
   Tensor h = Tensor({1.0f, 2.0f}).astype(DType::F16) * 3.0;
   EXPECT_EQ(h.dtype(), DType::F16);
   EXPECT_EQ(h.to_vector<float>(), (std::vector<float>{3.0f, 6.0f}));
+}
+
+// Weights that are still lazy when the function is first compiled (made by zeros, or computed
+// from other tensors) are closed over like evaluated ones: captured by reference, so assign
+// reaches later calls without compiling again.
+TEST(Compile, ClosedOverLazyTensorsAreCapturedNotBakedIn) {
+  using test::expect_values;
+  Tensor w = zeros({3});
+  Tensor scale = Tensor({1.0f, 2.0f, 3.0f}) * 2.0f;
+  ASSERT_FALSE(w.has_data());
+  auto f = compile([&](Tensor x) { return x * scale + w; });
+  const Tensor x({1.0f, 1.0f, 1.0f});
+  expect_values(f(x)[0], {2, 4, 6});
+  w.assign(Tensor({10.0f, 20.0f, 30.0f}));
+  scale.assign(Tensor({1.0f, 1.0f, 1.0f}));
+  expect_values(f(x)[0], {11, 21, 31});
+  EXPECT_EQ(f.num_compilations(), 1u);
+  // A lazy tensor that depends on an enclosing trace's input is still traced through.
+  auto g = grad([&](Tensor a) {
+    Tensor shifted = a * 3.0f;
+    auto inner = compile([&](Tensor x) { return sum(x * shifted); });
+    return inner(a)[0];
+  });
+  expect_values(g(Tensor({1.0f, 2.0f}))[0], {6, 12});
 }
 
 TEST(Compile, ClearCachesMakesEvalCompileAgain) {
