@@ -17,8 +17,7 @@ Tensor load(const std::filesystem::path& path) {
 }
 
 void save(const std::filesystem::path& path, const Tensor& tensor) {
-  const Tensor& t = tensor.dtype() == DType::BF16 ? astype(tensor, DType::F32) : tensor;
-  io::save_npy(path, t.data());
+  io::save_npy(path, tensor.data());  // bf16 is widened to f32 as it is written
 }
 
 namespace {

@@ -11,6 +11,11 @@
 
 namespace kiln {
 
+// A file of 1 MiB of data or more in kiln's layout (little-endian, C order, data 64-byte
+// aligned, as numpy and kiln write it) is mapped, not read: the tensor reads the file's pages
+// in place. As with numpy's mmap_mode, the file must not be truncated or rewritten in place
+// while the tensor lives (saving over it with kiln, which writes a new file and renames it, is
+// fine); copy the tensor (x * 1, or assign into another) to detach it.
 Tensor load(const std::filesystem::path& path);
 void save(const std::filesystem::path& path, const Tensor& tensor);  // evaluates
 

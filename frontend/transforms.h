@@ -85,8 +85,8 @@ class TreeTransformed {
 };
 
 // Asks grad and value_and_grad for JAX's has_aux: f returns a pair (loss, aux), only the loss is
-// differentiated, and aux (a Tensor, or a tuple, pair, array or vector of them) comes back
-// beside the gradients: auto [grads, aux] = kiln::grad(f, kiln::has_aux)(w, x).
+// differentiated, and aux (a Tensor, or a tuple, pair, array, vector or string-keyed map of
+// them) comes back beside the gradients: auto [grads, aux] = kiln::grad(f, kiln::has_aux)(w, x).
 struct HasAux {
   explicit HasAux() = default;
 };

@@ -6,7 +6,10 @@
 //
 // load_npy reads a regular file, or stdin for the path "-" (anything else, such as a FIFO or a
 // device, is refused unread), the header before the data, and then exactly the data's size as
-// the header gives it, checked against the file's size and the machine's memory first.
+// the header gives it, checked against the file's size and the machine's memory first. Data
+// of 1 MiB or more in kiln's layout (little-endian, C order, 64-byte aligned) is mapped
+// read-only instead of read; the file must then not be truncated or rewritten in place while
+// the array lives (replacing it by rename, as save_npy does, is fine).
 
 #include <cstddef>
 #include <filesystem>

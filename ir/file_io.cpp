@@ -47,10 +47,18 @@ InputFile::InputFile(const std::filesystem::path& path, std::string context, boo
       fail("is a symbolic link, which kiln does not follow here");
     fail(system_reason("cannot open", errno));
   }
-  owned_ = true;
+  // A constructor that throws runs no destructor: the descriptor is closed here on refusal.
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) fail(system_reason("cannot stat", errno));
-  if (!S_ISREG(st.st_mode)) fail("is " + file_kind(st.st_mode) + ", not a regular file");
+  std::string refusal;
+  if (::fstat(fd_, &st) != 0)
+    refusal = system_reason("cannot stat", errno);
+  else if (!S_ISREG(st.st_mode))
+    refusal = "is " + file_kind(st.st_mode) + ", not a regular file";
+  if (!refusal.empty()) {
+    ::close(fd_);
+    fail(refusal);
+  }
+  owned_ = true;
   size_ = static_cast<uint64_t>(st.st_size);
 }
 

@@ -9,6 +9,7 @@ namespace kiln::ir {
 std::optional<int64_t> checked_num_elements(const Shape& shape) {
   // A zero dimension empties the tensor whatever the others are, so (2^32, 2^32, 0) has 0
   // elements rather than an overflowed product.
+  if (std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; })) return std::nullopt;
   if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;
   int64_t n = 1;
   for (int64_t d : shape)

@@ -41,9 +41,11 @@ Executable Executable::load(Plan plan, Context& context) {
     state->kernels.push_back(loader.load(kernel));
   for (const PlanStep& step : plan.steps)
     state->max_step_slots = std::max(state->max_step_slots, step.slots.size());
+  // Saturating: sizes that overflow 64 bits are simply more than any machine has.
   state->needed_bytes = plan.arena_bytes;
   for (const ir::TensorType& t : plan.result_types)
-    state->needed_bytes += t.size_bytes();
+    if (__builtin_add_overflow(state->needed_bytes, t.size_bytes(), &state->needed_bytes))
+      state->needed_bytes = UINT64_MAX;
   state->plan = std::move(plan);
   return Executable(std::move(state));
 }

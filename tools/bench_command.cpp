@@ -44,11 +44,14 @@ struct BoundBuffers {
 BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>& args) {
   // The inputs were checked as they were made; the copies and results are checked here, before
   // anything is allocated.
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;  // saturating: a sum past 64 bits is more than any machine has
+  auto add = [&bytes](uint64_t more) {
+    if (__builtin_add_overflow(bytes, more, &bytes)) bytes = UINT64_MAX;
+  };
   for (const ir::HostArray& a : args)
-    bytes += a.size_bytes();
+    add(a.size_bytes());
   for (const ir::TensorType& t : function.result_types())
-    bytes += t.size_bytes();
+    add(t.size_bytes());
   if (bytes > ir::physical_memory_bytes())
     throw Error("[bench] @" + function.name() + ": copies of the inputs and the results need " +
                 std::to_string(bytes) + " bytes, more than this machine's memory (" +

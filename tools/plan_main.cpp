@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   CLI::App app{"kiln-plan: run a compiled kiln plan (from `kiln run --save-plan`)"};
   std::string plan;
   tools::InputOptions inputs;
+  inputs.component = "kiln-plan";
   std::string output_dir = ".";
   bool stats = false;
   app.add_option("plan", plan, "The plan file (- reads it from stdin)")->required();
