@@ -134,12 +134,21 @@ bool same_types(const std::vector<ir::TensorType>& types, const std::vector<Tens
 
 }  // namespace
 
-const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) const {
-  const size_t hash = signature_hash(inputs);
-  std::lock_guard lock(state_->mutex);
+const Compiled::Entry* Compiled::find_entry(size_t hash, const std::vector<Tensor>& inputs) const {
   auto [first, last] = state_->by_signature_hash.equal_range(hash);
   for (auto it = first; it != last; ++it)
-    if (same_types(it->second->types, inputs)) return *it->second;
+    if (same_types(it->second->types, inputs)) return it->second;
+  return nullptr;
+}
+
+const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) const {
+  const size_t hash = signature_hash(inputs);
+  {
+    std::lock_guard lock(state_->mutex);
+    if (const Entry* entry = find_entry(hash, inputs)) return *entry;
+  }
+  // Traced and compiled without the lock, so calls with signatures compiled before never wait
+  // for a new one; when two threads compile the same signature, the first stored wins.
   std::vector<ir::TensorType> types;
   for (const Tensor& t : inputs)
     types.push_back(t.type());
@@ -150,6 +159,8 @@ const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) co
   ir::Function function =
       passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
   runtime::Executable executable = compiler::compile(function, state_->options);
+  std::lock_guard lock(state_->mutex);
+  if (const Entry* entry = find_entry(hash, inputs)) return *entry;
   const Entry& stored = *state_->entries.emplace_back(std::make_unique<Entry>(
       Entry{std::move(types), std::move(executable), std::move(traced.captured)}));
   state_->by_signature_hash.emplace(hash, &stored);

@@ -91,6 +91,7 @@ class Compiled {
   // The entry for these inputs' types, traced and compiled if new. Entries are never removed,
   // so the reference stays valid; a hit allocates nothing.
   const Entry& entry_for(const std::vector<Tensor>& inputs) const;
+  const Entry* find_entry(size_t hash, const std::vector<Tensor>& inputs) const;  // locked
 
   struct State {
     TracedFn fn;

@@ -103,7 +103,9 @@ int run(const RunOptions& options) {
     throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
   const ir::Function function = pick_flat_function(module, options.func, options.file);
-  std::vector<ir::HostArray> args = bind_inputs(signature_of(function), options.inputs);
+  InputOptions inputs = options.inputs;
+  inputs.program_from_stdin = options.file == "-";
+  std::vector<ir::HostArray> args = bind_inputs(signature_of(function), inputs);
   Timed timed;
   std::optional<runtime::Executable> executable;
   if (!options.save_plan.empty() && options.device != "cpu")

@@ -83,6 +83,8 @@ std::vector<ir::HostArray> bind_inputs(const Signature& f, const InputOptions& o
                         " (parameters: " + param_list(f) + ")");
     if (!files.emplace(name, spec.substr(eq + 1)).second)
       fail(options, "--input gives parameter %" + name + " twice");
+    if (spec.substr(eq + 1) == "-" && options.program_from_stdin)
+      fail(options, "--input " + spec + ": stdin (-) already holds the program");
     if (spec.substr(eq + 1) == "-" && ++from_stdin > 1)
       fail(options, "--input: only one input can come from stdin (-)");
   }

@@ -16,7 +16,8 @@ struct InputOptions {
   std::vector<std::string> inputs;  // "NAME=FILE.npy"
   bool random_inputs = false;
   uint64_t seed = 0;
-  std::string component = "run";  // names the command in errors: "[run] ..."
+  std::string component = "run";    // names the command in errors: "[run] ..."
+  bool program_from_stdin = false;  // `-` as the program: no input can come from stdin too
 };
 
 // What inputs bind to: a function's name and its parameters (names and types, in order).

@@ -100,6 +100,9 @@ TEST_F(KilnIo, DashReadsTheProgramOrOneInputFromStdin) {
   EXPECT_EQ(kiln::io::load_npy(dir_ / "out" / "1.npy").get_f64(2), 9.0);
   expect_error(kiln("run " + program_.string() + " --input x=- --input y=-"),
                "[run] --input: only one input can come from stdin (-)");
+  Result both = run_binary(KILN_BINARY, "run - --input x=- --random-inputs" + out_dir(), "",
+                           program_.string());
+  expect_error(both, "[run] --input x=-: stdin (-) already holds the program");
   Result bad = run_binary(KILN_BINARY, "dump -", "", (dir_ / "x.npy").string());
   EXPECT_EQ(bad.status, 1);
   EXPECT_EQ(bad.err.rfind("<stdin>:1:", 0), 0u) << bad.err;
