@@ -1,5 +1,7 @@
 #include "codegen/kernel.h"
 
+#include "ir/hash.h"
+
 #include <algorithm>
 #include <bit>
 #include <cassert>
@@ -13,9 +15,7 @@ namespace kiln::codegen {
 
 namespace {
 
-size_t mix(size_t seed, size_t value) {
-  return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
-}
+using ir::hash_combine;
 
 template <typename T>
 size_t hash_of(const T& value) {
@@ -24,39 +24,39 @@ size_t hash_of(const T& value) {
 
 size_t hash_expr(const Expr& e) {
   size_t h = hash_of(static_cast<int>(e.kind));
-  h = mix(h, hash_of(static_cast<int>(e.dtype)));
-  h = mix(h, hash_of(static_cast<int>(e.op)));
+  h = hash_combine(h, hash_of(static_cast<int>(e.dtype)));
+  h = hash_combine(h, hash_of(static_cast<int>(e.op)));
   for (ExprId id : e.operands)
-    h = mix(h, id);
-  h = mix(h, static_cast<size_t>(e.loop));
-  h = mix(h, hash_of(e.axis));
-  h = mix(h, hash_of(e.buffer));
-  h = mix(h, hash_of(e.phase));
-  h = mix(h, hash_of(std::bit_cast<uint64_t>(e.float_value)));
-  return mix(h, hash_of(e.int_value));
+    h = hash_combine(h, id);
+  h = hash_combine(h, static_cast<size_t>(e.loop));
+  h = hash_combine(h, hash_of(e.axis));
+  h = hash_combine(h, hash_of(e.buffer));
+  h = hash_combine(h, hash_of(e.phase));
+  h = hash_combine(h, hash_of(std::bit_cast<uint64_t>(e.float_value)));
+  return hash_combine(h, hash_of(e.int_value));
 }
 
 size_t hash_ints(size_t h, const std::vector<int64_t>& values) {
-  h = mix(h, values.size());
+  h = hash_combine(h, values.size());
   for (int64_t v : values)
-    h = mix(h, hash_of(v));
+    h = hash_combine(h, hash_of(v));
   return h;
 }
 
 size_t hash_type(size_t h, const ir::TensorType& type) {
-  return hash_ints(mix(h, static_cast<size_t>(type.dtype)), type.shape);
+  return hash_ints(hash_combine(h, static_cast<size_t>(type.dtype)), type.shape);
 }
 
 size_t hash_phase(size_t h, const Phase& p) {
-  h = mix(h, static_cast<size_t>(p.kind));
+  h = hash_combine(h, static_cast<size_t>(p.kind));
   h = hash_ints(h, p.extents);
-  h = mix(h, static_cast<size_t>(p.reduce_op));
-  h = mix(h, p.value);
-  h = mix(h, static_cast<size_t>(p.result_dtype));
-  h = mix(mix(mix(h, p.dot_lhs), p.dot_rhs), hash_of(p.contraction));
-  h = mix(mix(h, static_cast<size_t>(p.accumulator)), p.sequential);
+  h = hash_combine(h, static_cast<size_t>(p.reduce_op));
+  h = hash_combine(h, p.value);
+  h = hash_combine(h, static_cast<size_t>(p.result_dtype));
+  h = hash_combine(hash_combine(hash_combine(h, p.dot_lhs), p.dot_rhs), hash_of(p.contraction));
+  h = hash_combine(hash_combine(h, static_cast<size_t>(p.accumulator)), p.sequential);
   for (const Store& s : p.stores)
-    h = mix(mix(mix(h, hash_of(s.buffer)), s.offset), s.value);
+    h = hash_combine(hash_combine(hash_combine(h, hash_of(s.buffer)), s.offset), s.value);
   return h;
 }
 
@@ -102,14 +102,14 @@ int64_t Kernel::outer_count() const {
 size_t Kernel::hash() const {
   size_t h = 0x6b696c6eull;  // "kiln"
   for (const KernelBuffer& b : buffers)
-    h = mix(hash_type(h, b.type), b.is_output);
+    h = hash_combine(hash_type(h, b.type), b.is_output);
   h = hash_ints(h, outer);
   for (const Phase& p : phases)
     h = hash_phase(h, p);
   for (const Expr& e : exprs)
-    h = mix(h, hash_expr(e));
+    h = hash_combine(h, hash_expr(e));
   for (int32_t s : scratch)
-    h = mix(h, hash_of(s));
+    h = hash_combine(h, hash_of(s));
   return h;
 }
 

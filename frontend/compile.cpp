@@ -10,6 +10,7 @@
 
 #include "compiler/kernel_cache.h"
 #include "frontend/graph_lowering.h"
+#include "ir/hash.h"
 #include "ir/interpreter.h"
 #include "ir/scratch.h"
 #include "passes/inline.h"
@@ -114,7 +115,7 @@ namespace {
 
 size_t signature_hash(const std::vector<Tensor>& inputs) {
   size_t h = inputs.size();
-  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2); };
+  auto mix = [&h](size_t v) { h = ir::hash_combine(h, v); };
   for (const Tensor& t : inputs) {
     const ir::TensorType& type = t.type();
     mix(static_cast<size_t>(type.dtype));

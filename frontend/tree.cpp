@@ -1,5 +1,7 @@
 #include "frontend/tree.h"
 
+#include "ir/hash.h"
+
 namespace kiln {
 
 TreeDef::TreeDef(Kind kind, std::vector<TreeDef> children, std::vector<std::string> keys)
@@ -26,7 +28,7 @@ std::string TreeDef::str() const {
 
 size_t TreeDef::hash() const {
   size_t h = static_cast<size_t>(kind_) * 31 + children_.size();
-  auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15 + (h << 6) + (h >> 2); };
+  auto mix = [&h](size_t v) { h = ir::hash_combine(h, v); };
   for (const std::string& key : keys_)
     mix(std::hash<std::string>{}(key));
   for (const TreeDef& child : children_)

@@ -13,9 +13,6 @@
 namespace kiln::ir {
 
 namespace {
-size_t combine(size_t seed, size_t value) {
-  return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
-}
 // The identity of a float attribute: its bits, with every NaN the same.
 uint64_t float_bits(double v) {
   return std::isnan(v) ? 0x7ff8000000000000ull : std::bit_cast<uint64_t>(v);
@@ -105,18 +102,18 @@ size_t hash_attr(const Attr& attr) {
         using T = std::decay_t<decltype(v)>;
         if constexpr (std::is_same_v<T, AttrList>) {
           for (const Attr& a : v)
-            h = combine(h, hash_attr(a));
+            h = hash_combine(h, hash_attr(a));
         } else if constexpr (std::is_same_v<T, DenseElements>) {
-          h = combine(h, static_cast<size_t>(v.array->dtype()));
+          h = hash_combine(h, static_cast<size_t>(v.array->dtype()));
           for (int64_t d : v.array->shape())
-            h = combine(h, static_cast<size_t>(d));
-          h = combine(h, fnv1a64(v.array->bytes()));
+            h = hash_combine(h, static_cast<size_t>(d));
+          h = hash_combine(h, fnv1a64(v.array->bytes()));
         } else if constexpr (std::is_same_v<T, DType>) {
-          h = combine(h, static_cast<size_t>(v));
+          h = hash_combine(h, static_cast<size_t>(v));
         } else if constexpr (std::is_same_v<T, double>) {
-          h = combine(h, float_bits(v));
+          h = hash_combine(h, float_bits(v));
         } else {
-          h = combine(h, std::hash<T>{}(v));
+          h = hash_combine(h, std::hash<T>{}(v));
         }
       },
       attr.value);
@@ -191,7 +188,7 @@ std::vector<int64_t> Attrs::get_ints(const std::string& name) const {
 size_t Attrs::hash() const {
   size_t h = map_.size();
   for (const auto& [name, value] : map_)
-    h = combine(combine(h, std::hash<std::string>{}(name)), hash_attr(value));
+    h = hash_combine(hash_combine(h, std::hash<std::string>{}(name)), hash_attr(value));
   return h;
 }
 

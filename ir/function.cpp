@@ -1,5 +1,7 @@
 #include "ir/function.h"
 
+#include "ir/hash.h"
+
 #include <cassert>
 #include <functional>
 
@@ -8,13 +10,10 @@
 namespace kiln::ir {
 
 namespace {
-size_t combine(size_t seed, size_t value) {
-  return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
-}
 size_t hash_type(const TensorType& t) {
   size_t h = static_cast<size_t>(t.dtype);
   for (int64_t d : t.shape)
-    h = combine(h, std::hash<int64_t>{}(d));
+    h = hash_combine(h, std::hash<int64_t>{}(d));
   return h;
 }
 }  // namespace
@@ -22,8 +21,8 @@ size_t hash_type(const TensorType& t) {
 size_t Function::KeyHash::operator()(const Key& key) const {
   size_t h = static_cast<size_t>(key.op);
   for (Value v : key.operands)
-    h = combine(h, v.id);
-  return combine(combine(h, key.attrs.hash()), hash_type(key.type));
+    h = hash_combine(h, v.id);
+  return hash_combine(hash_combine(h, key.attrs.hash()), hash_type(key.type));
 }
 
 Value Function::add_param(std::string name, TensorType type) {
@@ -85,17 +84,17 @@ std::optional<Value> Function::find_param(std::string_view name) const {
 size_t Function::structural_hash() const {
   size_t h = nodes_.size();
   for (const Node& node : nodes_) {
-    h = combine(h, static_cast<size_t>(node.op));
-    h = combine(h, hash_type(node.type));
-    h = combine(h, node.attrs.hash());
+    h = hash_combine(h, static_cast<size_t>(node.op));
+    h = hash_combine(h, hash_type(node.type));
+    h = hash_combine(h, node.attrs.hash());
     for (Value v : node.operands)
-      h = combine(h, v.id);
+      h = hash_combine(h, v.id);
   }
   for (Value v : params_)
-    h = combine(h, v.id);
-  h = combine(h, 0x5eed);
+    h = hash_combine(h, v.id);
+  h = hash_combine(h, 0x5eed);
   for (Value v : results_)
-    h = combine(h, v.id);
+    h = hash_combine(h, v.id);
   return h;
 }
 

@@ -24,4 +24,11 @@ inline uint64_t fnv1a64(std::span<const char> chars, uint64_t seed = kFnv1aSeed)
   return fnv1a64(std::as_bytes(chars), seed);
 }
 
+// Boost's hash_combine: folds `value` into `seed`, for in-memory hash tables (structural
+// hashes of functions, kernels, attributes, compile signatures); not stable across builds
+// where its inputs come from std::hash.
+inline size_t hash_combine(size_t seed, size_t value) {
+  return seed ^ (value + 0x9e3779b97f4a7c15ull + (seed << 6) + (seed >> 2));
+}
+
 }  // namespace kiln::ir
