@@ -250,10 +250,8 @@ Layout parse_header(std::string_view text, std::string_view name) {
   ir::TensorType type{descr->dtype, header.shape};
   std::optional<size_t> bytes = type.checked_size_bytes();
   if (!bytes) fail(name, type.str() + " has more bytes than a 64-bit size holds");
-  if (*bytes > ir::physical_memory_bytes())
-    fail(name, type.str() + " needs " + std::to_string(*bytes) +
-                   " bytes, more than this machine's memory (" +
-                   std::to_string(ir::physical_memory_bytes()) + " bytes)");
+  if (std::optional<std::string> refusal = ir::exceeds_memory(*bytes))
+    fail(name, type.str() + " " + *refusal);
   return {*descr, header.fortran_order, std::move(type), *bytes};
 }
 

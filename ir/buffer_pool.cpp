@@ -19,6 +19,12 @@ uint64_t physical_memory_bytes() {
   return bytes;
 }
 
+std::optional<std::string> exceeds_memory(uint64_t bytes) {
+  if (bytes <= physical_memory_bytes()) return std::nullopt;
+  return "needs " + std::to_string(bytes) + " bytes, more than this machine's memory (" +
+         std::to_string(physical_memory_bytes()) + " bytes)";
+}
+
 namespace {
 constexpr size_t kHugePage = size_t{2} << 20;
 }  // namespace

@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace kiln::ir {
 
@@ -18,6 +20,10 @@ inline constexpr size_t kBufferAlignment = 64;
 // message before allocating: with overcommit such an allocation may succeed and get the process
 // killed while it fills.
 uint64_t physical_memory_bytes();
+
+// "needs N bytes, more than this machine's memory (M bytes)" when `bytes` is more than
+// physical memory, else nullopt: the one wording of every refusal made before allocating.
+std::optional<std::string> exceeds_memory(uint64_t bytes);
 
 // Asks the kernel to back the 2 MiB-aligned part of [data, data + bytes), not yet touched, with
 // huge pages: filling 64 MiB then costs 32 page faults instead of 16,384. Harmless where

@@ -258,8 +258,9 @@ std::vector<int64_t> last_uses(const Function& f) {
 
 Error out_of_memory(const Function& f, const Node& node) {
   return Error("[interp] @" + f.name() + ": " + std::string(op_name(node.op)) + " : " +
-               node.type.str() + " needs " + std::to_string(node.type.size_bytes()) +
-               " bytes, more than this machine can allocate");
+               node.type.str() + " " +
+               ir::exceeds_memory(node.type.size_bytes())
+                   .value_or("needs more memory than this machine can allocate"));
 }
 
 // Refuses a value larger than physical memory before allocating it: past that an allocation

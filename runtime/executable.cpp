@@ -65,8 +65,7 @@ void Executable::State::check_arguments(std::span<const ir::HostArray* const> ar
 // Refuses to run what cannot fit before allocating: with overcommit an allocation larger than
 // memory may succeed and get the process killed while it fills (the interpreter does the same).
 void Executable::State::check_fits_in_memory() const {
-  if (needed_bytes > ir::physical_memory_bytes())
-    fail("needs " + std::to_string(needed_bytes) + " bytes, more than this machine can allocate");
+  if (std::optional<std::string> refusal = ir::exceeds_memory(needed_bytes)) fail(*refusal);
 }
 
 void Executable::State::execute(std::span<const void* const> params,

@@ -52,10 +52,9 @@ BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>
     add(a.size_bytes());
   for (const ir::TensorType& t : function.result_types())
     add(t.size_bytes());
-  if (bytes > ir::physical_memory_bytes())
-    throw Error("[bench] @" + function.name() + ": copies of the inputs and the results need " +
-                std::to_string(bytes) + " bytes, more than this machine's memory (" +
-                std::to_string(ir::physical_memory_bytes()) + " bytes)");
+  if (std::optional<std::string> refusal = ir::exceeds_memory(bytes))
+    throw Error("[bench] @" + function.name() + ": copies of the inputs and the results " +
+                *refusal);
   BoundBuffers b;
   ir::BufferPool& pool = ir::BufferPool::instance();
   for (const ir::HostArray& a : args) {

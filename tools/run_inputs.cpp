@@ -98,11 +98,13 @@ std::vector<ir::HostArray> bind_inputs(const Signature& f, const InputOptions& o
       // Sizes are checked before anything is allocated: past physical memory an allocation
       // fails, or with overcommit succeeds and the process is killed while filling it.
       const std::optional<size_t> bytes = type.checked_size_bytes();
-      if (!bytes || (random_bytes += *bytes) > ir::physical_memory_bytes())
-        fail(options, "--random-inputs: parameter %" + name + ": " + type.str() + " needs " +
-                          (bytes ? std::to_string(*bytes) : "more than 2^64") +
-                          " bytes, more than this machine's memory (" +
-                          std::to_string(ir::physical_memory_bytes()) + " bytes)");
+      const std::string what = "--random-inputs: parameter %" + name + ": " + type.str() + " ";
+      if (!bytes) fail(options, what + "has more bytes than a 64-bit size holds");
+      if (std::optional<std::string> refusal = ir::exceeds_memory(*bytes))
+        fail(options, what + *refusal);
+      if (__builtin_add_overflow(random_bytes, *bytes, &random_bytes)) random_bytes = UINT64_MAX;
+      if (std::optional<std::string> refusal = ir::exceeds_memory(random_bytes))
+        fail(options, "--random-inputs: the parameters up to %" + name + " together " + *refusal);
       args.push_back(random_array(type, options.seed + i));
     } else {
       fail(options, "no --input for parameter %" + name + ": " + type.str() + " of @" + f.function +
