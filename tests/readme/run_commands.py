@@ -146,6 +146,9 @@ class Checker:
                           f"`{command}` exited {status}:\n{output[-2000:]}")
 
     def check_output(self, block):
+        if not block.lines:
+            self.fail(block.line, "an empty output block")
+            return
         known = OUTPUTS.get(block.lines[0])
         if known is None:
             self.fail(block.line, "a block the README test does not know: say in OUTPUTS "
@@ -166,7 +169,7 @@ class Checker:
             output += text
         got = output.splitlines()
         if known.compare == "first words":
-            expected = [line.split()[0] for line in shown]
+            expected = [line.split()[0] if line.split() else "" for line in shown]
             got = [line.split()[0] if line.split() else "" for line in got[-len(shown):]]
         else:
             expected = shown
