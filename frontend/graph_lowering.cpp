@@ -2,7 +2,9 @@
 
 #include <bit>
 #include <optional>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 namespace kiln {
 
@@ -30,7 +32,7 @@ ir::Value GraphLowering::lower(const Tensor& tensor) {
     }
     if (capture_before_ && !top.node->data && top.next_input == 0 &&
         top.node->op != ir::OpKind::Parameter && top.node->serial < capture_before_ &&
-        !depends_on_trace_input(top.node.get()))
+        !detail::depends_on_trace_input(top.node.get(), depends_on_input_))
       Tensor::from_node(top.node).eval();  // made outside the function: a closed-over value
     if (!top.node->data && top.next_input < top.node->inputs.size()) {
       const std::shared_ptr<detail::Node>& input = top.node->inputs[top.next_input++];
@@ -41,37 +43,6 @@ ir::Value GraphLowering::lower(const Tensor& tensor) {
     stack.pop_back();
   }
   return lowered_.at(tensor.node().get());
-}
-
-// Memoized, so a long closed-over chain that does depend on a trace input costs one walk.
-bool GraphLowering::depends_on_trace_input(const detail::Node* root) {
-  std::vector<const detail::Node*> stack{root};
-  while (!stack.empty()) {
-    const detail::Node* node = stack.back();
-    if (depends_on_input_.count(node)) {
-      stack.pop_back();
-      continue;
-    }
-    if (node->data || node->op == ir::OpKind::Parameter) {
-      depends_on_input_[node] = !node->data;
-      stack.pop_back();
-      continue;
-    }
-    bool pending = false, depends = false;
-    for (const auto& input : node->inputs) {
-      auto it = depends_on_input_.find(input.get());
-      if (it == depends_on_input_.end()) {
-        stack.push_back(input.get());
-        pending = true;
-      } else {
-        depends = depends || it->second;
-      }
-    }
-    if (pending) continue;
-    depends_on_input_[node] = depends;
-    stack.pop_back();
-  }
-  return depends_on_input_.at(root);
 }
 
 ir::Value GraphLowering::emit(const std::shared_ptr<detail::Node>& node_ptr) {
@@ -139,5 +110,45 @@ ir::Value GraphLowering::emit_leaf(const std::shared_ptr<detail::Node>& node_ptr
   if (scalar_key) runtime_scalars_.emplace(*scalar_key, param);
   return param;
 }
+
+namespace detail {
+
+bool depends_on_trace_input(const Node* root, std::unordered_map<const Node*, bool>& memo) {
+  std::vector<const Node*> stack{root};
+  while (!stack.empty()) {
+    const Node* node = stack.back();
+    if (memo.count(node)) {
+      stack.pop_back();
+      continue;
+    }
+    if (node->data || node->op == ir::OpKind::Parameter) {
+      memo[node] = !node->data;
+      stack.pop_back();
+      continue;
+    }
+    bool pending = false, depends = false;
+    for (const auto& input : node->inputs) {
+      auto it = memo.find(input.get());
+      if (it == memo.end()) {
+        stack.push_back(input.get());
+        pending = true;
+      } else {
+        depends = depends || it->second;
+      }
+    }
+    if (pending) continue;
+    memo[node] = depends;
+    stack.pop_back();
+  }
+  return memo.at(root);
+}
+
+bool depends_on_trace_input(const Tensor& t) {
+  if (t.has_data()) return false;
+  std::unordered_map<const Node*, bool> memo;
+  return depends_on_trace_input(t.node().get(), memo);
+}
+
+}  // namespace detail
 
 }  // namespace kiln

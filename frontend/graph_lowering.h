@@ -50,7 +50,6 @@ class GraphLowering {
   ir::Value emit(const std::shared_ptr<detail::Node>& node);
   ir::Value emit_leaf(const std::shared_ptr<detail::Node>& node);
   ir::Value capture(const std::shared_ptr<detail::Node>& node);
-  bool depends_on_trace_input(const detail::Node* node);
 
   ir::Function& function_;
   Leaves leaves_;
@@ -60,8 +59,8 @@ class GraphLowering {
   std::map<std::pair<int, int64_t>, ir::Value> runtime_scalars_;  // (dtype, value bits)
   std::vector<Tensor> captured_;
   ir::Module callees_;
-  uint64_t capture_before_ = 0;  // 0: no lazy tensor is captured
-  std::unordered_map<const detail::Node*, bool> depends_on_input_;
+  uint64_t capture_before_ = 0;                                     // 0: no lazy tensor is captured
+  std::unordered_map<const detail::Node*, bool> depends_on_input_;  // memo of the walk below
 };
 
 namespace detail {
@@ -84,8 +83,10 @@ TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>&
                           bool capture_lazy = false);
 
 // Whether `t`'s value depends on an input of a trace in progress (an enclosing grad, vmap,
-// jvp, checkpoint or compile): such a tensor has no value to run compiled code on.
+// jvp, checkpoint or compile): such a tensor has no value to run compiled code on. The node
+// form keeps its answers in `memo`, so asking about many nodes of one graph walks it once.
 bool depends_on_trace_input(const Tensor& t);
+bool depends_on_trace_input(const Node* root, std::unordered_map<const Node*, bool>& memo);
 
 }  // namespace detail
 

@@ -1,7 +1,5 @@
 #include "frontend/trace.h"
 
-#include <unordered_set>
-
 #include "frontend/graph_lowering.h"
 #include "passes/inline.h"
 
@@ -56,21 +54,6 @@ TraceResult trace_lowered(const TracedFn& fn, const std::vector<ir::TensorType>&
     traced.module.functions.push_back(callee);
   traced.captured = lowering.captured();
   return traced;
-}
-
-bool depends_on_trace_input(const Tensor& t) {
-  if (t.has_data()) return false;
-  std::vector<const Node*> stack{t.node().get()};
-  std::unordered_set<const Node*> seen;
-  while (!stack.empty()) {
-    const Node* node = stack.back();
-    stack.pop_back();
-    if (node->data || !seen.insert(node).second) continue;
-    if (node->op == ir::OpKind::Parameter) return true;
-    for (const auto& input : node->inputs)
-      stack.push_back(input.get());
-  }
-  return false;
 }
 
 }  // namespace detail
