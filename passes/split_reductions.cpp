@@ -39,11 +39,20 @@ ir::Function split_reductions(const ir::Function& function) {
           return std::nullopt;
         std::optional<int64_t> rows = row_count(operand.num_elements());
         if (!rows) return std::nullopt;
-        Value matrix =
-            out.add(OpKind::Reshape, {operands[0]},
-                    make_attrs(ir::ReshapeAttrs{{*rows, operand.num_elements() / *rows}}));
+        const std::vector<int64_t> shape{*rows, operand.num_elements() / *rows};
+        Value matrix = out.add(OpKind::Reshape, {operands[0]}, make_attrs(ir::ReshapeAttrs{shape}));
+        // A float product is taken in f64 in both steps, as the interpreter takes it in one:
+        // an f32 row product can underflow to 0 (or overflow to inf) where the whole product
+        // is finite or infinite, and 0 times a later inf is NaN.
+        const ir::DType dtype = operand.dtype;
+        const bool widen =
+            node.op == OpKind::ReduceProd && ir::is_float(dtype) && dtype != ir::DType::F64;
+        if (widen)
+          matrix = out.add(OpKind::Convert, {matrix}, {}, ir::TensorType{ir::DType::F64, shape});
         Value per_row = out.add(node.op, {matrix}, make_attrs(ir::ReduceAttrs{{1}}));
-        return out.add(node.op, {per_row}, make_attrs(ir::ReduceAttrs{{0}}));
+        Value total = out.add(node.op, {per_row}, make_attrs(ir::ReduceAttrs{{0}}));
+        if (widen) total = out.add(OpKind::Convert, {total}, {}, ir::TensorType{dtype, {}});
+        return total;
       });
 }
 

@@ -7,14 +7,17 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <functional>
 #include <optional>
 #include <vector>
 
+#include <llvm/ADT/DenseMap.h>
 #include <llvm/IR/IRBuilder.h>
 #include <llvm/IR/Intrinsics.h>
 
 #include "codegen/cpu/gemm_call.h"
+#include "codegen/cpu/math_approx.h"
 #include "codegen/cpu/scalar_ops.h"
 #include "runtime/kernel_abi.h"
 
@@ -27,10 +30,12 @@ using ir::OpKind;
 using llvm::BasicBlock;
 using llvm::Value;
 
-// The dtype a reduction accumulates in: f16 and bf16 sums and products in f32.
+// The dtype a reduction accumulates in: f16 and bf16 sums in f32, float products in f64 as the
+// interpreter computes them (an f32 partial product of 1e-30 and 1e-30 underflows to 0, and
+// then a factor -inf gives NaN where the interpreter's product is -inf).
 DType accumulator_dtype(OpKind reduce, DType value) {
-  const bool arithmetic = reduce == OpKind::ReduceSum || reduce == OpKind::ReduceProd;
-  return arithmetic ? dot_accumulator(value) : value;
+  if (reduce == OpKind::ReduceProd && ir::is_float(value)) return DType::F64;
+  return reduce == OpKind::ReduceSum ? dot_accumulator(value) : value;
 }
 
 // Where an expression is emitted: once per outer index, once per inner iteration of its phase,
@@ -68,6 +73,12 @@ class KernelEmitter {
   std::vector<Scope> scope_;  // per expr
   std::vector<Value*> outer_cache_, inner_cache_, contraction_cache_;
   std::optional<GemmCall> gemm_;  // phase 0, when the runtime's GEMM computes it
+  // f32 values emitted as numerator / denominator, with log2 of the denominator's bound.
+  struct PendingQuotient {
+    Quotient parts;
+    int denominator_log2_bound;
+  };
+  llvm::DenseMap<Value*, PendingQuotient> quotients_;
 
   llvm::Type* i64() { return b_.getInt64Ty(); }
   Value* c64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
@@ -107,14 +118,40 @@ class KernelEmitter {
     set_target_attributes(f);
     b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
     std::vector<Value*> args;
+    llvm::MDNode* align64 =
+        llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i64(), 64)));
     for (size_t i = 0; i < k_.buffers.size(); ++i) {
       Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), i);
-      args.push_back(b_.CreateAlignedLoad(ptr, slot, llvm::Align(8)));
+      llvm::LoadInst* buffer = b_.CreateAlignedLoad(ptr, slot, llvm::Align(8));
+      buffer->setMetadata(llvm::LLVMContext::MD_align, align64);
+      args.push_back(buffer);
     }
+    mark_streaming_buffers(f);
     args.push_back(f->getArg(1));
     args.push_back(f->getArg(2));
     b_.CreateCall(body, args);
     b_.CreateRetVoid();
+  }
+
+  // Outputs far larger than the last-level cache, written and never read by this kernel:
+  // caching them would only evict what the kernel reads (W1's 64 MiB result against a 32 MiB
+  // cache). Outputs that fit are left alone, where non-temporal stores were measured to halve
+  // the bandwidth.
+  void mark_streaming_buffers(llvm::Function* entry) {
+    if (target_.streaming_store_bytes <= 0) return;
+    std::vector<bool> loaded(k_.buffers.size(), false);
+    for (const Expr& e : k_.exprs)
+      if (e.kind == ExprKind::Load) loaded[e.buffer] = true;
+    std::vector<llvm::Metadata*> streaming;
+    for (size_t i = 0; i < k_.buffers.size(); ++i) {
+      const KernelBuffer& buffer = k_.buffers[i];
+      const auto bytes = static_cast<int64_t>(buffer.type.size_bytes());
+      if (buffer.is_output && !loaded[i] && bytes >= target_.streaming_store_bytes)
+        streaming.push_back(
+            llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i64(), static_cast<int64_t>(i))));
+    }
+    if (!streaming.empty())
+      entry->setMetadata(kStreamingBuffersMetadata, llvm::MDNode::get(ctx_, streaming));
   }
 
   llvm::Function* emit_body(const std::string& name) {
@@ -232,6 +269,7 @@ class KernelEmitter {
 
   void emit_phases() {
     outer_cache_.assign(k_.exprs.size(), nullptr);
+    reciprocal_.assign(k_.exprs.size(), std::nullopt);
     phase_results_.assign(k_.phases.size(), nullptr);
     for (size_t p = 0; p < k_.phases.size(); ++p) {
       const Phase& phase = k_.phases[p];
@@ -271,6 +309,50 @@ class KernelEmitter {
     }
     for (size_t i = 0; i < k_.exprs.size(); ++i)
       if (needed[i] && scope_[i] == Scope::Outer) expr(static_cast<ExprId>(i));
+    for (size_t i = 0; i < k_.exprs.size(); ++i)
+      if (needed[i] && divides_by_outer_value(static_cast<ExprId>(i)))
+        hoist_reciprocal(k_.exprs[i].operands[1]);
+  }
+
+  // ---- division by a value fixed for the outer index --------------------------------------
+
+  // A float division in a phase's loops whose divisor is the same for the whole outer index
+  // (softmax's x / sum): computed as x * (1 / d), one division per outer index instead of one
+  // per element. Where 1 / d would leave the normal range (|d| below the smallest normal or
+  // above 2^(emax - 1)), d is first scaled by a power of two s that brings it back, and x / d
+  // is (x * (1 / (d * s))) * s: d * s is exact, x * (1 / (d * s)) cannot underflow before the
+  // quotient does (|x / d| is then at least |x| * 2^126 for f32) nor overflow when the quotient
+  // does not, and the last multiply is exact or the quotient's one rounding into the subnormal
+  // range. Special values come out as the division's (d = 0 gives inf or NaN, d = inf gives 0,
+  // NaN stays NaN). Within 1.5 ulp of the quotient instead of 0.5: not bit for bit.
+  struct Reciprocal {
+    Value* inverse;  // 1 / (d * s)
+    Value* scale;    // s
+  };
+  std::vector<std::optional<Reciprocal>> reciprocal_;  // per divisor expression, outer scope
+
+  bool divides_by_outer_value(ExprId id) const {
+    const Expr& e = k_.exprs[id];
+    return e.kind == ExprKind::Op && e.op == OpKind::Div &&
+           (e.dtype == DType::F32 || e.dtype == DType::F64) && scope_[id] != Scope::Outer &&
+           scope_[e.operands[1]] == Scope::Outer;
+  }
+
+  void hoist_reciprocal(ExprId divisor) {
+    if (reciprocal_[divisor]) return;
+    Value* d = expr(divisor);
+    llvm::Type* t = d->getType();
+    const bool f32 = t->isFloatTy();
+    const int smallest_normal = f32 ? -126 : -1022, largest_safe = f32 ? 126 : 1022;
+    const int shift = f32 ? 64 : 512;
+    auto power_of_two = [&](int e) { return llvm::ConstantFP::get(t, std::ldexp(1.0, e)); };
+    Value* magnitude = b_.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, d);
+    Value* scale = b_.CreateSelect(
+        b_.CreateFCmpOLT(magnitude, power_of_two(smallest_normal)), power_of_two(shift),
+        b_.CreateSelect(b_.CreateFCmpOGT(magnitude, power_of_two(largest_safe)),
+                        power_of_two(-shift), power_of_two(0)));
+    Value* inverse = b_.CreateFDiv(llvm::ConstantFP::get(t, 1.0), b_.CreateFMul(d, scale));
+    reciprocal_[divisor] = Reciprocal{inverse, scale};
   }
 
   void emit_store_phase(const Phase& phase) {
@@ -346,6 +428,39 @@ class KernelEmitter {
     return outer_cache_[id];
   }
 
+  // The division of a quotient, remembered so that a product using it can divide once.
+  Value* divide(const PendingQuotient& q) {
+    Value* v = b_.CreateFDiv(q.parts.numerator, q.parts.denominator);
+    quotients_[v] = q;
+    return v;
+  }
+
+  // x * y when either is a pending quotient (logistic's, or such a product): the numerators
+  // and denominators multiplied, then one division, where multiplying the quotients would
+  // divide twice (W1's gelu(z) * logistic(x) is z * logistic(2u) * logistic(x)). Numerators
+  // are at most 1 in magnitude beside one plain factor, so their product cannot overflow, and
+  // denominators are bounded (at most 2^kMaxDenominatorLog2 here), so theirs cannot either; the
+  // rounding steps are as many as in the separate form (within the 4-ulp bounds, not bit for
+  // bit). Null when neither is a quotient or the denominator's bound would grow too far.
+  Value* emit_product(Value* x, Value* y) {
+    constexpr int kMaxDenominatorLog2 = 8;
+    auto qx = quotients_.find(x), qy = quotients_.find(y);
+    const bool x_pending = qx != quotients_.end(), y_pending = qy != quotients_.end();
+    if (!x_pending && !y_pending) return nullptr;
+    if (x_pending && y_pending) {
+      const int bound = qx->second.denominator_log2_bound + qy->second.denominator_log2_bound;
+      if (bound > kMaxDenominatorLog2) return nullptr;
+      const Quotient a = qx->second.parts, c = qy->second.parts;
+      return divide(
+          {{b_.CreateFMul(a.numerator, c.numerator), b_.CreateFMul(a.denominator, c.denominator)},
+           bound});
+    }
+    const PendingQuotient q = x_pending ? qx->second : qy->second;
+    Value* plain = x_pending ? y : x;
+    return divide(
+        {{b_.CreateFMul(plain, q.parts.numerator), q.parts.denominator}, q.denominator_log2_bound});
+  }
+
   // One expression whose operands are emitted.
   Value* emit_expr(ExprId id) {
     const Expr& e = k_.exprs[id];
@@ -377,6 +492,14 @@ class KernelEmitter {
           args.push_back(cached(o));
           dtypes.push_back(k_.exprs[o].dtype);
         }
+        if (divides_by_outer_value(id) && reciprocal_[e.operands[1]]) {
+          const Reciprocal& r = *reciprocal_[e.operands[1]];
+          return b_.CreateFMul(b_.CreateFMul(args[0], r.inverse), r.scale);
+        }
+        if (e.dtype == DType::F32 && e.op == OpKind::Logistic)
+          return divide({emit_logistic_quotient_f32(b_, args[0]), 1});
+        if (e.dtype == DType::F32 && e.op == OpKind::Mul)
+          if (Value* product = emit_product(args[0], args[1])) return product;
         return emit_scalar_op(b_, e.op, e.dtype, dtypes, args);
       }
       case ExprKind::PhaseResult: {
@@ -522,6 +645,7 @@ Value* KernelEmitter::emit_reduce(const Phase& phase, bool empty) {
       loop_nest(phase.extents, 0, [&] {
         Value* v = expr(phase.value);
         emit_stores(phase);
+        if (fp && v->getType() != acc_type) v = b_.CreateFPExt(v, acc_type);
         Value* a = b_.CreateLoad(slot_type, acc);
         Value* r = nullptr;
         if (keyed) {

@@ -58,11 +58,6 @@ Value* as_float(IRBuilderBase& b, Value* x) {
   return b.CreateBitCast(x, b.getFloatTy());
 }
 
-// 2^k for an i32 k in [-126, 127], built in the exponent field.
-Value* pow2(IRBuilderBase& b, Value* k) {
-  return as_float(b, b.CreateShl(b.CreateAdd(k, i32(b, 127)), 23));
-}
-
 Value* infinity(IRBuilderBase& b) {
   return llvm::ConstantFP::getInfinity(b.getFloatTy());
 }
@@ -72,68 +67,65 @@ Value* infinity(IRBuilderBase& b) {
 namespace {
 
 // exp(x) = 2^n * e^r with n = round(x / ln 2) and |r| <= ln2 / 2 (ln 2 split in two so n * hi
-// is exact). The variants below differ only in how they apply 2^n, which is where the
-// special cases live.
+// is exact). n comes from adding a shifter: t = x * log2(e) + 1.5 * 2^23 + bias rounds x *
+// log2(e) to an integer n held in t's low mantissa bits, so t minus the shifter is n as a
+// float, and t's bits shifted left by 23 are (n + bias) << 23 modulo 2^32, the bit pattern of
+// the float 2^(n + bias - 127) when that is normal: no float-to-int conversion, no clamp of n,
+// and NaN still reaches the result through the multiply by that float. The argument must be
+// clamped so that |n| < 2^21. The variants below differ only in how they apply 2^n, which is
+// where the special cases live.
 struct ExpParts {
-  Value* n;  // as a float; NaN when x is
-  Value* y;  // e^r, in [0.7, 1.42]
+  Value* scale;  // 2^(n + bias - 127), for the bias the caller asked for
+  Value* y;      // e^r, in [0.7, 1.42]; NaN when x is
 };
 
-ExpParts exp_parts(IRBuilderBase& b, Value* x) {
-  Value* n = unary(b, llvm::Intrinsic::roundeven, b.CreateFMul(x, f(b, 1.44269504088896341)));
+ExpParts exp_parts(IRBuilderBase& b, Value* x, int bias) {
+  const double shifter = 0x1.8p23 + bias;
+  Value* t = fma(b, x, f(b, 1.44269504088896341), f(b, shifter));
+  Value* n = b.CreateFSub(t, f(b, shifter));
   Value* r = fma(b, n, f(b, -0.693359375), x);
   r = fma(b, n, f(b, 2.12194440e-4), r);
   Value* p = horner(b, r,
                     {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
                      1.6666665459E-1, 5.0000001201E-1});
-  return {n, b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0))};
+  return {as_float(b, b.CreateShl(as_int(b, t), 23)),
+          b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0))};
 }
 
-// n as an i32, clamped by `bound` (maxnum for a lower bound, minnum for an upper one) first:
-// converting NaN or a huge float is poison, and the clamp turns NaN into the bound (the NaN
-// still reaches the result through r).
-Value* exponent(IRBuilderBase& b, Value* n, ID clamp, double bound) {
-  return b.CreateFPToSI(binary(b, clamp, n, f(b, bound)), b.getInt32Ty());
-}
-
-// For x in [-104, 88.8] and NaN; the caller settles what lies outside. 2^n is applied as two
-// factors so results in the subnormal range round once.
-Value* exp_finite(IRBuilderBase& b, Value* x) {
-  auto [n, y] = exp_parts(b, x);
-  // Past +-160 the result is inf or 0 either way.
-  Value* k =
-      exponent(b, binary(b, llvm::Intrinsic::maxnum, n, f(b, -160)), llvm::Intrinsic::minnum, 160);
-  Value* k1 = b.CreateAShr(k, 1);
-  Value* k2 = b.CreateSub(k, k1);
-  return b.CreateFMul(b.CreateFMul(y, pow2(b, k1)), pow2(b, k2));
-}
-
-// For x <= 0 (or NaN), as logistic needs it. Then n <= 0, so 2^(n + 64) is a normal float and
-// y * 2^(n + 64) is exact; the one rounding happens in the final multiply by 2^-64, which is
-// right for subnormal results too. Two multiplies and no select, against exp_finite's split.
+// For x <= 0 (or NaN), as logistic needs it. Clamped at -110 (where the result is 0 already,
+// and -inf stays out of r), n is in [-159, 0], so 2^(n + 64) is a normal float and y * 2^(n +
+// 64) is exact; the one rounding happens in the final multiply by 2^-64, which is right for
+// subnormal results too.
 Value* exp_nonpositive(IRBuilderBase& b, Value* x) {
-  // Below -110 the result is 0; clamping keeps -inf out of r (a compare-and-select keeps NaN).
   x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
-  auto [n, y] = exp_parts(b, x);
-  Value* k = exponent(b, n, llvm::Intrinsic::maxnum, -160);  // n <= 0 already
-  Value* scaled = b.CreateFMul(y, pow2(b, b.CreateAdd(k, i32(b, 64))));
-  return b.CreateFMul(scaled, f(b, 0x1p-64));
+  auto [scale, y] = exp_parts(b, x, 127 + 64);
+  return b.CreateFMul(b.CreateFMul(y, scale), f(b, 0x1p-64));
 }
 
 // For a >= 0 (or NaN), as tanh needs it. Past a = 88 tanh is 1 whatever e^a is, so a is
-// clamped there (a compare-and-select keeps NaN) and one scale by 2^n suffices.
+// clamped there; then n <= 127 and 2^n is a normal float.
 Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
   a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
-  auto [n, y] = exp_parts(b, a);
-  return b.CreateFMul(y, pow2(b, exponent(b, n, llvm::Intrinsic::minnum, 127)));  // n >= 0
+  auto [scale, y] = exp_parts(b, a, 127);
+  return b.CreateFMul(y, scale);
 }
 
 }  // namespace
 
+// x is clamped to [-110, 89] (exp is 0 and inf there already; the compare-and-select form keeps
+// NaN and becomes one max and one min on x86), so n is in [-159, 128]. 2^n is applied as an
+// exact scale into the normal range and one rounding multiply by a power of two: 2^(n + 64)
+// then 2^-64 below 0 (subnormal results round once), 2^(n - 1) then 2 from 0 up (overflow
+// to inf happens in that multiply). The offset's exponent-field increment is 127 minus the
+// factor's exponent field.
 Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
-  // Infinite x gives inf - inf in r; settle both ends explicitly.
-  Value* result = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 88.8)), infinity(b), exp_finite(b, x));
-  return b.CreateSelect(b.CreateFCmpOLT(x, f(b, -104.0)), f(b, 0.0), result);
+  x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
+  x = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 89.0)), f(b, 89.0), x);
+  auto [scale, y] = exp_parts(b, x, 127);
+  Value* factor = b.CreateSelect(b.CreateFCmpOLT(x, f(b, 0.0)), f(b, 0x1p-64), f(b, 2.0));
+  Value* offset = b.CreateSub(i32(b, 127u << 23), as_int(b, factor));
+  Value* offset_scale = as_float(b, b.CreateAdd(as_int(b, scale), offset));
+  return b.CreateFMul(b.CreateFMul(y, offset_scale), factor);
 }
 
 // log(x) = e * ln 2 + log(1 + m) with 1 + m in [sqrt(1/2), sqrt(2)); subnormals are scaled
@@ -202,14 +194,17 @@ Value* emit_tanh_f32(IRBuilderBase& b, Value* x) {
 }
 
 // 1 / (1 + e^-x) for x >= 0 and e^x / (1 + e^x) below, so e never overflows and tiny
-// results keep their precision.
-Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
+// results keep their precision. Choosing the numerator before dividing keeps one division
+// per element (the same result as dividing both ways and choosing after).
+Quotient emit_logistic_quotient_f32(IRBuilderBase& b, Value* x) {
   Value* e = exp_nonpositive(b, b.CreateFNeg(unary(b, llvm::Intrinsic::fabs, x)));
-  Value* d = b.CreateFAdd(e, f(b, 1.0));
-  // Choosing the numerator before dividing keeps one division per element (the same result
-  // as dividing both ways and choosing after).
   Value* numerator = b.CreateSelect(b.CreateFCmpOGE(x, f(b, 0.0)), f(b, 1.0), e);
-  return b.CreateFDiv(numerator, d);
+  return {numerator, b.CreateFAdd(e, f(b, 1.0))};
+}
+
+Value* emit_logistic_f32(IRBuilderBase& b, Value* x) {
+  const Quotient q = emit_logistic_quotient_f32(b, x);
+  return b.CreateFDiv(q.numerator, q.denominator);
 }
 
 // Juffa's erff: x * P(x^2) below 0.9277, 1 - exp(Q(|x|)) above.

@@ -15,6 +15,15 @@ llvm::Value* emit_log1p_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_expm1_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_tanh_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_logistic_f32(llvm::IRBuilderBase& b, llvm::Value* x);
+
+// logistic(x) as numerator / denominator before its division: the numerator in [0, 1] (NaN for
+// NaN x), the denominator in [1, 2]. The emitter multiplies such quotients together before
+// dividing once (see KernelEmitter::emit_product).
+struct Quotient {
+  llvm::Value* numerator;
+  llvm::Value* denominator;
+};
+Quotient emit_logistic_quotient_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_erf_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_sin_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_cos_f32(llvm::IRBuilderBase& b, llvm::Value* x);

@@ -30,8 +30,18 @@ const HostInfo& host_info();
 // This thread's target machine for the host (optimization level O3).
 llvm::TargetMachine& thread_target_machine();
 
-// Sets the module's triple and data layout and runs the kernel pipeline (see target.cpp).
+// Sets the module's triple and data layout, runs the kernel pipeline (see target.cpp), then
+// mark_streaming_stores.
 void optimize_module(llvm::Module& module, llvm::TargetMachine& tm);
+
+// In each entry point that lists streaming buffers (kStreamingBuffersMetadata), makes every
+// vector store into one of them whose address is provably aligned to its size non-temporal,
+// and ends the function with an sfence: non-temporal stores are weakly ordered, and the
+// thread that reads the results next synchronizes with this one only through ordinary
+// stores. Stores of unknown alignment stay ordinary (an unaligned non-temporal vector store
+// would be split into scalar ones). Runs after vectorization, since a non-temporal scalar
+// store keeps the loop vectorizer away. Returns how many stores it marked.
+int mark_streaming_stores(llvm::Function& entry);
 
 enum class FileKind { Object, Assembly };
 std::vector<char> emit_file(llvm::Module& module, llvm::TargetMachine& tm, FileKind kind);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <limits>
+
 #include "ir/interpreter.h"
 #include "ir/parser.h"
 #include "ir/printer.h"
@@ -25,6 +27,33 @@ TEST(SplitReductions, FullReductionOfALargeValueBecomesRowsThenTotal) {
   return %2
 }
 )");
+}
+
+// Rows of f32 products could underflow to 0 (1e-30 * 1e-30) before a later -inf: both steps
+// multiply in f64, as the interpreter does in one.
+TEST(SplitReductions, FloatProductsAreTakenInF64) {
+  ir::Function f = parse_one(R"(func @p(%x: f32[4194304]) -> f32[] {
+  %0 = reduce_prod %x {axes=[0]} : f32[]
+  return %0
+})");
+  const ir::Function split = split_reductions(f);
+  EXPECT_EQ(ir::print(split), R"(func @p(%x: f32[4194304]) -> f32[] {
+  %0 = reshape %x {shape=[1024,4096]} : f32[1024,4096]
+  %1 = convert %0 : f64[1024,4096]
+  %2 = reduce_prod %1 {axes=[1]} : f64[1024]
+  %3 = reduce_prod %2 {axes=[0]} : f64[]
+  %4 = convert %3 : f32[]
+  return %4
+}
+)");
+  ir::HostArray x(f.param_types()[0]);
+  for (int64_t i = 0; i < x.num_elements(); ++i)
+    x.set_f64(i, i == 5 || i == 4101 ? 1e-30 : 1.0);  // two rows with one tiny factor each
+  x.set_f64(x.num_elements() - 1, -std::numeric_limits<double>::infinity());
+  std::vector<ir::HostArray> args{x};
+  const ir::HostArray got = ir::interpret(split, args)[0];
+  EXPECT_EQ(got.get_f64(0), -std::numeric_limits<double>::infinity());
+  EXPECT_EQ(got, ir::interpret(f, args)[0]);
 }
 
 TEST(SplitReductions, LeavesSmallPartialAndIndivisibleReductionsAlone) {

@@ -260,6 +260,34 @@ TEST(Executable, LongFloatSumsStayNearTheExactSum) {
   }
 }
 
+// Float products accumulate in f64, as in the interpreter, whole or split into rows: tiny
+// factors whose f32 product would underflow to 0 before a -inf give -inf, not NaN.
+TEST(Executable, FloatProductsMatchTheInterpreterPastF32Range) {
+  for (const char* text : {R"(func @f(%x: f32[4194304]) -> f32[] {
+    %0 = reduce_prod %x {axes=[0]} : f32[]
+    return %0
+  })",
+                           R"(func @f(%x: f32[4, 4096]) -> f32[4] {
+    %0 = reduce_prod %x {axes=[1]} : f32[4]
+    return %0
+  })"}) {
+    ir::Function f = parse_one(text);
+    Executable exe = compiler::compile(f);
+    ir::HostArray x(f.type(f.params()[0]));
+    // Per row of 4096 (and in the whole of the first): two factors 1e-30, then a -inf.
+    const int64_t row = x.num_elements() > 4 * 4096 ? x.num_elements() : 4096;
+    for (int64_t i = 0; i < x.num_elements(); ++i)
+      x.set_f64(i, i % row < 2 ? 1e-30 : (i % row == row - 1 ? -INFINITY : 1.0));
+    const ir::HostArray got = exe.run(std::span<const ir::HostArray>(&x, 1))[0];
+    std::vector<ir::HostArray> args{x};
+    const ir::HostArray want = ir::interpret(f, args)[0];
+    for (int64_t r = 0; r < got.num_elements(); ++r) {
+      EXPECT_EQ(got.get_f64(r), -INFINITY) << text;
+      EXPECT_EQ(got.get_f64(r), want.get_f64(r)) << text;
+    }
+  }
+}
+
 TEST(Executable, RunsConcurrently) {
   ir::Function f = parse_one(R"(func @f(%x: f32[4096]) -> f32[] {
     %0 = mul %x, %x : f32[4096]
