@@ -35,7 +35,10 @@
 #include <cstring>
 #include <memory>
 #include <new>
+#include <type_traits>
 #include <utility>
+
+#include "ir/half.h"
 
 namespace kiln::runtime {
 namespace {
@@ -273,22 +276,23 @@ struct StridedMatrix {
   const T* at(int64_t i, int64_t j) const { return data + i * row_stride + j * col_stride; }
 };
 
-// Packs `lines` (<= kWidth) lines of kc values into dst[p * kWidth + line] = src[line *
-// line_stride + p * step]; lines past `lines` are zeroed if zero_padding. A panels are rows of A
-// (lines = rows, step along k), B panels columns of B. One of the strides is 1, as A and B are
-// each row-major or transposed. kWidth is a constant so that the copies unroll into plain moves
+// Packs `lines` (<= kWidth) lines of kc values into dst[p * kWidth + line] = convert(src[line *
+// line_stride + p * step]); lines past `lines` are zeroed if zero_padding. A panels are rows of
+// A (lines = rows, step along k), B panels columns of B. One of the strides is 1, as A and B
+// are each row-major or transposed. `convert` widens f16/bf16 bits to float exactly (and is
+// the identity otherwise). kWidth is a constant so that the copies unroll into plain moves
 // (the library is built for baseline x86-64, where -O2 does not vectorize run-time-length
 // loops, and a memcpy call per short line would cost more than the copy).
-template <int kWidth, typename T>
-void pack_panel(const T* src, int64_t line_stride, int64_t step, int64_t lines, int64_t kc,
-                bool zero_padding, T* dst) {
+template <int kWidth, typename T, typename S, class Convert>
+void pack_panel(const S* src, int64_t line_stride, int64_t step, int64_t lines, int64_t kc,
+                bool zero_padding, T* dst, Convert convert) {
   if (line_stride == 1) {
     for (int64_t p = 0; p < kc; ++p) {
-      if (lines == kWidth) {
+      if (std::is_same_v<S, T> && lines == kWidth) {
         std::memcpy(dst + p * kWidth, src + p * step, sizeof(T) * kWidth);
       } else {
         for (int64_t line = 0; line < lines; ++line)
-          dst[p * kWidth + line] = src[p * step + line];
+          dst[p * kWidth + line] = convert(src[p * step + line]);
       }
     }
   } else {
@@ -298,15 +302,15 @@ void pack_panel(const T* src, int64_t line_stride, int64_t step, int64_t lines, 
     int64_t p0 = 0;
     for (; p0 + kBlock <= kc; p0 += kBlock) {
       for (int64_t line = 0; line < lines; ++line) {
-        const T* from = src + line * line_stride + p0;
+        const S* from = src + line * line_stride + p0;
 #pragma GCC unroll 8
         for (int64_t p = 0; p < kBlock; ++p)
-          dst[(p0 + p) * kWidth + line] = from[p];
+          dst[(p0 + p) * kWidth + line] = convert(from[p]);
       }
     }
     for (int64_t line = 0; line < lines; ++line)
       for (int64_t p = p0; p < kc; ++p)
-        dst[p * kWidth + line] = src[line * line_stride + p];
+        dst[p * kWidth + line] = convert(src[line * line_stride + p]);
   }
   if (zero_padding && lines < kWidth)
     for (int64_t p = 0; p < kc; ++p)
@@ -316,21 +320,38 @@ void pack_panel(const T* src, int64_t line_stride, int64_t step, int64_t lines, 
 // Packs rows [i0, i0 + rows) x columns [p0, p0 + kc) of A into panels of kMr rows, kMr * kc
 // values apart. A short last panel is not padded: the kernel for its row count reads only its
 // rows.
-template <int kMr, typename T>
-void pack_a(const StridedMatrix<T>& a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, T* dst) {
+template <int kMr, typename T, typename S, class Convert>
+void pack_a(const StridedMatrix<S>& a, int64_t i0, int64_t rows, int64_t p0, int64_t kc, T* dst,
+            Convert convert) {
   for (int64_t q = 0; q < rows; q += kMr, dst += kMr * kc)
     pack_panel<kMr>(a.at(i0 + q, p0), a.row_stride, a.col_stride, std::min<int64_t>(kMr, rows - q),
-                    kc, false, dst);
+                    kc, false, dst, convert);
 }
 
 // Packs rows [p0, p0 + kc) x columns [j0, j0 + cols) of B into panels of kNr columns, kNr * kc
 // values apart. Padding columns are zero, so the full-width kernel reads only finite values.
-template <int kNr, typename T>
-void pack_b(const StridedMatrix<T>& b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst) {
+template <int kNr, typename T, typename S, class Convert>
+void pack_b(const StridedMatrix<S>& b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst,
+            Convert convert) {
   for (int64_t q = 0; q < cols; q += kNr, dst += kNr * kc)
     pack_panel<kNr>(b.at(p0, j0 + q), b.col_stride, b.row_stride, std::min<int64_t>(kNr, cols - q),
-                    kc, true, dst);
+                    kc, true, dst, convert);
 }
+
+// What packing does to each element: nothing for f32 and f64, the exact widening for f16 and
+// bf16 bits.
+struct Identity {
+  template <typename T>
+  T operator()(T x) const {
+    return x;
+  }
+};
+struct WidenF16 {
+  float operator()(uint16_t bits) const { return ir::f16_to_float(bits); }
+};
+struct WidenBf16 {
+  float operator()(uint16_t bits) const { return ir::bf16_to_float(bits); }
+};
 
 // ---- Driver
 
@@ -366,11 +387,13 @@ constexpr int64_t kInPlaceBytes = 256 * 1024;
 
 // Loop nest (outer to inner): A row blocks of mc, k blocks of kc (pack A), B column blocks of nc
 // (pack B), row panels of mr (A micro-panel in L1), column panels of nr (B streamed from L2).
-// Packing is skipped for an operand read in place.
-template <class P, typename T = typename P::Scalar>
-void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedMatrix<T>& a,
-                  const StridedMatrix<T>& b, T* c, int64_t ldc) {
+// Packing is skipped for an operand read in place, which needs it to be of the kernel's type
+// already (f16/bf16 operands are always packed, which widens them).
+template <class P, typename S, class Convert, typename T = typename P::Scalar>
+void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
+                  const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert) {
   constexpr int mr = P::mr, nr = P::nr;
+  constexpr bool kSameType = std::is_same_v<S, T>;
   Scratch<T>& scratch = thread_scratch<T>();
   T* a_packed = scratch.a_packed.get((std::min(path.mc, m) + mr - 1) / mr * mr * path.kc);
   T* b_packed = scratch.b_packed.get((std::min(path.nc, n) + nr - 1) / nr * nr * path.kc);
@@ -379,26 +402,30 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
     // Operands are read in place (a row-major B but its narrow last panel, which needs zero
     // padding) when small, or when there is a single row panel, so nothing would reuse them.
     const bool single_panel = rows <= mr;
-    const bool a_in_place = single_panel || rows * k * int64_t{sizeof(T)} <= kInPlaceBytes;
-    const bool b_in_place =
-        b.col_stride == 1 && (single_panel || k * n * int64_t{sizeof(T)} <= kInPlaceBytes);
+    const bool a_in_place =
+        kSameType && (single_panel || rows * k * int64_t{sizeof(T)} <= kInPlaceBytes);
+    const bool b_in_place = kSameType && b.col_stride == 1 &&
+                            (single_panel || k * n * int64_t{sizeof(T)} <= kInPlaceBytes);
     for (int64_t p0 = 0; p0 < k; p0 += path.kc) {
       const int64_t kc = std::min(path.kc, k - p0);
       const bool accumulate = p0 > 0;
-      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, kc, a_packed);
+      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, kc, a_packed, convert);
       for (int64_t j0 = 0; j0 < n; j0 += path.nc) {
         const int64_t cols = std::min(path.nc, n - j0);
         const int64_t full_cols = b_in_place ? cols / nr * nr : 0;
-        if (full_cols < cols) pack_b<nr>(b, p0, kc, j0 + full_cols, cols - full_cols, b_packed);
+        if (full_cols < cols)
+          pack_b<nr>(b, p0, kc, j0 + full_cols, cols - full_cols, b_packed, convert);
         for (int64_t ir = 0; ir < rows; ir += mr) {
           const int64_t tile_rows = std::min<int64_t>(mr, rows - ir);
-          const APanel<T> a_panel =
-              a_in_place ? APanel<T>{a.at(i0 + ir, p0), false, a.row_stride, a.col_stride}
-                         : APanel<T>{a_packed + ir * kc, true, 1, mr};
+          APanel<T> a_panel{a_packed + ir * kc, true, 1, mr};
+          if constexpr (kSameType)
+            if (a_in_place) a_panel = {a.at(i0 + ir, p0), false, a.row_stride, a.col_stride};
           T* c_rows = c + (i0 + ir) * ldc + j0;
           for (int64_t jr = 0; jr < cols;) {
             const bool in_place = jr < full_cols;
-            const T* b_panel = in_place ? b.at(p0, j0 + jr) : b_packed + (jr - full_cols) * kc;
+            const T* b_panel = b_packed + (jr - full_cols) * kc;
+            if constexpr (kSameType)
+              if (in_place) b_panel = b.at(p0, j0 + jr);
             const int64_t b_step = in_place ? b.row_stride : nr;
             // Double width needs two adjacent panels in one row of B, so B in place.
             const TileWidth width = jr + 2 * nr <= full_cols && tile_rows <= mr / 2 ? kDoubleWidth
@@ -417,16 +444,16 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
 
 // The same per-element chain, one element at a time, for CPUs without FMA (std::fma is then a
 // slow library routine, but the bits agree with the vector paths).
-template <typename T>
-void scalar_gemm(int64_t m, int64_t n, int64_t k, const StridedMatrix<T>& a,
-                 const StridedMatrix<T>& b, T* c, int64_t ldc) {
+template <typename T, typename S, class Convert>
+void scalar_gemm(int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
+                 const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert) {
   for (int64_t i = 0; i < m; ++i) {
     T* c_row = c + i * ldc;
     std::fill(c_row, c_row + n, T(0));
     for (int64_t p = 0; p < k; ++p) {
-      const T a_ip = *a.at(i, p);
+      const T a_ip = convert(*a.at(i, p));
       for (int64_t j = 0; j < n; ++j)
-        c_row[j] = std::fma(a_ip, *b.at(p, j), c_row[j]);
+        c_row[j] = std::fma(a_ip, convert(*b.at(p, j)), c_row[j]);
     }
   }
 }
@@ -454,27 +481,28 @@ GemmIsa current_isa() {
   return forced == GemmIsa::kAuto ? detected_isa() : forced;
 }
 
-template <typename T, class Avx512Path, class Avx2Path>
-void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, bool transpose_a, const T* b,
-          int64_t ldb, bool transpose_b, T* c, int64_t ldc, const Avx512Path& avx512,
-          const Avx2Path& avx2) {
+// S is the operands' element type, T (the paths' scalar) the accumulator's and C's.
+template <typename T, typename S, class Convert, class Avx512Path, class Avx2Path>
+void gemm(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, bool transpose_a, const S* b,
+          int64_t ldb, bool transpose_b, T* c, int64_t ldc, Convert convert,
+          const Avx512Path& avx512, const Avx2Path& avx2) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)
       std::fill(c + i * ldc, c + i * ldc + n, T(0));
     return;
   }
-  const StridedMatrix<T> a_view =
-      transpose_a ? StridedMatrix<T>{a, 1, lda} : StridedMatrix<T>{a, lda, 1};
-  const StridedMatrix<T> b_view =
-      transpose_b ? StridedMatrix<T>{b, 1, ldb} : StridedMatrix<T>{b, ldb, 1};
+  const StridedMatrix<S> a_view =
+      transpose_a ? StridedMatrix<S>{a, 1, lda} : StridedMatrix<S>{a, lda, 1};
+  const StridedMatrix<S> b_view =
+      transpose_b ? StridedMatrix<S>{b, 1, ldb} : StridedMatrix<S>{b, ldb, 1};
   switch (current_isa()) {
     case GemmIsa::kAvx512:
-      return blocked_gemm(avx512, m, n, k, a_view, b_view, c, ldc);
+      return blocked_gemm(avx512, m, n, k, a_view, b_view, c, ldc, convert);
     case GemmIsa::kAvx2:
-      return blocked_gemm(avx2, m, n, k, a_view, b_view, c, ldc);
+      return blocked_gemm(avx2, m, n, k, a_view, b_view, c, ldc, convert);
     default:
-      return scalar_gemm(m, n, k, a_view, b_view, c, ldc);
+      return scalar_gemm(m, n, k, a_view, b_view, c, ldc, convert);
   }
 }
 
@@ -482,12 +510,23 @@ void gemm(int64_t m, int64_t n, int64_t k, const T* a, int64_t lda, bool transpo
 
 void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transpose_a,
               const float* b, int64_t ldb, bool transpose_b, float* c, int64_t ldc) {
-  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, kAvx512F32, kAvx2F32);
+  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, kAvx512F32, kAvx2F32);
 }
 
 void gemm_f64(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool transpose_a,
               const double* b, int64_t ldb, bool transpose_b, double* c, int64_t ldc) {
-  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, kAvx512F64, kAvx2F64);
+  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, kAvx512F64, kAvx2F64);
+}
+
+void gemm_half(HalfType type, int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda,
+               bool transpose_a, const uint16_t* b, int64_t ldb, bool transpose_b, float* c,
+               int64_t ldc) {
+  if (type == HalfType::kBf16)
+    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenBf16{}, kAvx512F32,
+         kAvx2F32);
+  else
+    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenF16{}, kAvx512F32,
+         kAvx2F32);
 }
 
 bool gemm_force_isa_for_testing(GemmIsa isa) {

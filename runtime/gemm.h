@@ -17,6 +17,15 @@ void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool
 void gemm_f64(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool transpose_a,
               const double* b, int64_t ldb, bool transpose_b, double* c, int64_t ldc);
 
+// C (f32) = A @ B for f16 or bf16 operands given as their bits: A and B as for gemm_f32, each
+// element widened exactly to f32 while the operands are packed, so every C[i, j] is gemm_f32's
+// chain over the widened values (one rounding per step, in k order); the caller rounds C to
+// the half type once.
+enum class HalfType { kF16, kBf16 };
+void gemm_half(HalfType type, int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda,
+               bool transpose_a, const uint16_t* b, int64_t ldb, bool transpose_b, float* c,
+               int64_t ldc);
+
 // ---- For tests only ----------------------------------------------------------------------
 // The instruction-set paths. All of them give the same bits; tests force each in turn to check
 // that. kAuto (the default) picks the widest one the CPU supports.

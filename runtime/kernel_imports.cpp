@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "ir/dtype.h"
 #include "ir/half.h"
@@ -33,15 +34,27 @@ struct Rows {
   int64_t rhs_index(int64_t p, int64_t j) const { return transpose_rhs ? j * k + p : p * n + j; }
 };
 
+// Where this call's rows of A start, and both operands' leading dimensions, in the GEMM's terms.
+template <typename T>
+struct GemmOperands {
+  const T* a;
+  int64_t lda;
+  const T* b;
+  int64_t ldb;
+
+  explicit GemmOperands(const Rows& r)
+      : a(reinterpret_cast<const T*>(r.lhs) + (r.transpose_lhs ? r.first : r.first * r.k)),
+        lda(r.transpose_lhs ? r.m : r.k),
+        b(reinterpret_cast<const T*>(r.rhs)),
+        ldb(r.transpose_rhs ? r.k : r.n) {}
+};
+
 template <typename T, typename Gemm>
 void gemm_rows(const Rows& r, Gemm gemm) {
-  const T* a = reinterpret_cast<const T*>(r.lhs);
-  const T* b = reinterpret_cast<const T*>(r.rhs);
+  const GemmOperands<T> op(r);
   T* c = reinterpret_cast<T*>(r.out) + r.first * r.n;
-  const T* a_rows = r.transpose_lhs ? a + r.first : a + r.first * r.k;
-  const int64_t lda = r.transpose_lhs ? r.m : r.k;
-  const int64_t ldb = r.transpose_rhs ? r.k : r.n;
-  gemm(r.last - r.first, r.n, r.k, a_rows, lda, r.transpose_lhs, b, ldb, r.transpose_rhs, c, r.n);
+  gemm(r.last - r.first, r.n, r.k, op.a, op.lda, r.transpose_lhs, op.b, op.ldb, r.transpose_rhs, c,
+       r.n);
 }
 
 template <typename T>
@@ -79,21 +92,19 @@ void int_rows(const Rows& r) {
 }
 
 // f16 and bf16 accumulate in f32, as a chain of fused multiply-adds in k order (the GEMM's
-// contract), and round once to the half type at the end.
+// contract, which widens the operands while packing them), and round once to the half type.
 void half_rows(const Rows& r, bool bf16) {
-  auto load = [bf16](const std::byte* p, int64_t i) {
-    const uint16_t bits = read<uint16_t>(p, i);
-    return bf16 ? ir::bf16_to_float(bits) : ir::f16_to_float(bits);
-  };
-  for (int64_t i = r.first; i < r.last; ++i)
-    for (int64_t j = 0; j < r.n; ++j) {
-      float acc = 0;
-      for (int64_t p = 0; p < r.k; ++p)
-        acc = std::fma(load(r.lhs, r.lhs_index(i, p)), load(r.rhs, r.rhs_index(p, j)), acc);
-      const double v = acc;
-      write<uint16_t>(r.out, i * r.n + j,
-                      bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
-    }
+  const int64_t rows = r.last - r.first;
+  thread_local std::vector<float> products;
+  products.resize(static_cast<size_t>(rows * r.n));
+  const GemmOperands<uint16_t> op(r);
+  gemm_half(bf16 ? HalfType::kBf16 : HalfType::kF16, rows, r.n, r.k, op.a, op.lda, r.transpose_lhs,
+            op.b, op.ldb, r.transpose_rhs, products.data(), r.n);
+  for (int64_t i = 0; i < rows * r.n; ++i) {
+    const double v = products[static_cast<size_t>(i)];
+    write<uint16_t>(r.out, r.first * r.n + i,
+                    bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
+  }
 }
 
 void rows_of(DType dtype, const Rows& r) {
