@@ -312,6 +312,11 @@ void Peer_HandwrittenW1(benchmark::State& state) {
   run_handwritten_w1(state, handwritten_w1, 1e-5, 0);
 }
 
+// The same with ordinary stores.
+void Peer_HandwrittenW1Cached(benchmark::State& state) {
+  run_handwritten_w1(state, handwritten_w1_cached, 1e-5, 0);
+}
+
 // The tanh form: 1 + tanh(u) cancels where gelu is tiny, so it is within 1e-5 relative or
 // 1e-6 absolute.
 void Peer_HandwrittenW1Tanh(benchmark::State& state) {
@@ -349,6 +354,7 @@ BENCHMARK(Limit_OnednnSgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Limit_OnednnSgemmSplit)->UseRealTime()->Unit(benchmark::kMillisecond);
 #endif
 BENCHMARK(Peer_HandwrittenW1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Peer_HandwrittenW1Cached)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Peer_HandwrittenW1Tanh)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W1)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W2)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);

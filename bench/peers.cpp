@@ -126,6 +126,7 @@ struct W1Lanes {
   const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
 };
 
+template <bool kNonTemporal>
 void w1_block(const float* x, float a, float b, float* y, int64_t begin, int64_t end) {
   const W1Lanes w1(a, b);
   int64_t i = begin;
@@ -141,8 +142,12 @@ void w1_block(const float* x, float a, float b, float* y, int64_t begin, int64_t
     masked(i, head);
     i += head;
   }
-  for (; i + 16 <= end; i += 16)
-    _mm512_stream_ps(y + i, w1(_mm512_loadu_ps(x + i)));
+  for (; i + 16 <= end; i += 16) {
+    if constexpr (kNonTemporal)
+      _mm512_stream_ps(y + i, w1(_mm512_loadu_ps(x + i)));
+    else
+      _mm512_store_ps(y + i, w1(_mm512_loadu_ps(x + i)));
+  }
   if (i < end) masked(i, end - i);
   // Non-temporal stores are weakly ordered: make them visible before the caller joins.
   _mm_sfence();
@@ -153,6 +158,7 @@ void w1_tanh_block(const float* x, float a, float b, float* y, int64_t begin, in
     y[i] = w1_scalar(x[i], a, b);
 }
 
+template <bool kNonTemporal>
 void w1_block(const float* x, float a, float b, float* y, int64_t begin, int64_t end) {
   const float c0 = -2 * 0.7978845608028654f, c1 = c0 * 0.044715f;
   for (int64_t i = begin; i < end; ++i) {
@@ -261,7 +267,11 @@ void onednn_sgemm(const float* a, const float* b, float* c, int64_t m, int64_t n
 #endif
 
 void handwritten_w1(const float* x, float a, float b, float* y, int64_t n, int threads) {
-  split(n, threads, [=](int64_t begin, int64_t end) { w1_block(x, a, b, y, begin, end); });
+  split(n, threads, [=](int64_t begin, int64_t end) { w1_block<true>(x, a, b, y, begin, end); });
+}
+
+void handwritten_w1_cached(const float* x, float a, float b, float* y, int64_t n, int threads) {
+  split(n, threads, [=](int64_t begin, int64_t end) { w1_block<false>(x, a, b, y, begin, end); });
 }
 
 void handwritten_w1_tanh(const float* x, float a, float b, float* y, int64_t n, int threads) {
