@@ -1,14 +1,20 @@
 // W1-W5 fused and unfused, and the limits they are judged against, measured in one run:
-// memory bandwidth (read+write and read-only streams), OpenBLAS's sgemm rate at W4's shapes,
-// and a hand-written AVX-512 fused loop for W1. bench/report.py turns a JSON run into ratios.
+// memory bandwidth (read+write and read-only streams), sgemm rates at W4's shapes (OpenBLAS,
+// oneDNN where it was found, kiln's own GEMM), and hand-written AVX-512 fused loops for W1.
+// bench/report.py turns a JSON run into ratios, running the limits that need a process of their
+// own (OPENBLAS_CORETYPE, oneDNN's OpenMP threads) as separate kiln_bench processes.
 
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <random>
+#include <string>
 #include <thread>
 
 #include "bench/peers.h"
@@ -185,14 +191,20 @@ void Limit_StreamSum(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 
-// W4's two matrix products with OpenBLAS, no epilogue: the rate W4 is judged against.
-void Limit_Sgemm(benchmark::State& state) {
+// W4's two matrix products, no epilogue, with gemm(a, b, c, m, n, k): the rates W4 is judged
+// against; report.py takes the fastest.
+template <class Gemm>
+void run_sgemm_limit(benchmark::State& state, Gemm gemm) {
   const int64_t batch = 256, in = 1024, hidden = 4096, out = 1024;
   std::vector<float> x(batch * in, 0.5f), w1(in * hidden, 0.25f), h(batch * hidden),
       w2(hidden * out, 0.125f), y(batch * out);
+  const auto both = [&] {
+    gemm(x.data(), w1.data(), h.data(), batch, hidden, in);
+    gemm(h.data(), w2.data(), y.data(), batch, out, hidden);
+  };
+  both();  // oneDNN generates its kernels on the first call
   for (auto _ : state) {
-    openblas_sgemm(x.data(), w1.data(), h.data(), batch, hidden, in, threads());
-    openblas_sgemm(h.data(), w2.data(), y.data(), batch, out, hidden, threads());
+    both();
     benchmark::DoNotOptimize(y.data());
   }
   state.counters["GFLOP/s"] = benchmark::Counter(
@@ -200,16 +212,115 @@ void Limit_Sgemm(benchmark::State& state) {
       benchmark::Counter::kIsRate);
 }
 
-void Peer_HandwrittenW1(benchmark::State& state) {
-  std::vector<float> x(kW1), y(kW1);
-  std::mt19937 engine(1);
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+// OpenBLAS's serial sgemm, rows split over the threads. It picks its kernels for the core
+// OPENBLAS_CORETYPE names, or the one it detects, when it loads (the label says which), so
+// report.py runs this once per core type, each in a process of its own.
+void Limit_Sgemm(benchmark::State& state) {
+  state.SetLabel(openblas_core());
+  run_sgemm_limit(state, [](const float* a, const float* b, float* c, int64_t m, int64_t n,
+                            int64_t k) { openblas_sgemm(a, b, c, m, n, k, threads()); });
+}
+
+// kiln's own GEMM, the rows split over kiln's thread pool as W4's kernels split them.
+void Limit_KilnSgemm(benchmark::State& state) {
+  state.SetLabel(std::to_string(kiln_threads()) + " threads");
+  run_sgemm_limit(state, kiln_sgemm);
+}
+
+#if KILN_BENCH_HAVE_ONEDNN
+// oneDNN's sgemm on its own OpenMP threads, one per hardware thread. libgomp's threads stay
+// behind, spinning after each call unless OMP_WAIT_POLICY=passive: report.py runs both oneDNN
+// limits in a process of their own with that set.
+void Limit_OnednnSgemm(benchmark::State& state) {
+  state.SetLabel(std::to_string(threads()) + " OpenMP threads");
+  run_sgemm_limit(state, [](const float* a, const float* b, float* c, int64_t m, int64_t n,
+                            int64_t k) { onednn_sgemm(a, b, c, m, n, k, threads()); });
+}
+
+// The same with the rows split over std::threads, one OpenMP thread each, as the other sgemm
+// limits run.
+void Limit_OnednnSgemmSplit(benchmark::State& state) {
+  state.SetLabel(std::to_string(threads()) + " threads x 1 OpenMP thread");
+  run_sgemm_limit(state, [](const float* a, const float* b, float* c, int64_t m, int64_t n,
+                            int64_t k) { onednn_sgemm_split(a, b, c, m, n, k, threads()); });
+}
+#endif
+
+using HandwrittenW1 = void (*)(const float*, float, float, float*, int64_t, int);
+
+// What is wrong with `w1`'s results, or an empty string: on random x in [-10, 10] against
+// W1's definition evaluated in double, |y - exact| <= rel * |exact| + abs (through both
+// threads' parts, into an output not 64-byte aligned, so every store path runs); and for
+// extreme x, a finite y. In f32 the fastest form's relative error reaches about 6e-6 near
+// x = -10, where y ~ z exp(2u) amplifies the rounding of u.
+std::string check_handwritten_w1(HandwrittenW1 w1, double rel, double abs) {
+  const float a = 0.7f, b = 0.1f;
+  std::vector<float> x(4099);
+  std::mt19937 engine(7);
+  std::uniform_real_distribution<float> dist(-10.0f, 10.0f);
   for (float& v : x)
     v = dist(engine);
-  for (auto _ : state) {
-    handwritten_w1(x.data(), 0.7f, 0.1f, y.data(), kW1, threads());
-    benchmark::DoNotOptimize(y.data());
+  constexpr float kMax = std::numeric_limits<float>::max();
+  const std::vector<float> extremes = {kMax,   -kMax,   1e30f, -1e30f, 1e10f,  -1e10f,
+                                       200.0f, -200.0f, 89.0f, -89.0f, 88.0f,  -88.0f,
+                                       44.0f,  -44.0f,  0.0f,  -0.0f,  1e-40f, -1e-40f};
+  x.insert(x.end(), extremes.begin(), extremes.end());
+  std::vector<float> storage(x.size() + 16);
+  float* y = storage.data() + 1;
+  if (reinterpret_cast<uintptr_t>(y) % 64 == 0) ++y;
+  w1(x.data(), a, b, y, static_cast<int64_t>(x.size()), threads());
+  const auto show = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.9g", v);
+    return std::string(text);
+  };
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (!std::isfinite(y[i])) return "x = " + show(x[i]) + " gives " + show(y[i]);
+    if (i >= x.size() - extremes.size()) continue;
+    double z = static_cast<double>(x[i]) * a + b;
+    // 0.5 (1 + tanh(u)) = 1 / (1 + exp(-2u)): even in double, 1 + tanh(u) keeps only a few
+    // digits for u near -17 (x near -10).
+    double minus_2u = -2 * 0.7978845608028654 * (z + 0.044715 * z * z * z);
+    double exact = z / ((1 + std::exp(minus_2u)) * (1 + std::exp(-static_cast<double>(x[i]))));
+    if (std::abs(y[i] - exact) > rel * std::abs(exact) + abs)
+      return "x = " + show(x[i]) + " gives " + show(y[i]) + ", not " + show(exact);
   }
+  return "";
+}
+
+// A hand-written W1 on the same pool buffers as kiln's kernels, after checking its results.
+void run_handwritten_w1(benchmark::State& state, HandwrittenW1 w1, double rel, double abs) {
+  if (std::string error = check_handwritten_w1(w1, rel, abs); !error.empty()) {
+    state.SkipWithError(("wrong result: " + error).c_str());
+    return;
+  }
+  ir::HostArray in(ir::TensorType{ir::DType::F32, {kW1}}),
+      out(ir::TensorType{ir::DType::F32, {kW1}});
+  auto* x = reinterpret_cast<float*>(in.data());
+  auto* y = reinterpret_cast<float*>(out.data());
+  std::mt19937 engine(1);
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  std::generate(x, x + kW1, [&] { return dist(engine); });
+  for (auto _ : state) {
+    w1(x, 0.7f, 0.1f, y, kW1, threads());
+    benchmark::DoNotOptimize(y);
+  }
+}
+
+// The fastest form (2 exps, 1 division, non-temporal stores): within 1e-5 of the definition.
+void Peer_HandwrittenW1(benchmark::State& state) {
+  run_handwritten_w1(state, handwritten_w1, 1e-5, 0);
+}
+
+// The same with ordinary stores.
+void Peer_HandwrittenW1Cached(benchmark::State& state) {
+  run_handwritten_w1(state, handwritten_w1_cached, 1e-5, 0);
+}
+
+// The tanh form: 1 + tanh(u) cancels where gelu is tiny, so it is within 1e-5 relative or
+// 1e-6 absolute.
+void Peer_HandwrittenW1Tanh(benchmark::State& state) {
+  run_handwritten_w1(state, handwritten_w1_tanh, 1e-5, 1e-6);
 }
 
 // A fresh kernel's JIT compile: each iteration compiles a W1 variant never seen before (the
@@ -237,7 +348,14 @@ void Compile_DiskCached(benchmark::State& state) {
 BENCHMARK(Limit_StreamScale)->Arg(kW1)->Arg(8 << 20)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Limit_StreamSum)->Arg(kW5)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(Limit_Sgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Limit_KilnSgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
+#if KILN_BENCH_HAVE_ONEDNN
+BENCHMARK(Limit_OnednnSgemm)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Limit_OnednnSgemmSplit)->UseRealTime()->Unit(benchmark::kMillisecond);
+#endif
 BENCHMARK(Peer_HandwrittenW1)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Peer_HandwrittenW1Cached)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(Peer_HandwrittenW1Tanh)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W1)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W2)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(W3)->ArgName("fused")->Arg(1)->Arg(0)->UseRealTime()->Unit(benchmark::kMillisecond);

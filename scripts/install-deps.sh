@@ -8,7 +8,7 @@ packages=(
   llvm-16-dev libzstd-dev zlib1g-dev libedit-dev libxml2-dev libcurl4-openssl-dev
   libvulkan-dev mesa-vulkan-drivers glslang-dev spirv-tools spirv-headers
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev
-  libopenblas-serial-dev
+  libopenblas-serial-dev libdnnl-dev
   python3 python3-numpy
 )
 
