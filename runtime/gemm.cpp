@@ -333,6 +333,29 @@ void pack_a(const StridedMatrix<S>& a, int64_t i0, int64_t rows, int64_t p0, int
 template <int kNr, typename T, typename S, class Convert>
 void pack_b(const StridedMatrix<S>& b, int64_t p0, int64_t kc, int64_t j0, int64_t cols, T* dst,
             Convert convert) {
+  if (b.col_stride == 1) {
+    // Row by row of B: each row's columns are one contiguous run, which the hardware
+    // prefetcher follows, where panel by panel would read short pieces of kc rows a page or
+    // more apart (no prefetcher crosses a page).
+    const int64_t full = cols / kNr * kNr;
+    for (int64_t p = 0; p < kc; ++p) {
+      const S* row = b.at(p0 + p, j0);
+      for (int64_t q = 0; q < full; q += kNr) {
+        T* to = dst + q * kc + p * kNr;
+        if constexpr (std::is_same_v<S, T>)
+          std::memcpy(to, row + q, sizeof(T) * kNr);
+        else
+          for (int64_t j = 0; j < kNr; ++j)
+            to[j] = convert(row[q + j]);
+      }
+      if (full < cols) {
+        T* to = dst + full * kc + p * kNr;
+        for (int64_t j = 0; j < kNr; ++j)
+          to[j] = full + j < cols ? convert(row[full + j]) : T(0);
+      }
+    }
+    return;
+  }
   for (int64_t q = 0; q < cols; q += kNr, dst += kNr * kc)
     pack_panel<kNr>(b.at(p0, j0 + q), b.col_stride, b.row_stride, std::min<int64_t>(kNr, cols - q),
                     kc, true, dst, convert);
