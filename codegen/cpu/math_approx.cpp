@@ -118,6 +118,14 @@ Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
 // then 2^-64 below 0 (subnormal results round once), 2^(n - 1) then 2 from 0 up (overflow
 // to inf happens in that multiply). The offset's exponent-field increment is 127 minus the
 // factor's exponent field.
+bool is_inline_transcendental(ir::OpKind op) {
+  using ir::OpKind;
+  for (OpKind inline_op : {OpKind::Exp, OpKind::Log, OpKind::Log1p, OpKind::Expm1, OpKind::Tanh,
+                           OpKind::Logistic, OpKind::Erf, OpKind::Sin, OpKind::Cos})
+    if (op == inline_op) return true;
+  return false;
+}
+
 Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
   x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
   x = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 89.0)), f(b, 89.0), x);

@@ -7,7 +7,12 @@
 
 #include <llvm/IR/IRBuilder.h>
 
+#include "ir/ops.h"
+
 namespace kiln::codegen::cpu {
+
+// The ops whose f32 form is one of the approximations below (tens of instructions each).
+bool is_inline_transcendental(ir::OpKind op);
 
 llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_log_f32(llvm::IRBuilderBase& b, llvm::Value* x);
