@@ -6,9 +6,11 @@
 //   convert(convert(x, B), C) -> convert(x, C) when B holds every value of x's dtype,
 //   broadcast/reshape/transpose/slice of the same op -> one op, and each of them -> x when it
 //   leaves x as it is, reductions over size-1 axes -> reshape, select with a splat predicate
-//   -> that branch, select(p, x, x) -> x.
+//   -> that branch, select(p, x, x) -> x, dot_general of a transpose -> dot_general of its
+//   source when the free dimensions keep their order.
 // A zero or one is a constant or a broadcast of a scalar constant (detail::splat_value).
 
+#include <algorithm>
 #include <cassert>
 #include <cmath>
 #include <numeric>
@@ -235,6 +237,44 @@ Result slice_rule(const Node& node, Function& f, Operands x) {
   return f.add(OpKind::Slice, {source}, make_attrs(std::move(*bounds)));
 }
 
+// dot_general of a transpose reads the transpose's source in place: its batch and contracting
+// dimension numbers map through the permutation, provided the free dimensions keep their
+// relative order (the result lists them in operand order). The same products are summed in
+// the same order, so this is exact; the GEMM then reads a transposed layout instead of a
+// transposed copy (x^T @ y, x @ w^T).
+Result dot_general_rule(const Node& node, Function& f, Operands x) {
+  ir::DotGeneralAttrs dims = ir::dot_general_attrs(node);
+  Value operands[2] = {x[0], x[1]};
+  bool changed = false;
+  for (int side = 0; side < 2; ++side) {
+    const Node& inner = f.node(operands[side]);
+    if (inner.op != OpKind::Transpose) continue;
+    const std::vector<int64_t>& perm = ir::transpose_attrs(inner).perm;
+    std::vector<int64_t>& batch = side == 0 ? dims.lhs_batch : dims.rhs_batch;
+    std::vector<int64_t>& contract = side == 0 ? dims.lhs_contract : dims.rhs_contract;
+    auto used = [&](int64_t d) {
+      return std::find(batch.begin(), batch.end(), d) != batch.end() ||
+             std::find(contract.begin(), contract.end(), d) != contract.end();
+    };
+    bool in_order = true;
+    int64_t previous = -1;
+    for (int64_t d = 0; d < static_cast<int64_t>(perm.size()) && in_order; ++d) {
+      if (used(d)) continue;
+      in_order = perm[d] > previous;
+      previous = perm[d];
+    }
+    if (!in_order) continue;
+    for (int64_t& d : batch)
+      d = perm[d];
+    for (int64_t& d : contract)
+      d = perm[d];
+    operands[side] = inner.operands[0];
+    changed = true;
+  }
+  if (!changed) return std::nullopt;
+  return f.add(OpKind::DotGeneral, {operands[0], operands[1]}, make_attrs(std::move(dims)));
+}
+
 // Reducing over axes of size 1 reads one element per result element: the sum starts from -0
 // for floats and the product from 1, and max/min from the lowest/highest value, so each gives
 // that element back unchanged, which is a reshape.
@@ -270,6 +310,8 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
       return reshape_rule(node, f, x);
     case OpKind::Transpose:
       return transpose_rule(node, f, x);
+    case OpKind::DotGeneral:
+      return dot_general_rule(node, f, x);
     case OpKind::Slice:
       return slice_rule(node, f, x);
     case OpKind::ReduceSum:
@@ -314,7 +356,6 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
     case OpKind::Concatenate:
     case OpKind::Argmax:
     case OpKind::Argmin:
-    case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
     // stop_gradient stays until lowering: it means something to the transforms that may run

@@ -258,6 +258,43 @@ TEST(Algebraic, TransposeOfTranspose) {
 )");
 }
 
+TEST(Algebraic, DotGeneralReadsATransposeInPlace) {
+  // x^T @ w and a @ a^T: the transposes fold into the dimension numbers.
+  expect_algebraic(R"(func @f(%x: f32[5,3], %w: f32[5,4], %a: f32[3,5]) -> (f32[3,4], f32[3,3]) {
+  %0 = transpose %x {perm=[1,0]} : f32[3,5]
+  %1 = dot_general %0, %w {lhs_contract=[1], rhs_contract=[0]} : f32[3,4]
+  %2 = transpose %a {perm=[1,0]} : f32[5,3]
+  %3 = dot_general %a, %2 {lhs_contract=[1], rhs_contract=[0]} : f32[3,3]
+  return %1, %3
+})",
+                   R"(func @f(%x: f32[5,3], %w: f32[5,4], %a: f32[3,5]) -> (f32[3,4], f32[3,3]) {
+  %0 = dot_general %x, %w {lhs_contract=[0], rhs_contract=[0]} : f32[3,4]
+  %1 = dot_general %a, %a {lhs_contract=[1], rhs_contract=[1]} : f32[3,3]
+  return %0, %1
+}
+)");
+  // Batched: the batch dimension moves with the permutation too.
+  expect_algebraic(R"(func @f(%x: f32[3,2,5], %y: f32[2,5,4]) -> f32[2,3,4] {
+  %0 = transpose %x {perm=[1,0,2]} : f32[2,3,5]
+  %1 = dot_general %0, %y {lhs_batch=[0], rhs_batch=[0], lhs_contract=[2], rhs_contract=[1]} : f32[2,3,4]
+  return %1
+})",
+                   R"(func @f(%x: f32[3,2,5], %y: f32[2,5,4]) -> f32[2,3,4] {
+  %0 = dot_general %x, %y {lhs_batch=[1], rhs_batch=[0], lhs_contract=[2], rhs_contract=[1]} : f32[2,3,4]
+  return %0
+}
+)");
+}
+
+TEST(Algebraic, DotGeneralKeepsATransposeThatReordersFreeDimensions) {
+  // The result lists x's free dimensions in operand order: folding would swap them.
+  expect_unchanged("algebraic", R"(func @f(%x: f32[2,3,5], %w: f32[5,4]) -> f32[3,2,4] {
+  %0 = transpose %x {perm=[1,0,2]} : f32[3,2,5]
+  %1 = dot_general %0, %w {lhs_contract=[2], rhs_contract=[0]} : f32[3,2,4]
+  return %1
+})");
+}
+
 TEST(Algebraic, SliceOfSlice) {
   // x[1:9:2] takes 1,3,5,7 and [1:4] of that takes 3,5,7; the 2-D case also slices rows.
   expect_algebraic(R"(func @f(%x: f32[10], %y: i32[6,5]) -> (f32[3], i32[2,2], f32[0]) {
