@@ -20,10 +20,13 @@ struct OptimizedModule {
   llvm::TargetMachine* tm = nullptr;
 };
 
-OptimizedModule build(const Kernel& kernel, const std::string& symbol) {
+OptimizedModule build(const Kernel& kernel, const std::string& symbol,
+                      const std::string& extra_features = "") {
   OptimizedModule out;
   out.tm = &cpu::thread_target_machine();
-  out.module = cpu::emit_kernel(kernel, symbol, cpu::host_info().attrs, *out.context);
+  cpu::TargetAttrs attrs = cpu::host_info().attrs;
+  if (!extra_features.empty()) attrs.features += "," + extra_features;
+  out.module = cpu::emit_kernel(kernel, symbol, attrs, *out.context);
   cpu::optimize_module(*out.module, *out.tm);
   return out;
 }
@@ -51,7 +54,13 @@ std::string CpuCompiler::llvm_version() {
 
 std::vector<std::byte> CpuCompiler::compile_to_object(const Kernel& kernel,
                                                       const std::string& symbol) {
-  OptimizedModule m = build(kernel, symbol);
+  return compile_to_object_for_testing(kernel, symbol, "");
+}
+
+std::vector<std::byte> CpuCompiler::compile_to_object_for_testing(const Kernel& kernel,
+                                                                  const std::string& symbol,
+                                                                  const std::string& features) {
+  OptimizedModule m = build(kernel, symbol, features);
   const std::vector<char> object = cpu::emit_file(*m.module, *m.tm, cpu::FileKind::Object);
   const auto* bytes = reinterpret_cast<const std::byte*>(object.data());
   return {bytes, bytes + object.size()};

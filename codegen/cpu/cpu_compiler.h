@@ -15,7 +15,7 @@ namespace kiln::codegen {
 // Changes whenever the code this backend generates for a kernel changes (the emitter, the
 // math approximations, the optimization pipeline), so that no disk cache serves code from
 // before the change. Part of cache_description().
-inline constexpr int kCpuCodegenVersion = 6;
+inline constexpr int kCpuCodegenVersion = 7;
 
 class CpuCompiler {
  public:
@@ -32,6 +32,11 @@ class CpuCompiler {
 
   // Relocatable object code (ELF, PIC) that defines `symbol` as the kernel's entry point.
   std::vector<std::byte> compile_to_object(const Kernel& kernel, const std::string& symbol);
+  // The same with `features` appended to the host's feature list (none: compile_to_object), so
+  // that tests compile, and check, the paths of a lesser CPU ("-avx512f") on this one.
+  std::vector<std::byte> compile_to_object_for_testing(const Kernel& kernel,
+                                                       const std::string& symbol,
+                                                       const std::string& features);
 
   // For `kiln opt --emit=llvm|asm`: the optimized LLVM IR and the host assembly.
   std::string emit_llvm_ir(const Kernel& kernel);

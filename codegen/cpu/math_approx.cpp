@@ -8,9 +8,15 @@
 #include <cmath>
 #include <cstdint>
 #include <initializer_list>
+#include <string>
+#include <vector>
 
 #include <llvm/IR/Constants.h>
 #include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/IntrinsicsX86.h>
+#include <llvm/IR/Module.h>
+#include <llvm/Support/ModRef.h>
+#include <llvm/Transforms/Utils/ModuleUtils.h>
 
 namespace kiln::codegen::cpu {
 
@@ -77,6 +83,7 @@ namespace {
 struct ExpParts {
   Value* scale;  // 2^(n + bias - 127), for the bias the caller asked for
   Value* y;      // e^r, in [0.7, 1.42]; NaN when x is
+  Value* n;      // n as a float
 };
 
 ExpParts exp_parts(IRBuilderBase& b, Value* x, int bias) {
@@ -89,7 +96,98 @@ ExpParts exp_parts(IRBuilderBase& b, Value* x, int bias) {
                     {1.9875691500E-4, 1.3981999507E-3, 8.3334519073E-3, 4.1665795894E-2,
                      1.6666665459E-1, 5.0000001201E-1});
   return {as_float(b, b.CreateShl(as_int(b, t), 23)),
-          b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0))};
+          b.CreateFAdd(fma(b, p, b.CreateFMul(r, r), r), f(b, 1.0)), n};
+}
+
+// ---- hardware scaling
+
+// Whether the function being emitted has target feature `name` ("avx512f"): the last "+name"
+// or "-name" in its feature list decides, as in LLVM's own parsing.
+bool has_feature(IRBuilderBase& b, std::string_view name) {
+  const llvm::Function* fn = b.GetInsertBlock()->getParent();
+  const std::string features = fn->getFnAttribute("target-features").getValueAsString().str();
+  bool enabled = false;
+  size_t start = 0;
+  while (start < features.size()) {
+    const size_t end = std::min(features.find(',', start), features.size());
+    const std::string_view token = std::string_view(features).substr(start, end - start);
+    if (token.size() == name.size() + 1 && token.substr(1) == name) enabled = token[0] == '+';
+    start = end + 1;
+  }
+  return enabled;
+}
+
+// A helper function of the module: `kVectorHelperPrefix` + name, internal, no memory effects,
+// and noinline until prepare_vector_helpers_for_inlining (see math_approx.h).
+llvm::Function* helper(llvm::Module& m, const std::string& name, llvm::FunctionType* type,
+                       const llvm::Function& like, bool& created) {
+  const std::string full = std::string(kVectorHelperPrefix) + name;
+  created = false;
+  if (llvm::Function* existing = m.getFunction(full)) return existing;
+  auto* fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, full, m);
+  for (const char* attr : {"target-cpu", "target-features", "prefer-vector-width"})
+    if (like.hasFnAttribute(attr)) fn->addFnAttr(like.getFnAttribute(attr));
+  fn->addFnAttr(llvm::Attribute::NoUnwind);
+  fn->addFnAttr(llvm::Attribute::WillReturn);
+  fn->addFnAttr(llvm::Attribute::NoInline);
+  fn->setMemoryEffects(llvm::MemoryEffects::none());
+  created = true;
+  return fn;
+}
+
+// The body of a scalef helper: lanes y * 2^n through vscalefps of `width` bits (128 for the
+// scalar one, which uses lane 0).
+void define_scalef(llvm::Function* fn, llvm::Intrinsic::ID id, bool scalar) {
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(fn->getContext(), "entry", fn));
+  llvm::Function* intrinsic = llvm::Intrinsic::getDeclaration(fn->getParent(), id);
+  llvm::FunctionType* it = intrinsic->getFunctionType();
+  Value* y = fn->getArg(0);
+  Value* n = fn->getArg(1);
+  if (scalar) {
+    Value* lanes = llvm::PoisonValue::get(it->getParamType(0));
+    y = b.CreateInsertElement(lanes, y, uint64_t{0});
+    n = b.CreateInsertElement(lanes, n, uint64_t{0});
+  }
+  std::vector<Value*> args{y, n, y, llvm::Constant::getAllOnesValue(it->getParamType(3))};
+  if (it->getNumParams() == 5) args.push_back(b.getInt32(4));  // the current rounding mode
+  Value* r = b.CreateCall(intrinsic, args);
+  b.CreateRet(scalar ? b.CreateExtractElement(r, uint64_t{0}) : r);
+}
+
+// y * 2^n (n an integral float) as one vscalefps per vector: a call of a scalar helper that
+// names vector variants of 4, 8 (with AVX-512VL) and 16 lanes, so that LLVM's loop vectorizer
+// calls the variant for its vector width; every helper is inlined after vectorization.
+// Null when the target lacks AVX-512F.
+Value* hardware_scale(IRBuilderBase& b, Value* y, Value* n) {
+  if (!has_feature(b, "avx512f")) return nullptr;
+  llvm::Function& caller = *b.GetInsertBlock()->getParent();
+  llvm::Module& m = *caller.getParent();
+  llvm::Type* t = b.getFloatTy();
+  bool created = false;
+  llvm::Function* scalar =
+      helper(m, "scalef_f32", llvm::FunctionType::get(t, {t, t}, false), caller, created);
+  if (created) define_scalef(scalar, llvm::Intrinsic::x86_avx512_mask_scalef_ss, true);
+  std::vector<std::string> variants;
+  struct Width {
+    unsigned lanes;
+    llvm::Intrinsic::ID id;
+    bool needs_vl;
+  };
+  for (const Width& w : {Width{4, llvm::Intrinsic::x86_avx512_mask_scalef_ps_128, true},
+                         Width{8, llvm::Intrinsic::x86_avx512_mask_scalef_ps_256, true},
+                         Width{16, llvm::Intrinsic::x86_avx512_mask_scalef_ps_512, false}}) {
+    if (w.needs_vl && !has_feature(b, "avx512vl")) continue;
+    llvm::Type* v = llvm::FixedVectorType::get(t, w.lanes);
+    const std::string name = "scalef_f32_v" + std::to_string(w.lanes);
+    llvm::Function* vector =
+        helper(m, name, llvm::FunctionType::get(v, {v, v}, false), caller, created);
+    if (created) define_scalef(vector, w.id, false);
+    variants.push_back("_ZGV_LLVM_N" + std::to_string(w.lanes) + "vv_" + scalar->getName().str() +
+                       "(" + vector->getName().str() + ")");
+  }
+  llvm::CallInst* call = b.CreateCall(scalar, {y, n});
+  llvm::VFABI::setVectorVariantNames(call, variants);
+  return call;
 }
 
 // For x <= 0 (or NaN), as logistic needs it. Clamped at -110 (where the result is 0 already,
@@ -98,7 +196,8 @@ ExpParts exp_parts(IRBuilderBase& b, Value* x, int bias) {
 // subnormal results too.
 Value* exp_nonpositive(IRBuilderBase& b, Value* x) {
   x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
-  auto [scale, y] = exp_parts(b, x, 127 + 64);
+  auto [scale, y, n] = exp_parts(b, x, 127 + 64);
+  if (Value* scaled = hardware_scale(b, y, n)) return scaled;
   return b.CreateFMul(b.CreateFMul(y, scale), f(b, 0x1p-64));
 }
 
@@ -106,7 +205,8 @@ Value* exp_nonpositive(IRBuilderBase& b, Value* x) {
 // clamped there; then n <= 127 and 2^n is a normal float.
 Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
   a = b.CreateSelect(b.CreateFCmpOGT(a, f(b, 88.0)), f(b, 88.0), a);
-  auto [scale, y] = exp_parts(b, a, 127);
+  auto [scale, y, n] = exp_parts(b, a, 127);
+  if (Value* scaled = hardware_scale(b, y, n)) return scaled;
   return b.CreateFMul(y, scale);
 }
 
@@ -118,6 +218,17 @@ Value* exp_nonnegative_for_tanh(IRBuilderBase& b, Value* a) {
 // then 2^-64 below 0 (subnormal results round once), 2^(n - 1) then 2 from 0 up (overflow
 // to inf happens in that multiply). The offset's exponent-field increment is 127 minus the
 // factor's exponent field.
+bool prepare_vector_helpers_for_inlining(llvm::Module& module) {
+  bool any = false;
+  for (llvm::Function& fn : module)
+    if (fn.getName().starts_with(kVectorHelperPrefix)) {
+      fn.removeFnAttr(llvm::Attribute::NoInline);
+      fn.addFnAttr(llvm::Attribute::AlwaysInline);
+      any = true;
+    }
+  return any;
+}
+
 bool is_inline_transcendental(ir::OpKind op) {
   using ir::OpKind;
   for (OpKind inline_op : {OpKind::Exp, OpKind::Log, OpKind::Log1p, OpKind::Expm1, OpKind::Tanh,
@@ -129,7 +240,8 @@ bool is_inline_transcendental(ir::OpKind op) {
 Value* emit_exp_f32(IRBuilderBase& b, Value* x) {
   x = b.CreateSelect(b.CreateFCmpOLT(x, f(b, -110.0)), f(b, -110.0), x);
   x = b.CreateSelect(b.CreateFCmpOGT(x, f(b, 89.0)), f(b, 89.0), x);
-  auto [scale, y] = exp_parts(b, x, 127);
+  auto [scale, y, n] = exp_parts(b, x, 127);
+  if (Value* scaled = hardware_scale(b, y, n)) return scaled;
   Value* factor = b.CreateSelect(b.CreateFCmpOLT(x, f(b, 0.0)), f(b, 0x1p-64), f(b, 2.0));
   Value* offset = b.CreateSub(i32(b, 127u << 23), as_int(b, factor));
   Value* offset_scale = as_float(b, b.CreateAdd(as_int(b, scale), offset));

@@ -14,6 +14,14 @@ namespace kiln::codegen::cpu {
 // The ops whose f32 form is one of the approximations below (tens of instructions each).
 bool is_inline_transcendental(ir::OpKind op);
 
+// On AVX-512 targets exp's 2^n is applied by vscalefps. LLVM 16's loop vectorizer cannot widen
+// a target intrinsic, so the approximation calls a scalar helper function that names vector
+// variants of itself (the `vector-function-abi-variant` attribute); the helpers, named with
+// this prefix, stay noinline through the kernel pipeline and are inlined after it:
+// prepare_vector_helpers_for_inlining marks them always-inline and says whether there are any.
+inline constexpr const char* kVectorHelperPrefix = "kiln.vector_helper.";
+bool prepare_vector_helpers_for_inlining(llvm::Module& module);
+
 llvm::Value* emit_exp_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_log_f32(llvm::IRBuilderBase& b, llvm::Value* x);
 llvm::Value* emit_log1p_f32(llvm::IRBuilderBase& b, llvm::Value* x);

@@ -20,6 +20,7 @@
 #include <llvm/TargetParser/Host.h>
 #include <llvm/Transforms/Utils/Local.h>
 
+#include "codegen/cpu/math_approx.h"
 #include "codegen/cpu/scalar_ops.h"
 #include "ir/error.h"
 
@@ -95,6 +96,10 @@ constexpr const char* kKernelPipeline =
     "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),"
     "loop(loop-rotate,indvars),loop-vectorize,early-cse,instcombine,simplifycfg)";
 
+// After the kernel pipeline: the vector helpers (math_approx.h) inlined where the vectorizer
+// called them, and the result tidied.
+constexpr const char* kHelperPipeline = "always-inline,function(instcombine,simplifycfg)";
+
 std::string message(llvm::Error error) {
   return llvm::toString(std::move(error));
 }
@@ -144,6 +149,12 @@ void optimize_module(llvm::Module& module, llvm::TargetMachine& tm) {
   if (auto error = pb.parsePassPipeline(mpm, kKernelPipeline))
     throw Error("[codegen] bad pass pipeline: " + message(std::move(error)));
   mpm.run(module, mam);
+  if (prepare_vector_helpers_for_inlining(module)) {
+    llvm::ModulePassManager inline_helpers;
+    if (auto error = pb.parsePassPipeline(inline_helpers, kHelperPipeline))
+      throw Error("[codegen] bad pass pipeline: " + message(std::move(error)));
+    inline_helpers.run(module, mam);
+  }
   for (llvm::Function& f : module)
     if (f.getMetadata(kStreamingBuffersMetadata)) mark_streaming_stores(f);
 }

@@ -44,6 +44,10 @@ using ir::DType;
 using ir::OpKind;
 using runtime::KernelEntry;
 
+// The target the tests below compile for: the host, or (the `WithoutAvx512` instances) the
+// host without AVX-512, whose exp scales through the exponent field instead of vscalefps.
+std::string target_features;
+
 KernelEntry compile_unary(OpKind op, int64_t n) {
   Kernel k;
   k.name = "math";
@@ -54,7 +58,7 @@ KernelEntry compile_unary(OpKind op, int64_t n) {
   Phase p;
   p.stores.push_back({1, i, eb.op(op, DType::F32, {eb.load(0, DType::F32, i)})});
   k.phases = {p};
-  return testing::compile_kernel(k);
+  return testing::compile_kernel(k, target_features);
 }
 
 // Runs a kernel of compile_unary(op, n) for n >= x.size() on x, in buffers of n elements.
@@ -252,7 +256,40 @@ const Sweep kSweeps[] = {
     {OpKind::Cos, {{-1e4, 1e4, 1e-30}, {-3.4e38, 3.4e38, 1e-30}}, {}},
 };
 
-TEST(LlvmMath, WorstUlpErrorOverTheWholeRange) {
+class LlvmMath : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override {
+    target_features = GetParam();
+    if (!target_features.empty() &&
+        CpuCompiler::instance().target_description().find("+avx512f") == std::string::npos)
+      GTEST_SKIP() << "the host has no AVX-512: its own instance covers the other path";
+  }
+  void TearDown() override { target_features.clear(); }
+};
+
+// The WithoutAvx512 instances check other code, not the host's again.
+TEST(LlvmMathTargets, WithoutAvx512IsOtherCode) {
+  if (CpuCompiler::instance().target_description().find("+avx512f") == std::string::npos)
+    GTEST_SKIP() << "the host has no AVX-512";
+  Kernel k;
+  k.name = "exp";
+  k.buffers = {{ir::TensorType{DType::F32, {64}}, false}, {ir::TensorType{DType::F32, {64}}, true}};
+  k.outer = {64};
+  ExprBuilder eb(k.exprs);
+  ExprId i = eb.index(LoopLevel::Outer, 0);
+  Phase p;
+  p.stores.push_back({1, i, eb.op(OpKind::Exp, DType::F32, {eb.load(0, DType::F32, i)})});
+  k.phases = {p};
+  CpuCompiler& cc = CpuCompiler::instance();
+  EXPECT_NE(cc.compile_to_object_for_testing(k, "f", ""),
+            cc.compile_to_object_for_testing(k, "f", "-avx512f"));
+  EXPECT_EQ(cc.compile_to_object_for_testing(k, "f", ""), cc.compile_to_object(k, "f"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Host, LlvmMath, ::testing::Values(""));
+INSTANTIATE_TEST_SUITE_P(WithoutAvx512, LlvmMath, ::testing::Values("-avx512f"));
+
+TEST_P(LlvmMath, WorstUlpErrorOverTheWholeRange) {
   for (const Sweep& s : kSweeps) {
     const std::string_view name = ir::op_name(s.op);
     WorstError sweep(s.op, {"grid", "every binade", "thresholds"});
@@ -273,7 +310,7 @@ TEST(LlvmMath, WorstUlpErrorOverTheWholeRange) {
   }
 }
 
-TEST(LlvmMath, SinAndCosOfLargeArgumentsReduceExactly) {
+TEST_P(LlvmMath, SinAndCosOfLargeArgumentsReduceExactly) {
   const std::vector<float> x = {6e7f,    -6e7f,       1e9f,         1e30f,   -1e30f,  3.4e38f,
                                 8192.5f, 16777215.0f, 105414350.0f, 2.14e9f, 1.7e38f, -3.3e38f};
   const std::vector<float> sin = run(OpKind::Sin, x), cos = run(OpKind::Cos, x);
@@ -283,7 +320,7 @@ TEST(LlvmMath, SinAndCosOfLargeArgumentsReduceExactly) {
   }
 }
 
-TEST(LlvmMath, SpecialValuesAreExact) {
+TEST_P(LlvmMath, SpecialValuesAreExact) {
   const float inf = std::numeric_limits<float>::infinity(), nan = std::nanf("");
   const float tiny = std::numeric_limits<float>::denorm_min();
   using enum OpKind;
@@ -341,7 +378,7 @@ void expect_within_bound(OpKind op, const std::vector<float>& x) {
   }
 }
 
-TEST(LlvmMath, ThresholdsAreWithinTheBound) {
+TEST_P(LlvmMath, ThresholdsAreWithinTheBound) {
   const float tiny = std::numeric_limits<float>::denorm_min();
   const float min_normal = std::numeric_limits<float>::min();
   // exp: overflow at 88.72284; the smallest normal result at -87.33655; the smallest

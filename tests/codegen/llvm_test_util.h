@@ -26,12 +26,14 @@ namespace kiln::codegen::testing {
 using runtime::KernelEntry;
 
 // Compiles `kernel` to object code and loads it with the runtime's loader, as the runtime
-// would; the code stays mapped for the rest of the test program.
-inline KernelEntry compile_kernel(const Kernel& kernel) {
+// would; the code stays mapped for the rest of the test program. `features` are appended to
+// the host's ("-avx512f" compiles the AVX2 paths).
+inline KernelEntry compile_kernel(const Kernel& kernel, const std::string& features = "") {
   static std::mutex mutex;
   static std::vector<runtime::LoadedKernel> loaded;
-  runtime::PlanKernel code{kernel.name, "kernel_entry",
-                           CpuCompiler::instance().compile_to_object(kernel, "kernel_entry")};
+  runtime::PlanKernel code{
+      kernel.name, "kernel_entry",
+      CpuCompiler::instance().compile_to_object_for_testing(kernel, "kernel_entry", features)};
   runtime::LoadedKernel k = runtime::host_kernel_loader().load(code);
   std::lock_guard lock(mutex);
   loaded.push_back(k);
