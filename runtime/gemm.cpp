@@ -410,15 +410,22 @@ constexpr int64_t kInPlaceBytes = 256 * 1024;
 
 // Loop nest (outer to inner): A row blocks of mc, k blocks of kc (pack A), B column blocks of nc
 // (pack B), row panels of mr (A micro-panel in L1), column panels of nr (B streamed from L2).
-// Packing is skipped for an operand read in place, which needs it to be of the kernel's type
-// already (f16/bf16 operands are always packed, which widens them).
+// With a BlockDone callback, column blocks come before k blocks, so that each rows x nc block of
+// C is final (and still in L2) when it is handed over; the row block's A is then packed once,
+// whole, instead of once per k block. Packing is skipped for an operand read in place, which
+// needs it to be of the kernel's type already (f16/bf16 operands are always packed, which
+// widens them).
 template <class P, typename S, class Convert, typename T = typename P::Scalar>
 void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
-                  const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert) {
+                  const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert,
+                  const BlockDone& done) {
   constexpr int mr = P::mr, nr = P::nr;
   constexpr bool kSameType = std::is_same_v<S, T>;
+  const bool columns_first = done.fn != nullptr;
+  const int64_t max_rows = (std::min(path.mc, m) + mr - 1) / mr * mr;
+  const int64_t k_blocks = (k + path.kc - 1) / path.kc;
   Scratch<T>& scratch = thread_scratch<T>();
-  T* a_packed = scratch.a_packed.get((std::min(path.mc, m) + mr - 1) / mr * mr * path.kc);
+  T* a_packed = scratch.a_packed.get(max_rows * path.kc * (columns_first ? k_blocks : 1));
   T* b_packed = scratch.b_packed.get((std::min(path.nc, n) + nr - 1) / nr * nr * path.kc);
   for (int64_t i0 = 0; i0 < m; i0 += path.mc) {
     const int64_t rows = std::min(path.mc, m - i0);
@@ -429,37 +436,57 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
         kSameType && (single_panel || rows * k * int64_t{sizeof(T)} <= kInPlaceBytes);
     const bool b_in_place = kSameType && b.col_stride == 1 &&
                             (single_panel || k * n * int64_t{sizeof(T)} <= kInPlaceBytes);
-    for (int64_t p0 = 0; p0 < k; p0 += path.kc) {
+    // Where k block p0's packed A starts.
+    auto a_block = [&](int64_t p0) {
+      return a_packed + (columns_first ? p0 / path.kc * max_rows * path.kc : 0);
+    };
+    auto pack_a_block = [&](int64_t p0) {
+      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, std::min(path.kc, k - p0), a_block(p0), convert);
+    };
+    // C[i0 .. i0 + rows, j0 .. j0 + cols] += A[.., p0 .. p0 + kc] B[p0 .. p0 + kc, ..].
+    auto update = [&](int64_t p0, int64_t j0) {
       const int64_t kc = std::min(path.kc, k - p0);
       const bool accumulate = p0 > 0;
-      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, kc, a_packed, convert);
-      for (int64_t j0 = 0; j0 < n; j0 += path.nc) {
-        const int64_t cols = std::min(path.nc, n - j0);
-        const int64_t full_cols = b_in_place ? cols / nr * nr : 0;
-        if (full_cols < cols)
-          pack_b<nr>(b, p0, kc, j0 + full_cols, cols - full_cols, b_packed, convert);
-        for (int64_t ir = 0; ir < rows; ir += mr) {
-          const int64_t tile_rows = std::min<int64_t>(mr, rows - ir);
-          APanel<T> a_panel{a_packed + ir * kc, true, 1, mr};
+      const int64_t cols = std::min(path.nc, n - j0);
+      const int64_t full_cols = b_in_place ? cols / nr * nr : 0;
+      if (full_cols < cols)
+        pack_b<nr>(b, p0, kc, j0 + full_cols, cols - full_cols, b_packed, convert);
+      for (int64_t ir = 0; ir < rows; ir += mr) {
+        const int64_t tile_rows = std::min<int64_t>(mr, rows - ir);
+        APanel<T> a_panel{a_block(p0) + ir * kc, true, 1, mr};
+        if constexpr (kSameType)
+          if (a_in_place) a_panel = {a.at(i0 + ir, p0), false, a.row_stride, a.col_stride};
+        T* c_rows = c + (i0 + ir) * ldc + j0;
+        for (int64_t jr = 0; jr < cols;) {
+          const bool in_place = jr < full_cols;
+          const T* b_panel = b_packed + (jr - full_cols) * kc;
           if constexpr (kSameType)
-            if (a_in_place) a_panel = {a.at(i0 + ir, p0), false, a.row_stride, a.col_stride};
-          T* c_rows = c + (i0 + ir) * ldc + j0;
-          for (int64_t jr = 0; jr < cols;) {
-            const bool in_place = jr < full_cols;
-            const T* b_panel = b_packed + (jr - full_cols) * kc;
-            if constexpr (kSameType)
-              if (in_place) b_panel = b.at(p0, j0 + jr);
-            const int64_t b_step = in_place ? b.row_stride : nr;
-            // Double width needs two adjacent panels in one row of B, so B in place.
-            const TileWidth width = jr + 2 * nr <= full_cols && tile_rows <= mr / 2 ? kDoubleWidth
-                                    : cols - jr <= nr / 2                           ? kHalfWidth
-                                                                                    : kFullWidth;
-            const int64_t tile_cols = std::min<int64_t>(kHalvesOf[width] * nr / 2, cols - jr);
-            run_tile(path, width, kc, a_panel, b_panel, b_step, c_rows + jr, ldc, tile_rows,
-                     tile_cols, accumulate);
-            jr += tile_cols;
-          }
+            if (in_place) b_panel = b.at(p0, j0 + jr);
+          const int64_t b_step = in_place ? b.row_stride : nr;
+          // Double width needs two adjacent panels in one row of B, so B in place.
+          const TileWidth width = jr + 2 * nr <= full_cols && tile_rows <= mr / 2 ? kDoubleWidth
+                                  : cols - jr <= nr / 2                           ? kHalfWidth
+                                                                                  : kFullWidth;
+          const int64_t tile_cols = std::min<int64_t>(kHalvesOf[width] * nr / 2, cols - jr);
+          run_tile(path, width, kc, a_panel, b_panel, b_step, c_rows + jr, ldc, tile_rows,
+                   tile_cols, accumulate);
+          jr += tile_cols;
         }
+      }
+    };
+    if (columns_first) {
+      for (int64_t p0 = 0; p0 < k; p0 += path.kc)
+        pack_a_block(p0);
+      for (int64_t j0 = 0; j0 < n; j0 += path.nc) {
+        for (int64_t p0 = 0; p0 < k; p0 += path.kc)
+          update(p0, j0);
+        done(i0, i0 + rows, j0, std::min(n, j0 + path.nc));
+      }
+    } else {
+      for (int64_t p0 = 0; p0 < k; p0 += path.kc) {
+        pack_a_block(p0);
+        for (int64_t j0 = 0; j0 < n; j0 += path.nc)
+          update(p0, j0);
       }
     }
   }
@@ -469,7 +496,8 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
 // slow library routine, but the bits agree with the vector paths).
 template <typename T, typename S, class Convert>
 void scalar_gemm(int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
-                 const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert) {
+                 const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert,
+                 const BlockDone& done) {
   for (int64_t i = 0; i < m; ++i) {
     T* c_row = c + i * ldc;
     std::fill(c_row, c_row + n, T(0));
@@ -479,6 +507,7 @@ void scalar_gemm(int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
         c_row[j] = std::fma(a_ip, convert(*b.at(p, j)), c_row[j]);
     }
   }
+  done(0, m, 0, n);
 }
 
 // ---- Dispatch
@@ -507,13 +536,13 @@ GemmIsa current_isa() {
 // S is the operands' element type, T (the paths' scalar) the accumulator's and C's.
 template <typename T, typename S, class Convert, class Avx512Path, class Avx2Path>
 void gemm(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, bool transpose_a, const S* b,
-          int64_t ldb, bool transpose_b, T* c, int64_t ldc, Convert convert,
+          int64_t ldb, bool transpose_b, T* c, int64_t ldc, Convert convert, const BlockDone& done,
           const Avx512Path& avx512, const Avx2Path& avx2) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     for (int64_t i = 0; i < m; ++i)
       std::fill(c + i * ldc, c + i * ldc + n, T(0));
-    return;
+    return done(0, m, 0, n);
   }
   const StridedMatrix<S> a_view =
       transpose_a ? StridedMatrix<S>{a, 1, lda} : StridedMatrix<S>{a, lda, 1};
@@ -521,34 +550,38 @@ void gemm(int64_t m, int64_t n, int64_t k, const S* a, int64_t lda, bool transpo
       transpose_b ? StridedMatrix<S>{b, 1, ldb} : StridedMatrix<S>{b, ldb, 1};
   switch (current_isa()) {
     case GemmIsa::kAvx512:
-      return blocked_gemm(avx512, m, n, k, a_view, b_view, c, ldc, convert);
+      return blocked_gemm(avx512, m, n, k, a_view, b_view, c, ldc, convert, done);
     case GemmIsa::kAvx2:
-      return blocked_gemm(avx2, m, n, k, a_view, b_view, c, ldc, convert);
+      return blocked_gemm(avx2, m, n, k, a_view, b_view, c, ldc, convert, done);
     default:
-      return scalar_gemm(m, n, k, a_view, b_view, c, ldc, convert);
+      return scalar_gemm(m, n, k, a_view, b_view, c, ldc, convert, done);
   }
 }
 
 }  // namespace
 
 void gemm_f32(int64_t m, int64_t n, int64_t k, const float* a, int64_t lda, bool transpose_a,
-              const float* b, int64_t ldb, bool transpose_b, float* c, int64_t ldc) {
-  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, kAvx512F32, kAvx2F32);
+              const float* b, int64_t ldb, bool transpose_b, float* c, int64_t ldc,
+              BlockDone done) {
+  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, done, kAvx512F32,
+       kAvx2F32);
 }
 
 void gemm_f64(int64_t m, int64_t n, int64_t k, const double* a, int64_t lda, bool transpose_a,
-              const double* b, int64_t ldb, bool transpose_b, double* c, int64_t ldc) {
-  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, kAvx512F64, kAvx2F64);
+              const double* b, int64_t ldb, bool transpose_b, double* c, int64_t ldc,
+              BlockDone done) {
+  gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, Identity{}, done, kAvx512F64,
+       kAvx2F64);
 }
 
 void gemm_half(HalfType type, int64_t m, int64_t n, int64_t k, const uint16_t* a, int64_t lda,
                bool transpose_a, const uint16_t* b, int64_t ldb, bool transpose_b, float* c,
-               int64_t ldc) {
+               int64_t ldc, BlockDone done) {
   if (type == HalfType::kBf16)
-    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenBf16{}, kAvx512F32,
+    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenBf16{}, done, kAvx512F32,
          kAvx2F32);
   else
-    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenF16{}, kAvx512F32,
+    gemm(m, n, k, a, lda, transpose_a, b, ldb, transpose_b, c, ldc, WidenF16{}, done, kAvx512F32,
          kAvx2F32);
 }
 

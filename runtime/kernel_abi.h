@@ -13,18 +13,27 @@
 
 namespace kiln::runtime {
 
-inline constexpr uint32_t kKernelImportsVersion = 2;
+inline constexpr uint32_t kKernelImportsVersion = 3;
 
 // A kernel's entry point: runs outer indices [begin, end) over `buffers` (in the kernel's buffer
 // order). Disjoint ranges may run concurrently on different threads.
 using KernelEntry = void (*)(void* const* buffers, int64_t begin, int64_t end);
 
+// A kernel's epilogue over one block of a matrix product's result: the phases after the Dot
+// phase for rows [row_begin, row_end) of the flattened [batch, m] row space, restricted to
+// columns [col_begin, col_end). `buffers` is the kernel's own buffer array.
+using EpilogueEntry = void (*)(void* const* buffers, int64_t row_begin, int64_t row_end,
+                               int64_t col_begin, int64_t col_end);
+
 // Rows [begin, end) of the flattened [batch, m] row space of out[b] = lhs[b] @ rhs[b] (see
 // codegen/cpu/gemm_call.h for the layouts); `dtype` is an ir::DType and `flags` are MatmulFlags:
 //   void kiln_matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out,
 //                         int64_t batch, int64_t m, int64_t n, int64_t k, int32_t flags,
-//                         int64_t begin, int64_t end);
-// Every row's bits are the same whichever range a call covers.
+//                         int64_t begin, int64_t end, EpilogueEntry epilogue,
+//                         void* const* buffers);
+// Every row's bits are the same whichever range a call covers. A non-null `epilogue` is called
+// with `buffers` on each block of `out` as soon as the block is final (while it is in cache),
+// every element in exactly one block.
 inline constexpr const char* kMatmulRowsSymbol = "kiln_matmul_rows";
 enum MatmulFlags : int32_t {
   kLhsBatched = 1,

@@ -49,12 +49,28 @@ struct GemmOperands {
         ldb(r.transpose_rhs ? r.k : r.n) {}
 };
 
+// The kernel's epilogue for this call's rows: blocks in the call's own row indices become
+// rows of the kernel's flattened [batch, m] space.
+struct Epilogue {
+  EpilogueEntry entry;
+  void* const* buffers;
+  int64_t first_row;  // the call's row 0 in the kernel's row space
+
+  void operator()(int64_t r0, int64_t r1, int64_t c0, int64_t c1) const {
+    if (entry) entry(buffers, first_row + r0, first_row + r1, c0, c1);
+  }
+  static void call(const void* self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+    (*static_cast<const Epilogue*>(self))(r0, r1, c0, c1);
+  }
+  BlockDone as_block_done() const { return entry ? BlockDone{&Epilogue::call, this} : BlockDone{}; }
+};
+
 template <typename T, typename Gemm>
-void gemm_rows(const Rows& r, Gemm gemm) {
+void gemm_rows(const Rows& r, Gemm gemm, const Epilogue& epilogue) {
   const GemmOperands<T> op(r);
   T* c = reinterpret_cast<T*>(r.out) + r.first * r.n;
   gemm(r.last - r.first, r.n, r.k, op.a, op.lda, r.transpose_lhs, op.b, op.ldb, r.transpose_rhs, c,
-       r.n);
+       r.n, epilogue.as_block_done());
 }
 
 template <typename T>
@@ -82,60 +98,75 @@ void loop_rows(const Rows& r, Load load, Store store) {
 
 // Integers in uint64 so that overflow wraps (the interpreter's wrap_add/wrap_mul).
 template <typename T>
-void int_rows(const Rows& r) {
+void int_rows(const Rows& r, const Epilogue& epilogue) {
   loop_rows<uint64_t>(
       r,
       [](const std::byte* p, int64_t i) {
         return static_cast<uint64_t>(static_cast<int64_t>(read<T>(p, i)));
       },
       [](std::byte* p, int64_t i, uint64_t v) { write<T>(p, i, static_cast<T>(v)); });
+  epilogue(0, r.last - r.first, 0, r.n);
 }
 
 // f16 and bf16 accumulate in f32, as a chain of fused multiply-adds in k order (the GEMM's
-// contract, which widens the operands while packing them), and round once to the half type.
-void half_rows(const Rows& r, bool bf16) {
+// contract, which widens the operands while packing them), and round once to the half type,
+// block by block as the GEMM finishes them, before the epilogue sees the block.
+void half_rows(const Rows& r, bool bf16, const Epilogue& epilogue) {
   const int64_t rows = r.last - r.first;
   thread_local std::vector<float> products;
   products.resize(static_cast<size_t>(rows * r.n));
+  struct Rounding {
+    const Rows& r;
+    bool bf16;
+    const Epilogue& epilogue;
+    const float* products;
+    static void call(const void* self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      const Rounding& s = *static_cast<const Rounding*>(self);
+      for (int64_t i = r0; i < r1; ++i)
+        for (int64_t j = c0; j < c1; ++j) {
+          const double v = s.products[i * s.r.n + j];
+          write<uint16_t>(s.r.out, (s.r.first + i) * s.r.n + j,
+                          s.bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
+        }
+      s.epilogue(r0, r1, c0, c1);
+    }
+  } rounding{r, bf16, epilogue, products.data()};
   const GemmOperands<uint16_t> op(r);
   gemm_half(bf16 ? HalfType::kBf16 : HalfType::kF16, rows, r.n, r.k, op.a, op.lda, r.transpose_lhs,
-            op.b, op.ldb, r.transpose_rhs, products.data(), r.n);
-  for (int64_t i = 0; i < rows * r.n; ++i) {
-    const double v = products[static_cast<size_t>(i)];
-    write<uint16_t>(r.out, r.first * r.n + i,
-                    bf16 ? ir::scalar::to_bf16_bits(v) : ir::scalar::to_f16_bits(v));
-  }
+            op.b, op.ldb, r.transpose_rhs, products.data(), r.n,
+            BlockDone{&Rounding::call, &rounding});
 }
 
-void rows_of(DType dtype, const Rows& r) {
+void rows_of(DType dtype, const Rows& r, const Epilogue& epilogue) {
   switch (dtype) {
     case DType::F32:
-      return gemm_rows<float>(r, gemm_f32);
+      return gemm_rows<float>(r, gemm_f32, epilogue);
     case DType::F64:
-      return gemm_rows<double>(r, gemm_f64);
+      return gemm_rows<double>(r, gemm_f64, epilogue);
     case DType::F16:
-      return half_rows(r, false);
+      return half_rows(r, false, epilogue);
     case DType::BF16:
-      return half_rows(r, true);
+      return half_rows(r, true, epilogue);
     case DType::I8:
-      return int_rows<int8_t>(r);
+      return int_rows<int8_t>(r, epilogue);
     case DType::I16:
-      return int_rows<int16_t>(r);
+      return int_rows<int16_t>(r, epilogue);
     case DType::I32:
-      return int_rows<int32_t>(r);
+      return int_rows<int32_t>(r, epilogue);
     case DType::I64:
-      return int_rows<int64_t>(r);
+      return int_rows<int64_t>(r, epilogue);
     case DType::U8:
-      return int_rows<uint8_t>(r);
+      return int_rows<uint8_t>(r, epilogue);
     case DType::U32:
-      return int_rows<uint32_t>(r);
+      return int_rows<uint32_t>(r, epilogue);
     case DType::Bool:
       break;  // dot_general is numeric only
   }
 }
 
 void matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out, int64_t batch,
-                 int64_t m, int64_t n, int64_t k, int32_t flags, int64_t begin, int64_t end) {
+                 int64_t m, int64_t n, int64_t k, int32_t flags, int64_t begin, int64_t end,
+                 EpilogueEntry epilogue, void* const* buffers) {
   const auto d = static_cast<DType>(dtype);
   const auto size = static_cast<int64_t>(ir::dtype_size(d));
   for (int64_t b = begin / m; b < batch && b * m < end; ++b) {
@@ -150,7 +181,7 @@ void matmul_rows(int32_t dtype, const void* lhs, const void* rhs, void* out, int
     r.last = std::min(end, (b + 1) * m) - b * m;
     r.transpose_lhs = (flags & kTransposeLhs) != 0;
     r.transpose_rhs = (flags & kTransposeRhs) != 0;
-    rows_of(d, r);
+    rows_of(d, r, Epilogue{epilogue, buffers, b * m + r.first});
   }
 }
 

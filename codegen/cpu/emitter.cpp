@@ -54,7 +54,9 @@ class KernelEmitter {
   }
 
   void emit(const std::string& symbol) {
-    llvm::Function* body = emit_body(symbol + ".body");
+    llvm::Function* epilogue = nullptr;
+    if (gemm_ && block_epilogue_fits()) epilogue = emit_block_epilogue(symbol + ".epilogue");
+    llvm::Function* body = emit_body(symbol + ".body", epilogue);
     emit_entry(symbol, body);
   }
 
@@ -79,6 +81,9 @@ class KernelEmitter {
     int denominator_log2_bound;
   };
   llvm::DenseMap<Value*, PendingQuotient> quotients_;
+  // While emitting a block epilogue: its column range, which the phases' inner loop keeps to.
+  Value* column_begin_ = nullptr;
+  Value* column_end_ = nullptr;
 
   llvm::Type* i64() { return b_.getInt64Ty(); }
   Value* c64(int64_t v) { return b_.getInt64(static_cast<uint64_t>(v)); }
@@ -117,18 +122,11 @@ class KernelEmitter {
     auto* f = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
     set_target_attributes(f);
     b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
-    std::vector<Value*> args;
-    llvm::MDNode* align64 =
-        llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i64(), 64)));
-    for (size_t i = 0; i < k_.buffers.size(); ++i) {
-      Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, f->getArg(0), i);
-      llvm::LoadInst* buffer = b_.CreateAlignedLoad(ptr, slot, llvm::Align(8));
-      buffer->setMetadata(llvm::LLVMContext::MD_align, align64);
-      args.push_back(buffer);
-    }
+    std::vector<Value*> args = load_buffers(f->getArg(0));
     mark_streaming_buffers(f);
     args.push_back(f->getArg(1));
     args.push_back(f->getArg(2));
+    args.push_back(f->getArg(0));
     b_.CreateCall(body, args);
     b_.CreateRetVoid();
   }
@@ -154,10 +152,26 @@ class KernelEmitter {
       entry->setMetadata(kStreamingBuffersMetadata, llvm::MDNode::get(ctx_, streaming));
   }
 
-  llvm::Function* emit_body(const std::string& name) {
+  // The entry's buffer pointers from its array, with the runtime's alignment guarantee.
+  std::vector<Value*> load_buffers(Value* array) {
+    llvm::Type* ptr = b_.getPtrTy();
+    llvm::MDNode* align64 =
+        llvm::MDNode::get(ctx_, llvm::ConstantAsMetadata::get(llvm::ConstantInt::get(i64(), 64)));
+    std::vector<Value*> pointers;
+    for (size_t i = 0; i < k_.buffers.size(); ++i) {
+      Value* slot = b_.CreateConstInBoundsGEP1_64(ptr, array, i);
+      llvm::LoadInst* buffer = b_.CreateAlignedLoad(ptr, slot, llvm::Align(8));
+      buffer->setMetadata(llvm::LLVMContext::MD_align, align64);
+      pointers.push_back(buffer);
+    }
+    return pointers;
+  }
+
+  // Starts an internal function whose first parameters are the kernel's buffers (noalias
+  // where no in-place pair shares them, align 64), then `extra`; sets fn_ and buffers_.
+  void begin_buffer_function(const std::string& name, const std::vector<llvm::Type*>& extra) {
     std::vector<llvm::Type*> params(k_.buffers.size(), b_.getPtrTy());
-    params.push_back(i64());
-    params.push_back(i64());
+    params.insert(params.end(), extra.begin(), extra.end());
     auto* type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
     fn_ = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m_);
     set_target_attributes(fn_);
@@ -166,45 +180,122 @@ class KernelEmitter {
     std::vector<bool> may_alias(k_.buffers.size(), false);
     for (auto [in, out] : codegen::in_place_pairs(k_))
       may_alias[in] = may_alias[out] = true;
+    buffers_.clear();
     for (size_t i = 0; i < k_.buffers.size(); ++i) {
       if (!may_alias[i]) fn_->addParamAttr(static_cast<unsigned>(i), llvm::Attribute::NoAlias);
       fn_->addParamAttr(static_cast<unsigned>(i),
                         llvm::Attribute::getWithAlignment(ctx_, llvm::Align(64)));
       buffers_.push_back(fn_->getArg(static_cast<unsigned>(i)));
     }
-    Value* begin = fn_->getArg(static_cast<unsigned>(k_.buffers.size()));
-    Value* end = fn_->getArg(static_cast<unsigned>(k_.buffers.size() + 1));
+  }
+
+  Value* extra_arg(size_t i) { return fn_->getArg(static_cast<unsigned>(k_.buffers.size() + i)); }
+
+  // [begin, end) clamped into [0, limit): the code keeps to its own iteration space whatever
+  // range a caller (a damaged plan, say) asks for, so no range reaches past the buffers.
+  std::pair<Value*, Value*> clamp_range(Value* begin, Value* end, int64_t limit) {
+    return {b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, begin, c64(0)),
+            b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, end, c64(limit))};
+  }
+
+  llvm::Function* emit_body(const std::string& name, llvm::Function* block_epilogue) {
+    begin_buffer_function(name, {i64(), i64(), b_.getPtrTy()});
+    Value* begin = extra_arg(0);
+    Value* end = extra_arg(1);
+    Value* array = extra_arg(2);
 
     entry_ = BasicBlock::Create(ctx_, "entry", fn_);
     BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
     BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
     b_.SetInsertPoint(entry_);
-    // The code keeps to its own iteration space whatever range a caller (a damaged plan, say)
-    // asks for: [begin, end) is clamped to [0, outer count), so no range reaches past the
-    // buffers. Two compares, once per call.
-    Value* count = c64(k_.outer_count());
-    end = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, end, count);
-    begin = b_.CreateBinaryIntrinsic(llvm::Intrinsic::smax, begin, c64(0));
+    std::tie(begin, end) = clamp_range(begin, end, k_.outer_count());
     b_.CreateCondBr(b_.CreateICmpSLT(begin, end), work, done);
     b_.SetInsertPoint(work);
-    if (gemm_) emit_gemm_call(*gemm_, begin, end);
-    emit_segments(begin, end);
+    if (gemm_) emit_gemm_call(*gemm_, begin, end, block_epilogue, array);
+    // With a block epilogue, the GEMM ran every later phase on each block it finished.
+    if (!block_epilogue) emit_segments(begin, end);
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
     b_.CreateRetVoid();
     return fn_;
   }
 
-  void emit_gemm_call(const GemmCall& call, Value* begin, Value* end) {
+  void emit_gemm_call(const GemmCall& call, Value* begin, Value* end,
+                      llvm::Function* block_epilogue, Value* array) {
     llvm::Type* ptr = b_.getPtrTy();
     llvm::Type* i32 = b_.getInt32Ty();
     auto* type = llvm::FunctionType::get(
-        b_.getVoidTy(), {i32, ptr, ptr, ptr, i64(), i64(), i64(), i64(), i32, i64(), i64()}, false);
+        b_.getVoidTy(),
+        {i32, ptr, ptr, ptr, i64(), i64(), i64(), i64(), i32, i64(), i64(), ptr, ptr}, false);
     auto callee = m_.getOrInsertFunction(runtime::kMatmulRowsSymbol, type);
-    b_.CreateCall(
-        callee, {b_.getInt32(static_cast<uint32_t>(call.dtype)), buffers_[call.lhs],
-                 buffers_[call.rhs], buffers_[call.out], c64(call.batch), c64(call.m), c64(call.n),
-                 c64(call.k), b_.getInt32(static_cast<uint32_t>(call.flags)), begin, end});
+    Value* epilogue = block_epilogue ? static_cast<Value*>(block_epilogue)
+                                     : llvm::ConstantPointerNull::get(b_.getPtrTy());
+    b_.CreateCall(callee, {b_.getInt32(static_cast<uint32_t>(call.dtype)), buffers_[call.lhs],
+                           buffers_[call.rhs], buffers_[call.out], c64(call.batch), c64(call.m),
+                           c64(call.n), c64(call.k), b_.getInt32(static_cast<uint32_t>(call.flags)),
+                           begin, end, epilogue, array});
+  }
+
+  // ---- block epilogues ------------------------------------------------------------------------
+
+  // Whether the phases after a GEMM-run Dot phase can run on each block of columns the GEMM
+  // finishes (runtime::EpilogueEntry), while it is in cache: all are store phases over the
+  // product's columns that read nothing this kernel writes but the product at the element
+  // being finished, so none needs a column of another block.
+  bool block_epilogue_fits() const {
+    if (k_.phases.size() < 2) return false;
+    const Store& product = k_.phases[0].stores.at(0);
+    std::vector<ExprId> stack;
+    for (size_t p = 1; p < k_.phases.size(); ++p) {
+      const Phase& phase = k_.phases[p];
+      if (phase.kind != PhaseKind::Store || phase.extents != std::vector<int64_t>{gemm_->n})
+        return false;
+      for (const Store& s : phase.stores)
+        stack.insert(stack.end(), {s.offset, s.value});
+    }
+    return !reaches(std::move(stack), [&](const Expr& e) {
+      const bool written =
+          e.kind == ExprKind::Load && (k_.buffers[e.buffer].is_output || k_.is_scratch(e.buffer));
+      return e.kind == ExprKind::PhaseResult ||
+             (written && !(e.buffer == product.buffer && e.operands[0] == product.offset));
+    });
+  }
+
+  // `name(void* const* buffers, i64 row_begin, i64 row_end, i64 col_begin, i64 col_end)`: the
+  // phases after the Dot phase for those outer indices, their inner loop kept to those columns.
+  llvm::Function* emit_block_epilogue(const std::string& name) {
+    llvm::Type* ptr = b_.getPtrTy();
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64(), i64(), i64(), i64()}, false);
+    auto* entry = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m_);
+    set_target_attributes(entry);
+    b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", entry));
+    std::vector<Value*> args = load_buffers(entry->getArg(0));
+    for (unsigned i = 1; i <= 4; ++i)
+      args.push_back(entry->getArg(i));
+    BasicBlock* call_site = b_.GetInsertBlock();
+
+    begin_buffer_function(name + ".body", {i64(), i64(), i64(), i64()});
+    entry_ = BasicBlock::Create(ctx_, "entry", fn_);
+    BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
+    BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
+    b_.SetInsertPoint(entry_);
+    auto [begin, end] = clamp_range(extra_arg(0), extra_arg(1), k_.outer_count());
+    std::tie(column_begin_, column_end_) = clamp_range(extra_arg(2), extra_arg(3), gemm_->n);
+    b_.CreateCondBr(
+        b_.CreateAnd(b_.CreateICmpSLT(begin, end), b_.CreateICmpSLT(column_begin_, column_end_)),
+        work, done);
+    b_.SetInsertPoint(work);
+    emit_segments(begin, end);
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    b_.CreateRetVoid();
+    column_begin_ = column_end_ = nullptr;
+    llvm::Function* body = fn_;
+
+    b_.SetInsertPoint(call_site);
+    b_.CreateCall(body, args);
+    b_.CreateRetVoid();
+    return entry;
   }
 
   // ---- loops --------------------------------------------------------------------------------
@@ -238,10 +329,13 @@ class KernelEmitter {
                  const std::function<void()>& body, unsigned innermost_interleave = 0) {
     if (depth == extents.size()) return body();
     const bool innermost = depth + 1 == extents.size();
+    // In a block epilogue the one inner axis (the product's columns) keeps to the block's.
+    const bool columns = column_begin_ && extents.size() == 1;
+    Value* count = columns ? b_.CreateSub(column_end_, column_begin_) : c64(extents[depth]);
     loop(
-        c64(extents[depth]),
+        count,
         [&](Value* i) {
-          inner_index_[depth] = i;
+          inner_index_[depth] = columns ? b_.CreateAdd(column_begin_, i, "", true, true) : i;
           loop_nest(extents, depth + 1, body, innermost_interleave);
         },
         innermost ? innermost_interleave : 0);
@@ -252,22 +346,32 @@ class KernelEmitter {
   // pressure; two independent ones per iteration let the core overlap them (W1: 14.5 -> 12.6
   // ms on one thread), where the spills they cost are cheap loads.
   unsigned store_loop_interleave(const Phase& phase) const {
-    std::vector<bool> seen(k_.exprs.size(), false);
-    std::vector<ExprId> stack;
+    std::vector<ExprId> values;
     for (const Store& s : phase.stores)
-      stack.push_back(s.value);
-    while (!stack.empty()) {
-      const ExprId id = stack.back();
-      stack.pop_back();
+      values.push_back(s.value);
+    return reaches(std::move(values),
+                   [](const Expr& e) {
+                     return e.kind == ExprKind::Op && e.dtype == DType::F32 &&
+                            is_inline_transcendental(e.op);
+                   })
+               ? 2
+               : 0;
+  }
+
+  // Whether `pred` holds for an expression reachable from `roots` through operands.
+  template <class Pred>
+  bool reaches(std::vector<ExprId> roots, Pred pred) const {
+    std::vector<bool> seen(k_.exprs.size(), false);
+    while (!roots.empty()) {
+      const ExprId id = roots.back();
+      roots.pop_back();
       if (seen[id]) continue;
       seen[id] = true;
       const Expr& e = k_.exprs[id];
-      if (e.kind == ExprKind::Op && e.dtype == DType::F32 && is_inline_transcendental(e.op))
-        return 2;
-      for (ExprId o : e.operands)
-        stack.push_back(o);
+      if (pred(e)) return true;
+      roots.insert(roots.end(), e.operands.begin(), e.operands.end());
     }
-    return 0;
+    return false;
   }
 
   // Outer indices [begin, end) as runs along the last outer axis: for each run the leading
@@ -324,6 +428,8 @@ class KernelEmitter {
           if (!empty) emit_store_phase(phase);
           break;
         case PhaseKind::Dot:
+          // Phase 0 on the GEMM is the caller's: emit_gemm_call, before these loops or, with a
+          // block epilogue, before each block's.
           if (!empty && !(p == 0 && gemm_)) emit_dot_loops(phase, p);
           break;
       }

@@ -1,7 +1,9 @@
 #pragma once
 // How the CPU backend runs a Dot phase: as one call to the runtime's GEMM (kiln_matmul_rows,
 // runtime/kernel_abi.h) for a block of rows, when the phase's loads and store have one of the
-// layouts that GEMM takes. Otherwise the emitter runs the phase's loops as written.
+// layouts that GEMM takes (with the kernel's later phases as the GEMM's block epilogue where
+// they fit; see KernelEmitter::block_epilogue_fits). Otherwise the emitter runs the phase's
+// loops as written.
 
 #include <cstddef>
 #include <cstdint>

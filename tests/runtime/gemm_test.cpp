@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <array>
 #include <bit>
 #include <cmath>
@@ -334,6 +336,55 @@ void check_special_values() {
 TEST(Gemm, InfinitiesAndNaNsFollowTheChain) {
   check_special_values<float>();
   check_special_values<double>();
+}
+
+// With a BlockDone callback every element of C is handed over exactly once, already final (the
+// bits a call without the callback gives), on every path, whatever the shape.
+TEST(Gemm, BlockDoneHandsOverEveryElementOnceAndFinal) {
+  struct Seen {
+    const std::vector<float>* c;
+    const std::vector<float>* want;
+    int64_t n;
+    std::vector<int> times;
+    int64_t not_final = 0;
+    static void call(const void* self, int64_t r0, int64_t r1, int64_t c0, int64_t c1) {
+      auto& s = *const_cast<Seen*>(static_cast<const Seen*>(self));
+      for (int64_t i = r0; i < r1; ++i)
+        for (int64_t j = c0; j < c1; ++j) {
+          ++s.times[i * s.n + j];
+          s.not_final += !same_bits((*s.c)[i * s.n + j], (*s.want)[i * s.n + j]);
+        }
+    }
+  };
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> value(-1, 1);
+  for (const auto [m, n, k] : {std::array<int64_t, 3>{1, 1, 1},
+                               {17, 1023, 255},
+                               {255, 17, 1023},
+                               {1023, 3, 17},
+                               {3, 700, 0}}) {
+    for (int layout = 0; layout < 4; ++layout) {
+      const bool ta = layout & 1, tb = layout & 2;
+      std::vector<float> a(m * k), b(k * n);
+      for (float& x : a)
+        x = value(rng);
+      for (float& x : b)
+        x = value(rng);
+      const int64_t lda = ta ? m : k, ldb = tb ? k : n;
+      for_each_isa([&](const char* isa) {
+        std::vector<float> want(m * n), c(m * n, NAN);
+        gemm_f32(m, n, k, a.data(), lda, ta, b.data(), ldb, tb, want.data(), n);
+        Seen seen{&c, &want, n, std::vector<int>(m * n, 0)};
+        gemm_f32(m, n, k, a.data(), lda, ta, b.data(), ldb, tb, c.data(), n,
+                 BlockDone{&Seen::call, &seen});
+        const std::string what = std::string(isa) + " m=" + std::to_string(m) +
+                                 " n=" + std::to_string(n) + " k=" + std::to_string(k) +
+                                 " layout " + std::to_string(layout);
+        EXPECT_EQ(seen.not_final, 0) << what;
+        EXPECT_EQ(std::count(seen.times.begin(), seen.times.end(), 1), m * n) << what;
+      });
+    }
+  }
 }
 
 TEST(Gemm, EveryPathTheCpuHasCanBeForcedAndAutoRestored) {
