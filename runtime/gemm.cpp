@@ -410,22 +410,20 @@ constexpr int64_t kInPlaceBytes = 256 * 1024;
 
 // Loop nest (outer to inner): A row blocks of mc, k blocks of kc (pack A), B column blocks of nc
 // (pack B), row panels of mr (A micro-panel in L1), column panels of nr (B streamed from L2).
-// With a BlockDone callback, column blocks come before k blocks, so that each rows x nc block of
-// C is final (and still in L2) when it is handed over; the row block's A is then packed once,
-// whole, instead of once per k block. Packing is skipped for an operand read in place, which
-// needs it to be of the kernel's type already (f16/bf16 operands are always packed, which
-// widens them).
+// In the last k block each rows x nc block of C becomes final as its column block is done, and
+// goes to the BlockDone callback right then, while it is in L2. (Walking column blocks
+// outermost instead, to finish each block earlier, measured 4-9% slower: the A block no
+// longer stays in L2 across the column blocks.) Packing is skipped for an operand read in
+// place, which needs it to be of the kernel's type already (f16/bf16 operands are always
+// packed, which widens them).
 template <class P, typename S, class Convert, typename T = typename P::Scalar>
 void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedMatrix<S>& a,
                   const StridedMatrix<S>& b, T* c, int64_t ldc, Convert convert,
                   const BlockDone& done) {
   constexpr int mr = P::mr, nr = P::nr;
   constexpr bool kSameType = std::is_same_v<S, T>;
-  const bool columns_first = done.fn != nullptr;
-  const int64_t max_rows = (std::min(path.mc, m) + mr - 1) / mr * mr;
-  const int64_t k_blocks = (k + path.kc - 1) / path.kc;
   Scratch<T>& scratch = thread_scratch<T>();
-  T* a_packed = scratch.a_packed.get(max_rows * path.kc * (columns_first ? k_blocks : 1));
+  T* a_packed = scratch.a_packed.get((std::min(path.mc, m) + mr - 1) / mr * mr * path.kc);
   T* b_packed = scratch.b_packed.get((std::min(path.nc, n) + nr - 1) / nr * nr * path.kc);
   for (int64_t i0 = 0; i0 < m; i0 += path.mc) {
     const int64_t rows = std::min(path.mc, m - i0);
@@ -436,13 +434,6 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
         kSameType && (single_panel || rows * k * int64_t{sizeof(T)} <= kInPlaceBytes);
     const bool b_in_place = kSameType && b.col_stride == 1 &&
                             (single_panel || k * n * int64_t{sizeof(T)} <= kInPlaceBytes);
-    // Where k block p0's packed A starts.
-    auto a_block = [&](int64_t p0) {
-      return a_packed + (columns_first ? p0 / path.kc * max_rows * path.kc : 0);
-    };
-    auto pack_a_block = [&](int64_t p0) {
-      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, std::min(path.kc, k - p0), a_block(p0), convert);
-    };
     // C[i0 .. i0 + rows, j0 .. j0 + cols] += A[.., p0 .. p0 + kc] B[p0 .. p0 + kc, ..].
     auto update = [&](int64_t p0, int64_t j0) {
       const int64_t kc = std::min(path.kc, k - p0);
@@ -453,7 +444,7 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
         pack_b<nr>(b, p0, kc, j0 + full_cols, cols - full_cols, b_packed, convert);
       for (int64_t ir = 0; ir < rows; ir += mr) {
         const int64_t tile_rows = std::min<int64_t>(mr, rows - ir);
-        APanel<T> a_panel{a_block(p0) + ir * kc, true, 1, mr};
+        APanel<T> a_panel{a_packed + ir * kc, true, 1, mr};
         if constexpr (kSameType)
           if (a_in_place) a_panel = {a.at(i0 + ir, p0), false, a.row_stride, a.col_stride};
         T* c_rows = c + (i0 + ir) * ldc + j0;
@@ -474,19 +465,12 @@ void blocked_gemm(const P& path, int64_t m, int64_t n, int64_t k, const StridedM
         }
       }
     };
-    if (columns_first) {
-      for (int64_t p0 = 0; p0 < k; p0 += path.kc)
-        pack_a_block(p0);
+    for (int64_t p0 = 0; p0 < k; p0 += path.kc) {
+      if (!a_in_place) pack_a<mr>(a, i0, rows, p0, std::min(path.kc, k - p0), a_packed, convert);
+      const bool last = p0 + path.kc >= k;
       for (int64_t j0 = 0; j0 < n; j0 += path.nc) {
-        for (int64_t p0 = 0; p0 < k; p0 += path.kc)
-          update(p0, j0);
-        done(i0, i0 + rows, j0, std::min(n, j0 + path.nc));
-      }
-    } else {
-      for (int64_t p0 = 0; p0 < k; p0 += path.kc) {
-        pack_a_block(p0);
-        for (int64_t j0 = 0; j0 < n; j0 += path.nc)
-          update(p0, j0);
+        update(p0, j0);
+        if (last) done(i0, i0 + rows, j0, std::min(n, j0 + path.nc));
       }
     }
   }

@@ -9,10 +9,9 @@
 namespace kiln::runtime {
 
 // Called with each block of C (rows [row_begin, row_end) x columns [col_begin, col_end), in
-// C's own indices) as soon as its values are final, while the block is still in cache: the
-// product's epilogue runs there. Every element is in exactly one block. With a callback the
-// GEMM walks column blocks outermost (each block's k loop complete before the next), with
-// the whole row block of A packed once; the per-element chain, and so the bits, are the same.
+// C's own indices) as soon as its values are final, while the block is still in cache (in
+// the last k block, right after its last update): the product's epilogue runs there. Every
+// element is in exactly one block; the per-element chain, and so the bits, are unchanged.
 struct BlockDone {
   void (*fn)(const void* context, int64_t row_begin, int64_t row_end, int64_t col_begin,
              int64_t col_end) = nullptr;
