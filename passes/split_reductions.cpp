@@ -34,7 +34,8 @@ ir::Function split_reductions(const ir::Function& function) {
       [](const ir::Node& node, std::span<const Value> operands,
          ir::Function& out) -> std::optional<Value> {
         if (node.operands.size() != 1) return std::nullopt;
-        const ir::TensorType& operand = out.type(operands[0]);
+        // A copy: adding nodes below may move out's types.
+        const ir::TensorType operand = out.type(operands[0]);
         if (!is_full_reduction(node, operand) || operand.num_elements() < kMinSplitElements)
           return std::nullopt;
         std::optional<int64_t> rows = row_count(operand.num_elements());
