@@ -1,4 +1,4 @@
-// CpuCompiler: kernel -> module (emitter.cpp) -> kernel pipeline -> object (target.cpp).
+// CpuCompiler: kernel -> module (emitter.h) -> kernel pipeline -> object (target.cpp).
 
 #include "codegen/cpu/cpu_compiler.h"
 

@@ -1,5 +1,5 @@
 #pragma once
-// The CPU backend: kernel IR -> LLVM IR (emitter.cpp) -> the kernel pipeline -> x86-64 object
+// The CPU backend: kernel IR -> LLVM IR (emitter.h) -> the kernel pipeline -> x86-64 object
 // code for the host (target.cpp). The object's entry point follows runtime/kernel_abi.h, and
 // the runtime's loader links it; nothing here runs code. No LLVM type appears in this header,
 // so the compiler layer and tools include it without LLVM's.

@@ -1,5 +1,5 @@
 // The CPU emitter's two rewrites of float division, which trade bit-exactness for speed within
-// stated bounds (see KernelEmitter in codegen/cpu/emitter.cpp):
+// stated bounds (see KernelEmitter in codegen/cpu/kernel_emitter.h):
 //  - a divisor fixed for the outer index becomes one reciprocal per row and a multiply per
 //    element, kept normal by a power-of-two scale: within 1.5 ulp of the exact quotient, and
 //    every special value as the division gives it;

@@ -233,7 +233,7 @@ TEST(Executable, UnfusedChainsShareMemory) {
   expect_matches_interpreter(f, false);
 }
 
-// Long float sums are blocked (codegen/cpu/emitter.cpp): equal values, whose roundings all
+// Long float sums are blocked (codegen/cpu/emitter_reduce.cpp): equal values, whose roundings all
 // lean one way, stay within a few ulp of the exact sum (130 ulp for 65,536 x 0.1f before),
 // also as rows of a 2-D reduction.
 TEST(Executable, LongFloatSumsStayNearTheExactSum) {
