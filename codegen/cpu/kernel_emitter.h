@@ -106,18 +106,28 @@ class KernelEmitter {
   // ---- functions ----------------------------------------------------------------------------
 
   void emit_entry(const std::string& symbol, llvm::Function* body) {
-    llvm::Type* ptr = b_.getPtrTy();
-    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64(), i64()}, false);
-    auto* f = llvm::Function::Create(type, llvm::Function::ExternalLinkage, symbol, m_);
+    mark_streaming_buffers(
+        emit_array_entry(symbol, llvm::Function::ExternalLinkage, body, 2, /*pass_array=*/true));
+  }
+
+  // `name(void* const* buffers, i64 x index_args)`: loads the buffer pointers from the array
+  // (with the runtime's alignment guarantee) and calls `body` with them, the i64 arguments
+  // and, if pass_array, the array itself.
+  llvm::Function* emit_array_entry(const std::string& name, llvm::Function::LinkageTypes linkage,
+                                   llvm::Function* body, unsigned index_args, bool pass_array) {
+    std::vector<llvm::Type*> params{b_.getPtrTy()};
+    params.insert(params.end(), index_args, i64());
+    auto* type = llvm::FunctionType::get(b_.getVoidTy(), params, false);
+    auto* f = llvm::Function::Create(type, linkage, name, m_);
     set_target_attributes(f);
     b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", f));
     std::vector<Value*> args = load_buffers(f->getArg(0));
-    mark_streaming_buffers(f);
-    args.push_back(f->getArg(1));
-    args.push_back(f->getArg(2));
-    args.push_back(f->getArg(0));
+    for (unsigned i = 1; i <= index_args; ++i)
+      args.push_back(f->getArg(i));
+    if (pass_array) args.push_back(f->getArg(0));
     b_.CreateCall(body, args);
     b_.CreateRetVoid();
+    return f;
   }
 
   // Outputs far larger than the last-level cache, written and never read by this kernel:
@@ -141,7 +151,7 @@ class KernelEmitter {
       entry->setMetadata(kStreamingBuffersMetadata, llvm::MDNode::get(ctx_, streaming));
   }
 
-  // The entry's buffer pointers from its array, with the runtime's alignment guarantee.
+  // The buffer pointers from an entry's array, with the runtime's alignment guarantee.
   std::vector<Value*> load_buffers(Value* array) {
     llvm::Type* ptr = b_.getPtrTy();
     llvm::MDNode* align64 =
@@ -187,25 +197,34 @@ class KernelEmitter {
             b_.CreateBinaryIntrinsic(llvm::Intrinsic::smin, end, c64(limit))};
   }
 
-  llvm::Function* emit_body(const std::string& name, llvm::Function* block_epilogue) {
-    begin_buffer_function(name, {i64(), i64(), b_.getPtrTy()});
-    Value* begin = extra_arg(0);
-    Value* end = extra_arg(1);
-    Value* array = extra_arg(2);
-
+  // The body of fn_ (begun by begin_buffer_function): `guard` emitted on entry, `work` when it
+  // holds, then return.
+  void emit_guarded_body(const std::function<Value*()>& guard, const std::function<void()>& work) {
     entry_ = BasicBlock::Create(ctx_, "entry", fn_);
-    BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
+    BasicBlock* work_block = BasicBlock::Create(ctx_, "work", fn_);
     BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
     b_.SetInsertPoint(entry_);
-    std::tie(begin, end) = clamp_range(begin, end, k_.outer_count());
-    b_.CreateCondBr(b_.CreateICmpSLT(begin, end), work, done);
-    b_.SetInsertPoint(work);
-    if (gemm_) emit_gemm_call(*gemm_, begin, end, block_epilogue, array);
-    // With a block epilogue, the GEMM ran every later phase on each block it finished.
-    if (!block_epilogue) emit_segments(begin, end);
+    b_.CreateCondBr(guard(), work_block, done);
+    b_.SetInsertPoint(work_block);
+    work();
     b_.CreateBr(done);
     b_.SetInsertPoint(done);
     b_.CreateRetVoid();
+  }
+
+  llvm::Function* emit_body(const std::string& name, llvm::Function* block_epilogue) {
+    begin_buffer_function(name, {i64(), i64(), b_.getPtrTy()});
+    Value *begin = nullptr, *end = nullptr;
+    emit_guarded_body(
+        [&] {
+          std::tie(begin, end) = clamp_range(extra_arg(0), extra_arg(1), k_.outer_count());
+          return b_.CreateICmpSLT(begin, end);
+        },
+        [&] {
+          if (gemm_) emit_gemm_call(*gemm_, begin, end, block_epilogue, extra_arg(2));
+          // With a block epilogue, the GEMM ran every later phase on each block it finished.
+          if (!block_epilogue) emit_segments(begin, end);
+        });
     return fn_;
   }
 
@@ -253,38 +272,18 @@ class KernelEmitter {
   // `name(void* const* buffers, i64 row_begin, i64 row_end, i64 col_begin, i64 col_end)`: the
   // phases after the Dot phase for those outer indices, their inner loop kept to those columns.
   llvm::Function* emit_block_epilogue(const std::string& name) {
-    llvm::Type* ptr = b_.getPtrTy();
-    auto* type = llvm::FunctionType::get(b_.getVoidTy(), {ptr, i64(), i64(), i64(), i64()}, false);
-    auto* entry = llvm::Function::Create(type, llvm::Function::InternalLinkage, name, m_);
-    set_target_attributes(entry);
-    b_.SetInsertPoint(BasicBlock::Create(ctx_, "entry", entry));
-    std::vector<Value*> args = load_buffers(entry->getArg(0));
-    for (unsigned i = 1; i <= 4; ++i)
-      args.push_back(entry->getArg(i));
-    BasicBlock* call_site = b_.GetInsertBlock();
-
     begin_buffer_function(name + ".body", {i64(), i64(), i64(), i64()});
-    entry_ = BasicBlock::Create(ctx_, "entry", fn_);
-    BasicBlock* work = BasicBlock::Create(ctx_, "work", fn_);
-    BasicBlock* done = BasicBlock::Create(ctx_, "done", fn_);
-    b_.SetInsertPoint(entry_);
-    auto [begin, end] = clamp_range(extra_arg(0), extra_arg(1), k_.outer_count());
-    std::tie(column_begin_, column_end_) = clamp_range(extra_arg(2), extra_arg(3), gemm_->n);
-    b_.CreateCondBr(
-        b_.CreateAnd(b_.CreateICmpSLT(begin, end), b_.CreateICmpSLT(column_begin_, column_end_)),
-        work, done);
-    b_.SetInsertPoint(work);
-    emit_segments(begin, end);
-    b_.CreateBr(done);
-    b_.SetInsertPoint(done);
-    b_.CreateRetVoid();
+    Value *begin = nullptr, *end = nullptr;
+    emit_guarded_body(
+        [&] {
+          std::tie(begin, end) = clamp_range(extra_arg(0), extra_arg(1), k_.outer_count());
+          std::tie(column_begin_, column_end_) = clamp_range(extra_arg(2), extra_arg(3), gemm_->n);
+          return b_.CreateAnd(b_.CreateICmpSLT(begin, end),
+                              b_.CreateICmpSLT(column_begin_, column_end_));
+        },
+        [&] { emit_segments(begin, end); });
     column_begin_ = column_end_ = nullptr;
-    llvm::Function* body = fn_;
-
-    b_.SetInsertPoint(call_site);
-    b_.CreateCall(body, args);
-    b_.CreateRetVoid();
-    return entry;
+    return emit_array_entry(name, llvm::Function::InternalLinkage, fn_, 4, /*pass_array=*/false);
   }
 
   // ---- loops --------------------------------------------------------------------------------

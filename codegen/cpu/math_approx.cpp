@@ -103,41 +103,36 @@ ExpParts exp_parts(IRBuilderBase& b, Value* x, int bias) {
 
 // Whether the function being emitted has target feature `name` ("avx512f"): the last "+name"
 // or "-name" in its feature list decides, as in LLVM's own parsing.
-bool has_feature(IRBuilderBase& b, std::string_view name) {
-  const llvm::Function* fn = b.GetInsertBlock()->getParent();
-  const std::string features = fn->getFnAttribute("target-features").getValueAsString().str();
+bool has_feature(IRBuilderBase& b, llvm::StringRef name) {
+  llvm::StringRef rest =
+      b.GetInsertBlock()->getParent()->getFnAttribute("target-features").getValueAsString();
   bool enabled = false;
-  size_t start = 0;
-  while (start < features.size()) {
-    const size_t end = std::min(features.find(',', start), features.size());
-    const std::string_view token = std::string_view(features).substr(start, end - start);
-    if (token.size() == name.size() + 1 && token.substr(1) == name) enabled = token[0] == '+';
-    start = end + 1;
+  while (!rest.empty()) {
+    auto [token, tail] = rest.split(',');
+    if (token.size() > 1 && token.drop_front() == name) enabled = token.front() == '+';
+    rest = tail;
   }
   return enabled;
 }
 
-// A helper function of the module: `kVectorHelperPrefix` + name, internal, no memory effects,
-// and noinline until prepare_vector_helpers_for_inlining (see math_approx.h).
-llvm::Function* helper(llvm::Module& m, const std::string& name, llvm::FunctionType* type,
-                       const llvm::Function& like, bool& created) {
+// The module's helper `kVectorHelperPrefix` + name, y * 2^n for y and n of `type` (a float,
+// then lane 0 of the 128-bit intrinsic, or a vector of floats) through the vscalef intrinsic
+// `id`, made the first time it is asked for: internal, no memory effects, and noinline until
+// prepare_vector_helpers_for_inlining (see math_approx.h).
+llvm::Function* scalef_helper(llvm::Module& m, const std::string& name, llvm::Type* type,
+                              const llvm::Function& like, llvm::Intrinsic::ID id) {
   const std::string full = std::string(kVectorHelperPrefix) + name;
-  created = false;
   if (llvm::Function* existing = m.getFunction(full)) return existing;
-  auto* fn = llvm::Function::Create(type, llvm::Function::InternalLinkage, full, m);
+  auto* fn = llvm::Function::Create(llvm::FunctionType::get(type, {type, type}, false),
+                                    llvm::Function::InternalLinkage, full, m);
   for (const char* attr : {"target-cpu", "target-features", "prefer-vector-width"})
     if (like.hasFnAttribute(attr)) fn->addFnAttr(like.getFnAttribute(attr));
   fn->addFnAttr(llvm::Attribute::NoUnwind);
   fn->addFnAttr(llvm::Attribute::WillReturn);
   fn->addFnAttr(llvm::Attribute::NoInline);
   fn->setMemoryEffects(llvm::MemoryEffects::none());
-  created = true;
-  return fn;
-}
 
-// The body of a scalef helper: lanes y * 2^n through vscalefps of `width` bits (128 for the
-// scalar one, which uses lane 0).
-void define_scalef(llvm::Function* fn, llvm::Intrinsic::ID id, bool scalar) {
+  const bool scalar = !type->isVectorTy();
   llvm::IRBuilder<> b(llvm::BasicBlock::Create(fn->getContext(), "entry", fn));
   llvm::Function* intrinsic = llvm::Intrinsic::getDeclaration(fn->getParent(), id);
   llvm::FunctionType* it = intrinsic->getFunctionType();
@@ -152,6 +147,7 @@ void define_scalef(llvm::Function* fn, llvm::Intrinsic::ID id, bool scalar) {
   if (it->getNumParams() == 5) args.push_back(b.getInt32(4));  // the current rounding mode
   Value* r = b.CreateCall(intrinsic, args);
   b.CreateRet(scalar ? b.CreateExtractElement(r, uint64_t{0}) : r);
+  return fn;
 }
 
 // y * 2^n (n an integral float) as one vscalefps per vector: a call of a scalar helper that
@@ -163,10 +159,8 @@ Value* hardware_scale(IRBuilderBase& b, Value* y, Value* n) {
   llvm::Function& caller = *b.GetInsertBlock()->getParent();
   llvm::Module& m = *caller.getParent();
   llvm::Type* t = b.getFloatTy();
-  bool created = false;
   llvm::Function* scalar =
-      helper(m, "scalef_f32", llvm::FunctionType::get(t, {t, t}, false), caller, created);
-  if (created) define_scalef(scalar, llvm::Intrinsic::x86_avx512_mask_scalef_ss, true);
+      scalef_helper(m, "scalef_f32", t, caller, llvm::Intrinsic::x86_avx512_mask_scalef_ss);
   std::vector<std::string> variants;
   struct Width {
     unsigned lanes;
@@ -177,11 +171,8 @@ Value* hardware_scale(IRBuilderBase& b, Value* y, Value* n) {
                          Width{8, llvm::Intrinsic::x86_avx512_mask_scalef_ps_256, true},
                          Width{16, llvm::Intrinsic::x86_avx512_mask_scalef_ps_512, false}}) {
     if (w.needs_vl && !has_feature(b, "avx512vl")) continue;
-    llvm::Type* v = llvm::FixedVectorType::get(t, w.lanes);
-    const std::string name = "scalef_f32_v" + std::to_string(w.lanes);
-    llvm::Function* vector =
-        helper(m, name, llvm::FunctionType::get(v, {v, v}, false), caller, created);
-    if (created) define_scalef(vector, w.id, false);
+    llvm::Function* vector = scalef_helper(m, "scalef_f32_v" + std::to_string(w.lanes),
+                                           llvm::FixedVectorType::get(t, w.lanes), caller, w.id);
     variants.push_back("_ZGV_LLVM_N" + std::to_string(w.lanes) + "vv_" + scalar->getName().str() +
                        "(" + vector->getName().str() + ")");
   }
