@@ -54,6 +54,9 @@ struct PlanKernel {
   int64_t outer_count = 0;
   std::vector<uint64_t> buffer_bytes = {};
   std::vector<uint8_t> buffer_written = {};  // 1 for the buffers the code writes
+  // Vulkan kernels (`object` is a SPIR-V module, runtime/vulkan/vulkan_abi.h): the workgroups
+  // one run dispatches. 0 for CPU kernels.
+  uint64_t workgroups = 0;
   bool operator==(const PlanKernel&) const = default;
 };
 
