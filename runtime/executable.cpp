@@ -7,22 +7,50 @@
 #include "ir/buffer_pool.h"
 #include "ir/error.h"
 #include "ir/scratch.h"
+#include "runtime/executable_backend.h"
 #include "runtime/thread_pool.h"
+#include "runtime/vulkan/vulkan_executable.h"
 
 namespace kiln::runtime {
 
+namespace {
+
+// Plans for the host: each step split over the context's thread pool.
+class CpuBackend final : public ExecutableBackend {
+ public:
+  CpuBackend(const Plan& plan, Context& context) : plan_(plan), context_(context) {
+    KernelLoader& loader = context.loader();
+    if (plan.imports_version != kKernelImportsVersion)
+      throw Error("[runtime] @" + plan.name + ": compiled against kernel imports version " +
+                  std::to_string(plan.imports_version) + ", this runtime provides version " +
+                  std::to_string(kKernelImportsVersion));
+    loader.check_target(plan.name, plan.target);
+    for (const PlanKernel& kernel : plan.kernels)
+      kernels_.push_back(loader.load(kernel));
+    for (const PlanStep& step : plan.steps)
+      max_step_slots_ = std::max(max_step_slots_, step.slots.size());
+  }
+  void execute(std::span<const void* const> params, std::span<void* const> results) const override;
+  uint64_t host_scratch_bytes() const override { return plan_.arena_bytes; }
+
+ private:
+  const Plan& plan_;
+  Context& context_;
+  std::vector<LoadedKernel> kernels_;  // by Plan::kernels index
+  size_t max_step_slots_ = 0;          // the most pointers one kernel takes
+};
+
+}  // namespace
+
 struct Executable::State {
   Plan plan;
-  Context* context = nullptr;
-  std::vector<LoadedKernel> kernels;  // by Plan::kernels index
-  size_t max_step_slots = 0;          // the most pointers one kernel takes
-  uint64_t needed_bytes = 0;          // the arena plus the results
+  std::unique_ptr<ExecutableBackend> backend;
+  uint64_t needed_bytes = 0;  // host memory: the CPU arena plus the results
 
   void check_arguments(std::span<const ir::HostArray* const> args) const;
   void check_fits_in_memory() const;
   // Runs arguments that check_arguments accepted.
   std::vector<ir::HostArray> run(std::span<const ir::HostArray* const> args) const;
-  void execute(std::span<const void* const> params, std::span<void* const> results) const;
   [[noreturn]] void fail(const std::string& message) const {
     throw Error("[runtime] @" + plan.name + ": " + message);
   }
@@ -30,23 +58,17 @@ struct Executable::State {
 
 Executable Executable::load(Plan plan, Context& context) {
   auto state = std::make_shared<State>();
-  state->context = &context;
-  KernelLoader& loader = context.loader();
-  if (plan.imports_version != kKernelImportsVersion)
-    throw Error("[runtime] @" + plan.name + ": compiled against kernel imports version " +
-                std::to_string(plan.imports_version) + ", this runtime provides version " +
-                std::to_string(kKernelImportsVersion));
-  loader.check_target(plan.name, plan.target);
-  for (const PlanKernel& kernel : plan.kernels)
-    state->kernels.push_back(loader.load(kernel));
-  for (const PlanStep& step : plan.steps)
-    state->max_step_slots = std::max(state->max_step_slots, step.slots.size());
+  // The backend keeps a reference to the plan: it is moved into its final place first.
+  state->plan = std::move(plan);
+  if (is_vulkan_target(state->plan.target))
+    state->backend = load_vulkan_executable(state->plan);
+  else
+    state->backend = std::make_unique<CpuBackend>(state->plan, context);
   // Saturating: sizes that overflow 64 bits are simply more than any machine has.
-  state->needed_bytes = plan.arena_bytes;
-  for (const ir::TensorType& t : plan.result_types)
+  state->needed_bytes = state->backend->host_scratch_bytes();
+  for (const ir::TensorType& t : state->plan.result_types)
     if (__builtin_add_overflow(state->needed_bytes, t.size_bytes(), &state->needed_bytes))
       state->needed_bytes = UINT64_MAX;
-  state->plan = std::move(plan);
   return Executable(std::move(state));
 }
 
@@ -68,8 +90,9 @@ void Executable::State::check_fits_in_memory() const {
   if (std::optional<std::string> refusal = ir::exceeds_memory(needed_bytes)) fail(*refusal);
 }
 
-void Executable::State::execute(std::span<const void* const> params,
-                                std::span<void* const> results) const {
+void CpuBackend::execute(std::span<const void* const> params,
+                         std::span<void* const> results) const {
+  const Plan& plan = plan_;
   // Most small functions need no arena; the pool's lock is then not taken at all.
   ir::Buffer arena =
       plan.arena_bytes ? ir::BufferPool::instance().allocate(plan.arena_bytes) : ir::Buffer();
@@ -86,14 +109,14 @@ void Executable::State::execute(std::span<const void* const> params,
     }
     return nullptr;
   };
-  ThreadPool& pool = context->threads();
-  ir::Scratch<void*, 16> pointers(max_step_slots);
+  ThreadPool& pool = context_.threads();
+  ir::Scratch<void*, 16> pointers(max_step_slots_);
   for (const PlanStep& step : plan.steps) {
     const int64_t outer_count = plan.kernels[step.kernel].outer_count;
     if (outer_count == 0) continue;
     for (size_t i = 0; i < step.slots.size(); ++i)
       pointers[i] = resolve(step.slots[i]);
-    KernelEntry entry = kernels[step.kernel].entry;
+    KernelEntry entry = kernels_[step.kernel].entry;
     void* const* args = pointers.data();
     int64_t grain = step.grain;
     if (step.one_block_per_thread)
@@ -154,7 +177,7 @@ std::vector<ir::HostArray> Executable::State::run(
     }
   }
   try {
-    s.execute(params.span(), results.span());
+    s.backend->execute(params.span(), results.span());
   } catch (const std::bad_alloc&) {
     s.fail("needs more memory than this machine has");
   }
@@ -180,7 +203,7 @@ std::vector<ir::HostArray> Executable::State::run(
 void Executable::run_raw(std::span<const void* const> params,
                          std::span<void* const> results) const {
   const Plan& plan = state_->plan;
-  state_->execute(params, results);
+  state_->backend->execute(params, results);
   // Results that no kernel writes (a parameter or constant returned as is, a repeated result).
   for (size_t r = 0; r < results.size(); ++r) {
     const Slot& slot = plan.result_slots[r];
@@ -208,6 +231,9 @@ size_t Executable::arena_bytes() const {
 }
 double Executable::compile_ms() const {
   return state_->plan.compile_ms;
+}
+double Executable::last_gpu_ms() const {
+  return state_->backend->last_gpu_ms();
 }
 
 }  // namespace kiln::runtime

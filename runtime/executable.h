@@ -4,8 +4,12 @@
 // order, each split over the thread pool along its outer iteration space. Nothing here compiles:
 // plans come from compiler::compile_plan (in this process or another) or from a file.
 //
+// A plan whose target starts with kVulkanTargetPrefix (runtime/vulkan/vulkan_abi.h) runs on
+// the Vulkan device (runtime/vulkan/vulkan_executable.h); everything here behaves the same.
+//
 // An Executable is immutable once loaded; copies share it, and run() may be called from any
-// number of threads at once. Results are bit-identical across runs, thread counts and callers
+// number of threads at once (a Vulkan executable owns one set of device buffers, so its runs
+// take turns). Results are bit-identical across runs, thread counts and callers
 // (see runtime/plan.h for why).
 
 #include <cstddef>
@@ -47,6 +51,9 @@ class Executable {
   size_t peak_bytes() const;   // the arena plus the results
   size_t arena_bytes() const;
   double compile_ms() const;  // as the plan records it
+  // Milliseconds the device spent between the first and the last kernel of the latest run,
+  // from GPU timestamps: Vulkan plans with KILN_VULKAN_TIMESTAMPS=1 only; negative otherwise.
+  double last_gpu_ms() const;
 
  private:
   struct State;

@@ -6,13 +6,15 @@
 
 #include "ir/error.h"
 #include "ir/hash.h"
+#include "runtime/vulkan/vulkan_executable.h"
 
 namespace kiln::runtime {
 
 namespace {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'P', 'L', 'A', 'N'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: PlanKernel::workgroups (Vulkan kernels).
+constexpr uint32_t kFormatVersion = 2;
 // Bounds that no real plan reaches, so that a corrupt count fails fast instead of allocating.
 constexpr uint64_t kMaxRank = 64;
 
@@ -154,6 +156,7 @@ void write_body(Writer& w, const Plan& plan) {
       w.u64(b);
     for (uint8_t written : k.buffer_written)
       w.u8(written);
+    w.u64(k.workgroups);
   }
   w.u64(plan.steps.size());
   for (const PlanStep& s : plan.steps) {
@@ -243,7 +246,7 @@ Plan read_body(Reader& r) {
     plan.result_types.push_back(r.type());
     plan.result_slots.push_back(r.slot());
   }
-  plan.kernels.resize(r.count(40));
+  plan.kernels.resize(r.count(48));
   for (PlanKernel& k : plan.kernels) {
     k.name = r.str();
     k.symbol = r.str();
@@ -256,6 +259,10 @@ Plan read_body(Reader& r) {
     k.buffer_written.resize(k.buffer_bytes.size());
     for (uint8_t& written : k.buffer_written)
       written = r.u8();
+    k.workgroups = r.u64();
+    // Only a Vulkan kernel is dispatched in workgroups; the CPU runs the outer count.
+    if (k.workgroups != 0 && !is_vulkan_target(plan.target))
+      r.fail("a kernel for target '" + plan.target + "' has workgroups");
   }
   plan.steps.resize(r.count(21));
   for (PlanStep& s : plan.steps) {
