@@ -15,5 +15,6 @@ Action add_opt_command(CLI::App& app);
 Action add_bench_command(CLI::App& app);
 Action add_transform_command(CLI::App& app);
 Action add_cache_command(CLI::App& app);
+Action add_devices_command(CLI::App& app);
 
 }  // namespace kiln::tools

@@ -42,7 +42,8 @@ int main(int argc, char** argv) {
   std::vector<kiln::tools::Action> actions = {
       kiln::tools::add_dump_command(app),      kiln::tools::add_run_command(app),
       kiln::tools::add_opt_command(app),       kiln::tools::add_bench_command(app),
-      kiln::tools::add_transform_command(app), kiln::tools::add_cache_command(app)};
+      kiln::tools::add_transform_command(app), kiln::tools::add_cache_command(app),
+      kiln::tools::add_devices_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
