@@ -334,4 +334,22 @@ std::string print_kernel(const Kernel& k) {
   return out.str();
 }
 
+bool exact_in_rounded_dtype(ir::OpKind op) {
+  switch (op) {
+    case ir::OpKind::Neg:
+    case ir::OpKind::Abs:
+    case ir::OpKind::Sign:
+    case ir::OpKind::Floor:
+    case ir::OpKind::Ceil:
+    case ir::OpKind::Round:
+    case ir::OpKind::Max:
+    case ir::OpKind::Min:
+    case ir::OpKind::Select:
+    case ir::OpKind::Rem:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace kiln::codegen

@@ -95,6 +95,11 @@ std::vector<ExprId> phase_roots(const Phase& phase);
 // The accumulator of a Dot phase or a sum/product over `dtype`: f16 and bf16 widen to f32.
 ir::DType dot_accumulator(ir::DType dtype);
 
+// Whether an elementwise op's result, computed in f32 registers on f16/bf16 operands, is
+// already a value of the operands' dtype (so backends skip rounding it): the ops that only
+// move, pick or compare values, and the exact float remainder.
+bool exact_in_rounded_dtype(ir::OpKind op);
+
 struct KernelBuffer {
   ir::TensorType type;
   bool is_output = false;

@@ -142,6 +142,7 @@ struct KernelCache::Impl {
     std::optional<std::vector<char>> file = read_cache_entry_file(path, rejected);
     std::optional<std::vector<char>> object;
     if (file) object = read_cache_entry(*file, h);
+    if (object && !backend.accepts(std::as_bytes(std::span(*object)))) object.reset();
     if (!object) {
       if (file || rejected) count(&Stats::rejected_files);
       return std::nullopt;

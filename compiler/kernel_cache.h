@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,9 @@ class KernelBackend {
   virtual std::string cache_description() const = 0;
   virtual std::vector<std::byte> compile_to_object(const codegen::Kernel& kernel,
                                                    const std::string& symbol) = 0;
+  // Whether code read back from disk, whose header and checksums already held, is fit to hand
+  // to the runtime (the Vulkan backend validates SPIR-V again, as it does before storing it).
+  virtual bool accepts(std::span<const std::byte> /*object*/) const { return true; }
 };
 
 // The CPU code generator (codegen/cpu) behind the interface.

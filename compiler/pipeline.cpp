@@ -10,12 +10,14 @@
 #include "codegen/cpu/schedule.h"
 #include "compiler/cache_file.h"
 #include "compiler/kernel_cache.h"
+#include "compiler/vulkan_backend.h"
 #include "ir/interpreter.h"
 #include "ir/verifier.h"
 #include "ir/walk.h"
 #include "passes/pass_manager.h"
 #include "runtime/kernel_abi.h"
 #include "runtime/thread_pool.h"
+#include "runtime/vulkan/vulkan_abi.h"
 
 namespace kiln::compiler {
 
@@ -38,7 +40,8 @@ ir::HostArray evaluate_constant(const ir::Function& function, ir::Value v) {
 
 // Each distinct kernel once, concurrently; `kernel_of[k]` is kernel k's index among them.
 std::vector<std::shared_ptr<const runtime::PlanKernel>> object_code(
-    const std::vector<codegen::Kernel>& kernels, std::vector<uint32_t>& kernel_of) {
+    KernelCache& cache, const std::vector<codegen::Kernel>& kernels,
+    std::vector<uint32_t>& kernel_of) {
   std::map<std::string, uint32_t> first_of;
   std::vector<size_t> distinct;
   kernel_of.resize(kernels.size());
@@ -51,7 +54,7 @@ std::vector<std::shared_ptr<const runtime::PlanKernel>> object_code(
   std::vector<std::shared_ptr<const runtime::PlanKernel>> code(distinct.size());
   runtime::parallel_for(static_cast<int64_t>(distinct.size()), 1, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
-      code[i] = KernelCache::instance().get(kernels[distinct[i]]);
+      code[i] = cache.get(kernels[distinct[i]]);
   });
   return code;
 }
@@ -80,8 +83,10 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
     plan.params.push_back({f.node(p).param_name, f.type(p)});
   plan.result_types = f.result_types();
   plan.result_slots = program.layout.result_slots;
+  const bool vulkan = options.device == Device::Vulkan;
+  KernelCache& cache = vulkan ? vulkan_kernel_cache() : KernelCache::instance();
   std::vector<uint32_t> kernel_of;
-  for (const auto& code : object_code(kernels, kernel_of))
+  for (const auto& code : object_code(cache, kernels, kernel_of))
     plan.kernels.push_back(*code);
   for (size_t k = 0; k < kernels.size(); ++k) {
     runtime::PlanKernel& code = plan.kernels[kernel_of[k]];
@@ -94,6 +99,11 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
         code.buffer_written.push_back(b.is_output ||
                                       kernels[k].is_scratch(static_cast<int32_t>(i)));
       }
+    }
+    if (vulkan) {
+      code.workgroups = codegen::spirv::plan_dispatch(kernels[k], vulkan_target()).workgroups;
+      plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k])});
+      continue;
     }
     const codegen::cpu::Schedule schedule = codegen::cpu::schedule(kernels[k]);
     plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k]), schedule.grain,
@@ -113,7 +123,9 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
     }
   plan.arena_bytes = program.layout.plan.arena_bytes;
   plan.peak_bytes = program.layout.plan.peak_bytes;
-  plan.target = codegen::CpuCompiler::instance().target_description();
+  plan.target = vulkan
+                    ? std::string(runtime::kVulkanTargetPrefix) + " " + vulkan_target().description
+                    : codegen::CpuCompiler::instance().target_description();
   plan.imports_version = runtime::kKernelImportsVersion;
   plan.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -20,7 +20,12 @@
 
 namespace kiln::compiler {
 
+// Where compiled code runs: the host's cores (LLVM object code) or the Vulkan device the
+// runtime picked (SPIR-V). Both run the same pipeline up to the kernels.
+enum class Device : uint8_t { Cpu, Vulkan };
+
 struct CompileOptions {
+  Device device = Device::Cpu;
   bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
   // Parameters (by index) whose storage a result of the same type may take over, so that the
   // update is done in place (see compiler/buffer_layout.h and Executable::run).
@@ -39,8 +44,10 @@ struct LoweredProgram {
 // passes::inline_calls first). Throws kiln::Error for a function the verifier rejects.
 LoweredProgram lower_program(const ir::Function& function, const CompileOptions& options = {});
 
-// The whole pipeline: a plan with every kernel's object code, from the kernel cache (memory,
-// then disk) where it has them. Distinct kernels compile concurrently.
+// The whole pipeline: a plan with every kernel's code for options.device (object code or
+// SPIR-V), from that device's kernel cache (memory, then disk) where it has them. Distinct
+// kernels compile concurrently. For Vulkan, throws kiln::Error "[vulkan] ..." when there is
+// no device or the device lacks a feature a kernel needs.
 runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& options = {});
 
 // compile_plan, loaded into the default runtime context.

@@ -14,6 +14,7 @@
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
+#include "tools/vulkan_device.h"
 
 namespace kiln::tools {
 
@@ -24,6 +25,7 @@ struct BenchOptions {
   std::string func;
   int repeat = 10;
   uint64_t seed = 0;
+  std::string device = "cpu";
 };
 
 struct Measurement {
@@ -68,8 +70,9 @@ BoundBuffers bind(const ir::Function& function, const std::vector<ir::HostArray>
 }
 
 Measurement measure(const std::string& variant, const ir::Function& function,
-                    const std::vector<ir::HostArray>& args, bool fuse, int repeat) {
-  runtime::Executable exe = compiler::compile(function, {.fuse = fuse});
+                    const std::vector<ir::HostArray>& args, compiler::Device device, bool fuse,
+                    int repeat) {
+  runtime::Executable exe = compiler::compile(function, {.device = device, .fuse = fuse});
   BoundBuffers buffers = bind(function, args);
   exe.run_raw(buffers.params, buffers.results);  // warm-up: caches, page faults, the pool
   std::vector<double> times;
@@ -89,6 +92,11 @@ Measurement measure(const std::string& variant, const ir::Function& function,
 int bench(const BenchOptions& options) {
   if (options.repeat < 1)
     throw Error("[bench] --repeat must be at least 1, got " + std::to_string(options.repeat));
+  if (options.device != "cpu" && options.device != "vulkan")
+    throw Error("[bench] unknown device '" + options.device + "' (available: cpu, vulkan)");
+  const compiler::Device device =
+      options.device == "vulkan" ? compiler::Device::Vulkan : compiler::Device::Cpu;
+  if (device == compiler::Device::Vulkan) require_vulkan("bench");
   ir::Module module = load_module(options.file);
   const ir::Function function = pick_flat_function(module, options.func, options.file);
   InputOptions inputs;
@@ -96,9 +104,11 @@ int bench(const BenchOptions& options) {
   inputs.random_inputs = true;
   inputs.seed = options.seed;
   std::vector<ir::HostArray> args = bind_inputs(signature_of(function), inputs);
-  std::vector<Measurement> rows = {measure("fused", function, args, true, options.repeat),
-                                   measure("unfused", function, args, false, options.repeat)};
-  std::cout << "@" << function.name() << ": " << options.repeat << " runs each\n";
+  std::vector<Measurement> rows = {
+      measure("fused", function, args, device, true, options.repeat),
+      measure("unfused", function, args, device, false, options.repeat)};
+  std::cout << "@" << function.name() << ": " << options.repeat << " runs each on "
+            << device_label(options.device) << "\n";
   // Times under a millisecond print in microseconds, so that a small function's kernels do
   // not read 0.000.
   const bool micro =
@@ -133,6 +143,8 @@ Action add_bench_command(CLI::App& app) {
   cmd->add_option("--repeat", options->repeat, "Timed runs of each variant, after one warm-up")
       ->capture_default_str();
   cmd->add_option("--seed", options->seed, "Seed of the random inputs (as kiln run's)")
+      ->capture_default_str();
+  cmd->add_option("--device", options->device, "Where to run: cpu or vulkan")
       ->capture_default_str();
   return [cmd, options]() -> int { return cmd->parsed() ? bench(*options) : -1; };
 }

@@ -9,6 +9,7 @@
 // kernels that run.
 
 #include <algorithm>
+#include <filesystem>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -16,7 +17,9 @@
 
 #include "codegen/cpu/cpu_compiler.h"
 #include "compiler/pipeline.h"
+#include "compiler/vulkan_backend.h"
 #include "ir/error.h"
+#include "ir/file_io.h"
 #include "ir/printer.h"
 #include "ir/syntax.h"
 #include "passes/fusion.h"
@@ -38,6 +41,7 @@ struct OptOptions {
   std::string emit = "kir";
   bool no_fuse = false;
   bool stats = false;
+  std::string output_dir;
 };
 
 // The analyses that may end --passes, in this order: `fuse`, then `plan-memory`.
@@ -102,16 +106,35 @@ std::string memory_plan_comments(const compiler::LoweredProgram& program) {
   return out.str();
 }
 
+// The SPIR-V target --emit=spirv generates for: the Vulkan device kiln would run on, or a
+// generic Vulkan 1.3 device where there is none.
+const codegen::spirv::SpirvTarget& spirv_target_for_emit() {
+  static const codegen::spirv::SpirvTarget target =
+      runtime::vulkan_available() ? compiler::vulkan_target() : compiler::generic_spirv_target();
+  return target;
+}
+
 // Every kernel of every function, lowered from the fusion plan, in the form --emit asks for.
-std::string emit_kernels(const ir::Module& module, const OptOptions& options) {
+// SPIR-V modules are also collected in `modules` (file name, bytes) for --output-dir.
+std::string emit_kernels(const ir::Module& module, const OptOptions& options,
+                         std::vector<std::pair<std::string, std::vector<std::byte>>>& modules) {
   std::ostringstream out;
   bool first = true;
   for (const ir::Function& f : module.functions) {
     const compiler::LoweredProgram program = compiler::lower_program(f, {.fuse = !options.no_fuse});
-    for (const codegen::Kernel& kernel : program.lowered.kernels) {
+    for (size_t n = 0; n < program.lowered.kernels.size(); ++n) {
+      const codegen::Kernel& kernel = program.lowered.kernels[n];
       if (!first) out << "\n";
       first = false;
-      if (options.emit == "kernel")
+      if (options.emit == "spirv") {
+        const codegen::spirv::SpirvKernel code =
+            codegen::spirv::compile_kernel(kernel, spirv_target_for_emit(), kernel.name);
+        out << "; kernel " << n << ": " << kernel.name << "\n"
+            << codegen::spirv::disassemble(code.words);
+        const auto* bytes = reinterpret_cast<const std::byte*>(code.words.data());
+        modules.emplace_back(f.name() + "." + std::to_string(n) + ".spv",
+                             std::vector<std::byte>(bytes, bytes + code.words.size() * 4));
+      } else if (options.emit == "kernel")
         out << codegen::print_kernel(kernel);
       else if (options.emit == "llvm")
         out << codegen::CpuCompiler::instance().emit_llvm_ir(kernel);
@@ -162,8 +185,10 @@ void check_print_after(const OptOptions& options, const passes::PassManager& man
 
 int run_opt(const OptOptions& options) {
   if (options.emit != "kir" && options.emit != "kernel" && options.emit != "llvm" &&
-      options.emit != "asm")
-    throw Error("[opt] --emit=" + options.emit + " is not one of kir, kernel, llvm, asm");
+      options.emit != "asm" && options.emit != "spirv")
+    throw Error("[opt] --emit=" + options.emit + " is not one of kir, kernel, llvm, asm, spirv");
+  if (!options.output_dir.empty() && options.emit != "spirv")
+    throw Error("[opt] --output-dir needs --emit=spirv (it writes each kernel's module)");
   // --emit alone means "the kernels `kiln run` compiles", which lower_program plans after its
   // own pipeline; without --passes there is nothing else to run first. Any other use needs a
   // pass list to mean something.
@@ -195,8 +220,9 @@ int run_opt(const OptOptions& options) {
   if (options.emit != "kir" || analyses.fuse || options.stats)
     for (const ir::Function& f : module.functions)
       flat.functions.push_back(passes::inline_calls(module, f));
+  std::vector<std::pair<std::string, std::vector<std::byte>>> modules;
   if (options.emit != "kir") {
-    out << emit_kernels(flat, options);
+    out << emit_kernels(flat, options, modules);
   } else if (analyses.fuse) {
     const bool dump_fuse =
         options.print_after_all || std::find(options.print_after.begin(), options.print_after.end(),
@@ -208,6 +234,15 @@ int run_opt(const OptOptions& options) {
     out << ir::print(module);
   }
   const std::string stats = options.stats ? stats_lines(flat, options) : "";
+  if (!options.output_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(options.output_dir, error);
+    if (error) throw Error("[opt] --output-dir " + options.output_dir + ": " + error.message());
+    for (const auto& [name, bytes] : modules) {
+      const std::string path = (std::filesystem::path(options.output_dir) / name).string();
+      ir::write_file_atomically(path, bytes, "[opt] --output-dir " + path);
+    }
+  }
   std::cout << out.str();
   std::cerr << stats;
   return 0;
@@ -236,7 +271,10 @@ Action add_opt_command(CLI::App& app) {
                   "Run on and print only this function (default: every function)");
   cmd->add_option("--emit", options->emit,
                   "What to print: kir (the IR, default), kernel (the kernel IR of each fused "
-                  "kernel), llvm (each kernel's optimized LLVM IR), asm (its host assembly)");
+                  "kernel), llvm (each kernel's optimized LLVM IR), asm (its host assembly), spirv "
+                  "(each kernel's SPIR-V for the Vulkan device, disassembled)");
+  cmd->add_option("--output-dir", options->output_dir,
+                  "With --emit=spirv: also write kernel N of function F as DIR/F.N.spv");
   cmd->add_flag(
       "--stats", options->stats,
       "Write 'kernels: N' and 'peak_bytes: N' (the planned arena plus results) to stderr");

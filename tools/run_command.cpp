@@ -9,6 +9,7 @@
 
 #include "compiler/kernel_cache.h"
 #include "compiler/pipeline.h"
+#include "compiler/vulkan_backend.h"
 #include "io/npy.h"
 #include "ir/error.h"
 #include "ir/file_io.h"
@@ -17,6 +18,7 @@
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
 #include "tools/run_output.h"
+#include "tools/vulkan_device.h"
 
 namespace kiln::tools {
 
@@ -90,15 +92,19 @@ struct CacheCounts {
   int64_t compiled = 0, from_disk = 0, from_memory = 0;
 };
 
-CacheCounts counts_since(const compiler::KernelCache::Stats& before) {
-  const compiler::KernelCache::Stats now = compiler::KernelCache::instance().stats();
+CacheCounts counts_since(const compiler::KernelCache& cache,
+                         const compiler::KernelCache::Stats& before) {
+  const compiler::KernelCache::Stats now = cache.stats();
   return {now.compiles - before.compiles, now.disk_hits - before.disk_hits,
           now.memory_hits - before.memory_hits};
 }
 
 int run(const RunOptions& options) {
-  if (options.device != "interp" && options.device != "cpu")
-    throw Error("[run] unknown device '" + options.device + "' (available: cpu, interp)");
+  if (options.device != "interp" && options.device != "cpu" && options.device != "vulkan")
+    throw Error("[run] unknown device '" + options.device + "' (available: cpu, vulkan, interp)");
+  const bool compiled_device = options.device != "interp";
+  // Before any input is read: a missing device is the whole answer.
+  if (options.device == "vulkan") require_vulkan("run");
   if (options.repeat < 1)
     throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
   ir::Module module = load_module(options.file);
@@ -108,14 +114,20 @@ int run(const RunOptions& options) {
   std::vector<ir::HostArray> args = bind_inputs(signature_of(function), inputs);
   Timed timed;
   std::optional<runtime::Executable> executable;
-  if (!options.save_plan.empty() && options.device != "cpu")
-    throw Error("[run] --save-plan needs --device cpu (the interpreter makes no plan)");
+  if (!options.save_plan.empty() && !compiled_device)
+    throw Error("[run] --save-plan needs --device cpu or vulkan (the interpreter makes no plan)");
   CacheCounts cache;
   std::vector<double> kernel_ms;
-  if (options.device == "cpu") {
-    const compiler::KernelCache::Stats before = compiler::KernelCache::instance().stats();
-    runtime::Plan plan = compiler::compile_plan(function, {.fuse = !options.no_fuse});
-    cache = counts_since(before);
+  if (compiled_device) {
+    const compiler::Device device =
+        options.device == "vulkan" ? compiler::Device::Vulkan : compiler::Device::Cpu;
+    compiler::KernelCache& kernel_cache = device == compiler::Device::Vulkan
+                                              ? compiler::vulkan_kernel_cache()
+                                              : compiler::KernelCache::instance();
+    const compiler::KernelCache::Stats before = kernel_cache.stats();
+    runtime::Plan plan =
+        compiler::compile_plan(function, {.device = device, .fuse = !options.no_fuse});
+    cache = counts_since(kernel_cache, before);
     if (!options.save_plan.empty())
       ir::write_file_atomically(options.save_plan, runtime::save_plan(plan),
                                 "[run] --save-plan " + options.save_plan);
@@ -159,10 +171,11 @@ Action add_run_command(CLI::App& app) {
       ->required();
   cmd->add_option("--func", options->func, "The function to run (default: the first)");
   cmd->add_option("--device", options->device,
-                  "Where to run it: cpu (compiled for this machine, as eval() runs) or interp "
-                  "(the reference interpreter, the oracle compiled code is tested against)")
+                  "Where to run it: cpu (compiled for this machine, as eval() runs), vulkan "
+                  "(compiled for the Vulkan device `kiln devices` marks) or interp (the reference "
+                  "interpreter, the oracle compiled code is tested against)")
       ->capture_default_str();
-  cmd->add_flag("--no-fuse", options->no_fuse, "With --device cpu: one kernel per op");
+  cmd->add_flag("--no-fuse", options->no_fuse, "With --device cpu or vulkan: one kernel per op");
   cmd->add_flag("--stats", options->stats,
                 "Print kernels:, kernels_compiled:, kernels_from_disk_cache:, "
                 "kernels_from_memory_cache: (distinct kernels), compile_ms:, run_ms: (a whole "
@@ -181,8 +194,8 @@ Action add_run_command(CLI::App& app) {
   cmd->add_option("--output-dir", options->output_dir, "Where result k is written as k.npy")
       ->capture_default_str();
   cmd->add_option("--save-plan", options->save_plan,
-                  "With --device cpu: also write the compiled plan to this file (kiln-plan runs "
-                  "it without the compiler)");
+                  "With --device cpu or vulkan: also write the compiled plan to this file "
+                  "(kiln-plan runs it without the compiler)");
   return [cmd, options]() -> int { return cmd->parsed() ? run(*options) : -1; };
 }
 

@@ -14,6 +14,7 @@
 #include <llvm/IR/Module.h>
 
 #include "codegen/cpu/math_approx.h"
+#include "codegen/kernel.h"
 #include "ir/half.h"
 #include "ir/scalar_semantics.h"
 #include "runtime/kernel_abi.h"
@@ -189,24 +190,6 @@ Value* compare(IRBuilderBase& b, OpKind op, Value* x, Value* y, DType d) {
   return bool_from(b, fp ? b.CreateFCmp(p, x, y) : b.CreateICmp(p, x, y));
 }
 
-// Ops whose f16/bf16 result is already representable (no rounding needed afterwards).
-bool exact_in_dtype(OpKind op) {
-  switch (op) {
-    case OpKind::Neg:
-    case OpKind::Abs:
-    case OpKind::Sign:
-    case OpKind::Floor:
-    case OpKind::Ceil:
-    case OpKind::Round:
-    case OpKind::Max:
-    case OpKind::Min:
-    case OpKind::Select:
-    case OpKind::Rem:
-      return true;
-    default:
-      return false;
-  }
-}
 
 Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
                          std::span<Value* const> a) {
@@ -455,7 +438,7 @@ Value* emit_scalar_op(IRBuilderBase& b, OpKind op, DType result,
   // Select's dtype is its branches'; every other op's operands share one dtype.
   const DType d = op == OpKind::Select ? operand_dtypes[1] : operand_dtypes[0];
   Value* v = emit_op_unrounded(b, op, result, d, args);
-  if (op == OpKind::Convert || exact_in_dtype(op)) return v;
+  if (op == OpKind::Convert || exact_in_rounded_dtype(op)) return v;
   return round_to_dtype(b, v, result);
 }
 

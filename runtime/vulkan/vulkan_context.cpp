@@ -259,6 +259,8 @@ DeviceCapabilities describe(VkPhysicalDevice device, uint32_t index, const Featu
   c.max_subgroup_size = p13.maxSubgroupSize;
   c.max_memory_allocation_size = p11.maxMemoryAllocationSize;
   c.max_buffer_size = p13.maxBufferSize;
+  c.signed_zero_inf_nan_preserve32 = p12.shaderSignedZeroInfNanPreserveFloat32;
+  c.signed_zero_inf_nan_preserve64 = p12.shaderSignedZeroInfNanPreserveFloat64;
   const std::pair<VkSubgroupFeatureFlagBits, const char*> ops[] = {
       {VK_SUBGROUP_FEATURE_BASIC_BIT, "basic"},
       {VK_SUBGROUP_FEATURE_VOTE_BIT, "vote"},
@@ -376,9 +378,15 @@ std::string DeviceCapabilities::description() const {
   for (size_t i = 0; i < subgroup_operations.size(); ++i)
     s << (i ? "," : "") << subgroup_operations[i];
   s << " types=";
-  const std::pair<bool, const char*> types[] = {
-      {float64, "f64"}, {int64, "i64"},   {int16, "i16"},    {int8, "i8"},
-      {float16, "f16"}, {storage8, "s8"}, {storage16, "s16"}};
+  const std::pair<bool, const char*> types[] = {{float64, "f64"},
+                                                {int64, "i64"},
+                                                {int16, "i16"},
+                                                {int8, "i8"},
+                                                {float16, "f16"},
+                                                {storage8, "s8"},
+                                                {storage16, "s16"},
+                                                {signed_zero_inf_nan_preserve32, "szinp32"},
+                                                {signed_zero_inf_nan_preserve64, "szinp64"}};
   bool first = true;
   for (const auto& [has, label] : types)
     if (has) {

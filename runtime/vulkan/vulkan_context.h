@@ -69,6 +69,9 @@ struct DeviceCapabilities {
   bool float16 = false;
   bool storage8 = false;   // storageBuffer8BitAccess
   bool storage16 = false;  // storageBuffer16BitAccess
+  // Float controls: whether a shader may ask that signed zeros, infinities and NaNs be kept.
+  bool signed_zero_inf_nan_preserve32 = false;
+  bool signed_zero_inf_nan_preserve64 = false;
   bool vulkan_memory_model = false;
   bool subgroup_size_control = false;
   bool synchronization2 = false;

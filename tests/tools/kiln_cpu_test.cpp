@@ -90,7 +90,7 @@ TEST_F(KilnCpu, RunPrintsStatsAndMatchesTheInterpreter) {
 TEST_F(KilnCpu, BadDeviceAndRepeatAreClearErrors) {
   Result r = kiln(run_args("gpu9", "o"));
   EXPECT_EQ(r.status, 1);
-  EXPECT_NE(r.err.find("unknown device 'gpu9' (available: cpu, interp)"), std::string::npos)
+  EXPECT_NE(r.err.find("unknown device 'gpu9' (available: cpu, vulkan, interp)"), std::string::npos)
       << r.err;
   r = kiln(run_args("cpu", "o") + " --repeat 0");
   EXPECT_EQ(r.status, 1);

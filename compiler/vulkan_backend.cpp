@@ -1,0 +1,86 @@
+#include "compiler/vulkan_backend.h"
+
+#include <cstring>
+#include <iostream>
+
+#include "runtime/vulkan/vulkan_abi.h"
+
+namespace kiln::compiler {
+
+namespace {
+
+class VulkanBackend final : public KernelBackend {
+ public:
+  explicit VulkanBackend(codegen::spirv::SpirvTarget target) : target_(std::move(target)) {}
+
+  std::string cache_description() const override {
+    return "spirv codegen " + std::to_string(codegen::spirv::kSpirvCodegenVersion) + " abi " +
+           std::to_string(runtime::kVulkanAbiVersion) + " " + target_.description;
+  }
+
+  std::vector<std::byte> compile_to_object(const codegen::Kernel& kernel,
+                                           const std::string& symbol) override {
+    std::vector<uint32_t> words = codegen::spirv::compile_kernel(kernel, target_, symbol).words;
+    std::vector<std::byte> bytes(words.size() * 4);
+    std::memcpy(bytes.data(), words.data(), bytes.size());
+    return bytes;
+  }
+
+  bool accepts(std::span<const std::byte> object) const override {
+    if (object.size() % 4 != 0) return false;
+    std::vector<uint32_t> words(object.size() / 4);
+    std::memcpy(words.data(), object.data(), object.size());
+    return codegen::spirv::validate(words).empty();
+  }
+
+  const codegen::spirv::SpirvTarget& target() const { return target_; }
+
+ private:
+  codegen::spirv::SpirvTarget target_;
+};
+
+VulkanBackend& backend() {
+  static VulkanBackend instance(spirv_target(runtime::VulkanContext::instance().capabilities()));
+  return instance;
+}
+
+}  // namespace
+
+codegen::spirv::SpirvTarget spirv_target(const runtime::DeviceCapabilities& device) {
+  codegen::spirv::SpirvTarget t;
+  t.device_name = device.name;
+  t.description = device.description();
+  t.max_workgroup_invocations = device.max_workgroup_invocations;
+  t.max_shared_memory_bytes = device.max_shared_memory_bytes;
+  t.float64 = device.float64;
+  t.int64 = device.int64;
+  t.int16 = device.int16;
+  t.int8 = device.int8;
+  t.storage8 = device.storage8;
+  t.storage16 = device.storage16;
+  t.signed_zero_inf_nan_preserve32 = device.signed_zero_inf_nan_preserve32;
+  t.signed_zero_inf_nan_preserve64 = device.signed_zero_inf_nan_preserve64;
+  return t;
+}
+
+codegen::spirv::SpirvTarget generic_spirv_target() {
+  codegen::spirv::SpirvTarget t;
+  t.device_name = "generic Vulkan 1.3 device";
+  t.description = "generic";
+  t.max_workgroup_invocations = 128;  // the limits Vulkan guarantees
+  t.max_shared_memory_bytes = 16384;
+  t.float64 = t.int64 = t.int16 = t.int8 = t.storage8 = t.storage16 = true;
+  t.signed_zero_inf_nan_preserve32 = t.signed_zero_inf_nan_preserve64 = true;
+  return t;
+}
+
+KernelCache& vulkan_kernel_cache() {
+  static KernelCache cache(backend(), cache_config_from_env());
+  return cache;
+}
+
+const codegen::spirv::SpirvTarget& vulkan_target() {
+  return backend().target();
+}
+
+}  // namespace kiln::compiler
