@@ -83,7 +83,7 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
     plan.params.push_back({f.node(p).param_name, f.type(p)});
   plan.result_types = f.result_types();
   plan.result_slots = program.layout.result_slots;
-  const bool vulkan = options.device == Device::Vulkan;
+  const bool vulkan = options.device == Device::Vulkan;  // none: the CPU
   KernelCache& cache = vulkan ? vulkan_kernel_cache() : KernelCache::instance();
   std::vector<uint32_t> kernel_of;
   for (const auto& code : object_code(cache, kernels, kernel_of))

@@ -9,6 +9,7 @@
 //
 // The named pipeline `cpu` (passes::find_pipeline) is the rewrite half, for `kiln opt`.
 
+#include <optional>
 #include <vector>
 
 #include "codegen/lower.h"
@@ -25,7 +26,8 @@ namespace kiln::compiler {
 enum class Device : uint8_t { Cpu, Vulkan };
 
 struct CompileOptions {
-  Device device = Device::Cpu;
+  // None: the CPU here; kiln::compile reads it as "the frontend's default device".
+  std::optional<Device> device = std::nullopt;
   bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
   // Parameters (by index) whose storage a result of the same type may take over, so that the
   // update is done in place (see compiler/buffer_layout.h and Executable::run).

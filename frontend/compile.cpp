@@ -5,11 +5,14 @@
 #include <cstdlib>
 #include <list>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "compiler/kernel_cache.h"
+#include "compiler/vulkan_backend.h"
 #include "frontend/graph_lowering.h"
+#include "ir/error.h"
 #include "ir/hash.h"
 #include "ir/interpreter.h"
 #include "ir/scratch.h"
@@ -29,25 +32,37 @@ std::atomic<EvalDevice>& device_setting() {
   return device;
 }
 
+Device default_device_from_env() {
+  const char* env = std::getenv("KILN_DEVICE");
+  if (!env || std::string_view(env) == "cpu" || std::string_view(env).empty()) return Device::Cpu;
+  if (std::string_view(env) == "vulkan") return Device::Vulkan;
+  throw Error("[frontend] KILN_DEVICE=" + std::string(env) + ": expected cpu or vulkan");
+}
+
+std::atomic<Device>& default_device_setting() {
+  static std::atomic<Device> device{default_device_from_env()};
+  return device;
+}
+
 // Executables for evaluated graphs, most recently used first. The structural hash finds
 // candidates; comparing the functions confirms a match, so a hash collision never runs the
 // wrong code.
 class EvalCache {
  public:
-  runtime::Executable get(const ir::Function& function) {
+  runtime::Executable get(const ir::Function& function, Device device) {
     const size_t hash = function.structural_hash();
     {
       std::lock_guard lock(mutex_);
       for (auto it = entries_.begin(); it != entries_.end(); ++it)
-        if (it->hash == hash && it->function == function) {
+        if (it->hash == hash && it->device == device && it->function == function) {
           entries_.splice(entries_.begin(), entries_, it);
           return it->executable;
         }
     }
-    runtime::Executable executable = compiler::compile(function);
+    runtime::Executable executable = compiler::compile(function, {.device = device});
     compilations_.fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
-    entries_.push_front({hash, function, executable});
+    entries_.push_front({hash, device, function, executable});
     if (entries_.size() > kCapacity) entries_.pop_back();
     return executable;
   }
@@ -62,6 +77,7 @@ class EvalCache {
   static constexpr size_t kCapacity = 128;
   struct Entry {
     size_t hash;
+    Device device;
     ir::Function function;
     runtime::Executable executable;
   };
@@ -76,6 +92,14 @@ EvalCache& eval_cache() {
 }
 
 }  // namespace
+
+void set_default_device(Device device) {
+  default_device_setting().store(device);
+}
+
+Device default_device() {
+  return default_device_setting().load();
+}
 
 void set_eval_device(EvalDevice device) {
   device_setting().store(device);
@@ -92,6 +116,7 @@ size_t num_eval_compilations() {
 void clear_caches() {
   eval_cache().clear();
   compiler::KernelCache::instance().clear_memory();
+  if (runtime::vulkan_available()) compiler::vulkan_kernel_cache().clear_memory();
 }
 
 namespace detail {
@@ -99,7 +124,7 @@ namespace detail {
 std::vector<ir::HostArray> run_for_eval(const ir::Function& function,
                                         std::span<const ir::HostArray> args) {
   if (eval_device() == EvalDevice::Interp) return ir::interpret(function, args);
-  return eval_cache().get(function).run(args);
+  return eval_cache().get(function, default_device()).run(args);
 }
 
 }  // namespace detail
@@ -159,7 +184,9 @@ const Compiled::Entry& Compiled::entry_for(const std::vector<Tensor>& inputs) co
   const ir::Module& module = traced.module;
   ir::Function function =
       passes::inline_calls(module, module.functions.front(), {.checkpoint_barriers = true});
-  runtime::Executable executable = compiler::compile(function, state_->options);
+  CompileOptions options = state_->options;
+  if (!options.device) options.device = default_device();
+  runtime::Executable executable = compiler::compile(function, options);
   std::lock_guard lock(state_->mutex);
   if (const Entry* entry = find_entry(hash, inputs)) return *entry;
   const Entry& stored = *state_->entries.emplace_back(std::make_unique<Entry>(

@@ -39,11 +39,21 @@
 namespace kiln {
 
 using compiler::CompileOptions;
+// Where compiled code runs: Device::Cpu (this machine's cores) or Device::Vulkan (the device
+// `kiln devices` marks; KILN_VULKAN_DEVICE picks another).
+using compiler::Device;
+
+// The device eval() and compile() (without CompileOptions::device) run on: KILN_DEVICE=cpu or
+// vulkan from the environment (read once; another value is a kiln::Error "[frontend]
+// KILN_DEVICE=...") until set_default_device says otherwise. Default: the CPU. Compiled
+// functions keep the device they compiled for.
+void set_default_device(Device device);
+Device default_device();
 
 enum class EvalDevice { Cpu, Interp };
 
-// Where eval() runs graphs: the CPU compiler unless KILN_EVAL_DEVICE=interp (read once) or
-// set_eval_device says otherwise.
+// Whether eval() compiles (for default_device()) or runs the reference interpreter: compiled
+// unless KILN_EVAL_DEVICE=interp (read once) or set_eval_device says otherwise.
 void set_eval_device(EvalDevice device);
 EvalDevice eval_device();
 

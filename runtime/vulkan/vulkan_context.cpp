@@ -517,6 +517,15 @@ VulkanContext::VulkanContext() : impl_(std::make_unique<Impl>()) {
 
 VulkanContext::~VulkanContext() = default;
 
+namespace vk {
+namespace {
+std::atomic<bool> exiting{false};
+}  // namespace
+bool process_exiting() {
+  return exiting.load(std::memory_order_relaxed);
+}
+}  // namespace vk
+
 std::shared_ptr<VulkanContext> VulkanContext::shared() {
   // Created once; a failure is remembered, so every later call reports it again at no cost.
   // Executables hold a reference too, so one that outlives this static (a static of its own)
@@ -529,6 +538,7 @@ std::shared_ptr<VulkanContext> VulkanContext::shared() {
   if (!failure.empty()) throw Error(failure);
   try {
     context.reset(new VulkanContext());
+    std::atexit([] { vk::exiting.store(true); });
   } catch (const Error& e) {
     failure = e.what();
     throw;

@@ -43,6 +43,7 @@ class CommandBuffer {
   CommandBuffer(const CommandBuffer&) = delete;
   CommandBuffer& operator=(const CommandBuffer&) = delete;
   ~CommandBuffer() {
+    if (vk::process_exiting()) return;
     std::lock_guard lock(c_->pool_mutex);
     vkFreeCommandBuffers(c_->device.handle, c_->command_pool.get(), 1, &handle_);
   }
@@ -212,7 +213,7 @@ VulkanExecutable::VulkanExecutable(const Plan& plan)
 VulkanExecutable::~VulkanExecutable() {
   // Runs wait for their work, so nothing is in flight unless a wait failed; make sure anyway
   // before the buffers go.
-  if (timeline_) {
+  if (timeline_ && !vk::process_exiting()) {
     VkSemaphoreWaitInfo wait = vk::make<VkSemaphoreWaitInfo>(VK_STRUCTURE_TYPE_SEMAPHORE_WAIT_INFO);
     VkSemaphore semaphore = timeline_.get();
     wait.semaphoreCount = 1;

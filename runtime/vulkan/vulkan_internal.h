@@ -27,6 +27,12 @@ T make(VkStructureType type) {
   return t;
 }
 
+// Whether the process is exiting: set by an exit handler registered when the context is made,
+// so it runs before the destructors of statics made earlier (a cache of executables). From then
+// on nothing calls into the driver, which may have torn itself down already (lavapipe does);
+// the handles are left to the process's end.
+bool process_exiting();
+
 // A handle a VkDevice owns, destroyed with Destroy(device, handle, nullptr).
 template <typename T, auto Destroy>
 class DeviceHandle {
@@ -50,7 +56,7 @@ class DeviceHandle {
   T get() const { return handle_; }
   explicit operator bool() const { return handle_ != VK_NULL_HANDLE; }
   void reset() {
-    if (handle_ != VK_NULL_HANDLE) Destroy(device_, handle_, nullptr);
+    if (handle_ != VK_NULL_HANDLE && !process_exiting()) Destroy(device_, handle_, nullptr);
     handle_ = VK_NULL_HANDLE;
   }
 
@@ -77,7 +83,7 @@ struct InstanceHandle {
   InstanceHandle(const InstanceHandle&) = delete;
   InstanceHandle& operator=(const InstanceHandle&) = delete;
   ~InstanceHandle() {
-    if (handle) vkDestroyInstance(handle, nullptr);
+    if (handle && !process_exiting()) vkDestroyInstance(handle, nullptr);
   }
 };
 struct DeviceOwner {
@@ -86,7 +92,7 @@ struct DeviceOwner {
   DeviceOwner(const DeviceOwner&) = delete;
   DeviceOwner& operator=(const DeviceOwner&) = delete;
   ~DeviceOwner() {
-    if (handle) {
+    if (handle && !process_exiting()) {
       vkDeviceWaitIdle(handle);
       vkDestroyDevice(handle, nullptr);
     }
@@ -100,7 +106,7 @@ struct Messenger {
   Messenger(const Messenger&) = delete;
   Messenger& operator=(const Messenger&) = delete;
   ~Messenger() {
-    if (handle) destroy(instance, handle, nullptr);
+    if (handle && !process_exiting()) destroy(instance, handle, nullptr);
   }
 };
 
