@@ -60,6 +60,7 @@ codegen::spirv::SpirvTarget spirv_target(const runtime::DeviceCapabilities& devi
   t.storage16 = device.storage16;
   t.signed_zero_inf_nan_preserve32 = device.signed_zero_inf_nan_preserve32;
   t.signed_zero_inf_nan_preserve64 = device.signed_zero_inf_nan_preserve64;
+  t.descriptors = device.descriptor_limits();
   return t;
 }
 
@@ -71,6 +72,7 @@ codegen::spirv::SpirvTarget generic_spirv_target() {
   t.max_shared_memory_bytes = 16384;
   t.float64 = t.int64 = t.int16 = t.int8 = t.storage8 = t.storage16 = true;
   t.signed_zero_inf_nan_preserve32 = t.signed_zero_inf_nan_preserve64 = true;
+  t.descriptors = {uint64_t{1} << 27, 4, 64};
   return t;
 }
 

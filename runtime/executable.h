@@ -52,7 +52,7 @@ class Executable {
   size_t arena_bytes() const;
   double compile_ms() const;  // as the plan records it
   // Milliseconds the device spent between the first and the last kernel of the latest run,
-  // from GPU timestamps: Vulkan plans with KILN_VULKAN_TIMESTAMPS=1 only; negative otherwise.
+  // from GPU timestamps: Vulkan plans on a queue that writes them; negative otherwise.
   double last_gpu_ms() const;
 
  private:

@@ -33,6 +33,7 @@ struct Measurement {
   size_t kernels = 0;
   double compile_ms = 0;
   double median_ms = 0, min_ms = 0, max_ms = 0;
+  double gpu_ms = -1;  // median GPU time of the kernels (Vulkan), negative when not timed
 };
 
 // Inputs and results in the runtime's own aligned buffers, so that the timings are the
@@ -75,18 +76,23 @@ Measurement measure(const std::string& variant, const ir::Function& function,
   runtime::Executable exe = compiler::compile(function, {.device = device, .fuse = fuse});
   BoundBuffers buffers = bind(function, args);
   exe.run_raw(buffers.params, buffers.results);  // warm-up: caches, page faults, the pool
-  std::vector<double> times;
+  std::vector<double> times, gpu;
   for (int i = 0; i < repeat; ++i) {
     auto start = std::chrono::steady_clock::now();
     exe.run_raw(buffers.params, buffers.results);
     times.push_back(
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
             .count());
+    gpu.push_back(exe.last_gpu_ms());
   }
+  auto median_of = [](std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    const size_t n = v.size();
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+  };
   std::sort(times.begin(), times.end());
-  size_t n = times.size();
-  double median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
-  return {variant, exe.num_kernels(), exe.compile_ms(), median, times.front(), times.back()};
+  return {variant,       exe.num_kernels(), exe.compile_ms(), median_of(times),
+          times.front(), times.back(),      median_of(gpu)};
 }
 
 int bench(const BenchOptions& options) {
@@ -115,15 +121,22 @@ int bench(const BenchOptions& options) {
       std::any_of(rows.begin(), rows.end(), [](const Measurement& m) { return m.min_ms < 1.0; });
   const double scale = micro ? 1000.0 : 1.0;
   const std::string unit = micro ? "_us" : "_ms";
-  char line[160];
-  std::snprintf(line, sizeof line, "%-8s %8s %12s %12s %12s %12s\n", "variant", "kernels",
+  // On a device that times its kernels, their median GPU time follows the wall times.
+  const bool timed = rows[0].gpu_ms >= 0;
+  char line[200];
+  std::snprintf(line, sizeof line, "%-8s %8s %12s %12s %12s %12s", "variant", "kernels",
                 "compile_ms", ("median" + unit).c_str(), ("min" + unit).c_str(),
                 ("max" + unit).c_str());
-  std::cout << line;
+  std::cout << line << (timed ? "   gpu" + unit + "\n" : "\n");
   for (const Measurement& m : rows) {
-    std::snprintf(line, sizeof line, "%-8s %8zu %12.3f %12.3f %12.3f %12.3f\n", m.variant.c_str(),
+    std::snprintf(line, sizeof line, "%-8s %8zu %12.3f %12.3f %12.3f %12.3f", m.variant.c_str(),
                   m.kernels, m.compile_ms, m.median_ms * scale, m.min_ms * scale, m.max_ms * scale);
     std::cout << line;
+    if (timed) {
+      std::snprintf(line, sizeof line, " %12.3f", m.gpu_ms * scale);
+      std::cout << line;
+    }
+    std::cout << "\n";
   }
   double speedup = rows[0].median_ms > 0 ? rows[1].median_ms / rows[0].median_ms : 0;
   std::snprintf(line, sizeof line, "speedup: %.2fx\n", speedup);

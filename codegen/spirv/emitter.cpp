@@ -65,6 +65,11 @@ class Emitter {
   Id value(ExprId e);
   Id compute(ExprId e);
   Id element_pointer(int buffer, ExprId offset);
+  // The Aligned operand an access through a physical pointer needs (none for descriptors).
+  uint32_t alignment(int buffer) const {
+    const size_t i = static_cast<size_t>(buffer);
+    return by_descriptor_[i] ? 0 : static_cast<uint32_t>(ir::dtype_size(k_.buffers[i].type.dtype));
+  }
   void emit_stores(const Phase& phase);
   void hoist(const Phase& phase, size_t p);
   // ---- control flow
@@ -86,8 +91,10 @@ class Emitter {
   Builder b_;
   bool narrow_ = false;  // index arithmetic in 32 bits
   Id index_type_ = 0;
-  std::vector<bool> narrowable_;  // index arithmetic that reads no memory
-  std::vector<bool> written_;     // buffers the kernel stores to
+  std::vector<bool> narrowable_;     // index arithmetic that reads no memory
+  std::vector<bool> written_;        // buffers the kernel stores to
+  std::vector<bool> accessed_;       // buffers the kernel loads from or stores to
+  std::vector<bool> by_descriptor_;  // bound as storage buffers (else by address)
   // Interface.
   Id workgroup_id_ = 0, num_workgroups_ = 0, local_id_ = 0, push_constants_ = 0;
   Id table_type_ = 0;
@@ -135,9 +142,12 @@ void Emitter::analyze() {
     }
   }
   written_.assign(k_.buffers.size(), false);
+  accessed_.assign(k_.buffers.size(), false);
   for (const Phase& phase : k_.phases)
     for (const Store& s : phase.stores)
-      written_[static_cast<size_t>(s.buffer)] = true;
+      written_[static_cast<size_t>(s.buffer)] = accessed_[static_cast<size_t>(s.buffer)] = true;
+  for (const Expr& x : k_.exprs)
+    if (x.kind == ExprKind::Load) accessed_[static_cast<size_t>(x.buffer)] = true;
   phase_results_.assign(k_.phases.size(), 0);
 }
 
@@ -168,6 +178,8 @@ void Emitter::declare_interface() {
   std::vector<Id> block_of_dtype(std::size(ir::kAllDTypes), 0);
   block_pointer_type_.resize(k_.buffers.size());
   element_pointer_type_.resize(k_.buffers.size());
+  buffer_pointer_.assign(k_.buffers.size(), 0);
+  by_descriptor_.assign(k_.buffers.size(), false);
   std::vector<Id> members;
   for (size_t i = 0; i < k_.buffers.size(); ++i) {
     const DType d = k_.buffers[i].type.dtype;
@@ -181,9 +193,22 @@ void Emitter::declare_interface() {
       b_.decorate(block, spv::Decoration::Block);
       b_.member_decorate(block, 0, spv::Decoration::Offset, {0});
     }
-    block_pointer_type_[i] = b_.type_pointer(spv::StorageClass::PhysicalStorageBuffer, block);
-    element_pointer_type_[i] = b_.type_pointer(spv::StorageClass::PhysicalStorageBuffer, mem);
-    members.push_back(block_pointer_type_[i]);
+    by_descriptor_[i] =
+        runtime::bound_by_descriptor(i, k_.buffers[i].type.size_bytes(), t_.descriptors);
+    const spv::StorageClass storage = by_descriptor_[i] ? spv::StorageClass::StorageBuffer
+                                                        : spv::StorageClass::PhysicalStorageBuffer;
+    block_pointer_type_[i] = b_.type_pointer(storage, block);
+    element_pointer_type_[i] = b_.type_pointer(storage, mem);
+    // The table keeps a slot per buffer (the ABI's layout); descriptor-bound ones go unread.
+    members.push_back(b_.type_pointer(spv::StorageClass::PhysicalStorageBuffer, block));
+    if (by_descriptor_[i] && accessed_[i]) {
+      Id v = b_.global_variable(block_pointer_type_[i], spv::StorageClass::StorageBuffer);
+      b_.decorate(v, spv::Decoration::DescriptorSet, {0});
+      b_.decorate(v, spv::Decoration::Binding, {static_cast<uint32_t>(i)});
+      b_.name(v, "b" + std::to_string(i));
+      interface_.push_back(v);
+      buffer_pointer_[i] = v;
+    }
   }
   if (members.empty()) members.push_back(b_.type_int(32));  // a kernel without buffers
   table_type_ = b_.type_struct(members);
@@ -202,13 +227,17 @@ void Emitter::declare_interface() {
 }
 
 void Emitter::load_buffer_pointers() {
+  bool any = false;
+  for (size_t i = 0; i < k_.buffers.size(); ++i)
+    any = any || (accessed_[i] && !by_descriptor_[i]);
+  if (!any) return;
   Id table_pointer_type = b_.type_pointer(spv::StorageClass::PhysicalStorageBuffer, table_type_);
   Id pc_member =
       b_.access_chain(b_.type_pointer(spv::StorageClass::PushConstant, table_pointer_type),
                       push_constants_, {b_.u32(0)});
   Id table = b_.load(pc_member);
-  buffer_pointer_.assign(k_.buffers.size(), 0);
   for (size_t i = 0; i < k_.buffers.size(); ++i) {
+    if (!accessed_[i] || by_descriptor_[i]) continue;
     Id slot = b_.access_chain(
         b_.type_pointer(spv::StorageClass::PhysicalStorageBuffer, block_pointer_type_[i]), table,
         {b_.u32(static_cast<uint32_t>(i))});
@@ -249,8 +278,7 @@ Id Emitter::compute(ExprId e) {
       return emit_constant(b_, effective(e), x.float_value, x.int_value);
     case ExprKind::Load: {
       const DType d = k_.buffers[static_cast<size_t>(x.buffer)].type.dtype;
-      Id loaded = b_.load(element_pointer(x.buffer, x.operands[0]),
-                          static_cast<uint32_t>(ir::dtype_size(d)));
+      Id loaded = b_.load(element_pointer(x.buffer, x.operands[0]), alignment(x.buffer));
       return from_memory(b_, loaded, d);
     }
     case ExprKind::PhaseResult:
@@ -292,7 +320,7 @@ void Emitter::emit_stores(const Phase& phase) {
     Id v = value(s.value);
     if (d == DType::I64 && effective(s.value) == DType::I32) v = widen_to_64(b_, v, DType::I32);
     v = to_memory(b_, v, d);
-    b_.store(element_pointer(s.buffer, s.offset), v, static_cast<uint32_t>(ir::dtype_size(d)));
+    b_.store(element_pointer(s.buffer, s.offset), v, alignment(s.buffer));
   }
 }
 

@@ -196,7 +196,6 @@ Id compare(Builder& b, OpKind op, Id x, Id y, DType d) {
   return bool_register(b, b.compare(o, x, y));
 }
 
-
 Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<const Id> a) {
   const bool fp = ir::is_float(d);
   auto x = [&] { return a[0]; };

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "codegen/kernel.h"
+#include "runtime/vulkan/vulkan_abi.h"
 
 namespace kiln::codegen::spirv {
 
@@ -39,6 +40,7 @@ struct SpirvTarget {
   bool float64 = false, int64 = false, int16 = false, int8 = false;
   bool storage8 = false, storage16 = false;
   bool signed_zero_inf_nan_preserve32 = false, signed_zero_inf_nan_preserve64 = false;
+  runtime::DescriptorLimits descriptors;  // which buffers bind by descriptor (vulkan_abi.h)
 };
 
 struct DispatchPlan {

@@ -233,6 +233,9 @@ DeviceCapabilities describe(VkPhysicalDevice device, uint32_t index, const Featu
     c.max_workgroup_count[i] = l.maxComputeWorkGroupCount[i];
   }
   c.max_storage_buffer_range = l.maxStorageBufferRange;
+  c.max_storage_buffer_bindings =
+      std::min(l.maxPerStageDescriptorStorageBuffers, l.maxDescriptorSetStorageBuffers);
+  c.min_storage_buffer_offset_alignment = l.minStorageBufferOffsetAlignment;
   c.max_push_constants_bytes = l.maxPushConstantsSize;
   c.timestamp_period_ns = l.timestampPeriod;
   if (basic.apiVersion < VK_API_VERSION_1_3) {
@@ -396,7 +399,9 @@ std::string DeviceCapabilities::description() const {
   s << " shared=" << max_shared_memory_bytes << " invocations=" << max_workgroup_invocations
     << " wgsize=" << max_workgroup_size[0] << "," << max_workgroup_size[1] << ","
     << max_workgroup_size[2] << " wgcount=" << max_workgroup_count[0] << ","
-    << max_workgroup_count[1] << "," << max_workgroup_count[2] << " abi=" << kVulkanAbiVersion;
+    << max_workgroup_count[1] << "," << max_workgroup_count[2]
+    << " range=" << max_storage_buffer_range << " bindings=" << max_storage_buffer_bindings
+    << " align=" << min_storage_buffer_offset_alignment << " abi=" << kVulkanAbiVersion;
   return s.str();
 }
 
@@ -499,7 +504,7 @@ VulkanContext::VulkanContext() : impl_(std::make_unique<Impl>()) {
   // results back uncached is slow, so it gets staging copies.
   c.map_device_memory =
       c.caps.unified_memory && c.caps.type != "discrete" && !env_flag("KILN_VULKAN_STAGING");
-  c.timestamps = timestamp_bits > 0 && env_flag("KILN_VULKAN_TIMESTAMPS");
+  c.timestamps = timestamp_bits > 0;  // two per run: their cost is not measurable
 
   VkCommandPoolCreateInfo pool =
       vk::make<VkCommandPoolCreateInfo>(VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO);

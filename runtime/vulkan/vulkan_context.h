@@ -11,8 +11,6 @@
 //   KILN_VULKAN_VALIDATE=1 VK_LAYER_KHRONOS_validation with synchronization validation; every
 //                          warning and error is one "[vulkan-validation] ..." line on stderr
 //                          and counts in validation_message_count()
-//   KILN_VULKAN_TIMESTAMPS=1  executables loaded afterwards time their kernels on the GPU
-//                          (Executable::last_gpu_ms)
 //   KILN_VULKAN_STAGING=1  device-local memory and staging copies even where the device has
 //                          host-visible device memory (tests the discrete-GPU path anywhere)
 
@@ -22,6 +20,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/vulkan/vulkan_abi.h"
 
 namespace kiln::runtime {
 
@@ -53,6 +53,8 @@ struct DeviceCapabilities {
   std::array<uint32_t, 3> max_workgroup_size = {};
   std::array<uint32_t, 3> max_workgroup_count = {};
   uint64_t max_storage_buffer_range = 0;
+  uint32_t max_storage_buffer_bindings = 0;  // per compute stage and per set, the smaller
+  uint64_t min_storage_buffer_offset_alignment = 0;
   uint64_t max_buffer_size = 0;  // maintenance4; 0 when unknown
   uint64_t max_memory_allocation_size = 0;
   uint32_t max_push_constants_bytes = 0;
@@ -87,6 +89,10 @@ struct DeviceCapabilities {
   // version). It follows "vulkan " in a plan's target and is part of kernel-cache keys.
   std::string description() const;
   std::string api_version_text() const;  // "1.3.230"
+  DescriptorLimits descriptor_limits() const {
+    return {max_storage_buffer_range, max_storage_buffer_bindings,
+            min_storage_buffer_offset_alignment};
+  }
 };
 
 // Every physical device, each marked pickable or not (with the reason) and the one kiln would

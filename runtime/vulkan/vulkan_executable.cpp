@@ -125,8 +125,11 @@ class VulkanExecutable final : public ExecutableBackend {
  private:
   struct Kernel {
     vk::ShaderModule module;
+    vk::DescriptorSetLayout set_layout;  // the buffers bound by descriptor
+    vk::PipelineLayout layout;
     vk::Pipeline pipeline;
-    uint32_t x = 0, y = 0;  // the dispatch grid
+    std::vector<uint32_t> bindings;  // which buffers are bound by descriptor
+    uint32_t x = 0, y = 0;           // the dispatch grid
   };
   // A buffer the host reads or writes: its device place and, with staging, its staging place.
   struct HostRegion {
@@ -143,6 +146,7 @@ class VulkanExecutable final : public ExecutableBackend {
   std::vector<Block> allocate(const std::vector<uint64_t>& sizes, const MemoryKind& kind);
   Block allocate_block(uint64_t bytes, const MemoryKind& kind);
   void write_tables_and_constants();
+  void write_descriptor_sets();
   void record();
   std::optional<Place> locate(const Slot& slot) const;
   uint64_t address(const Slot& slot) const {
@@ -159,8 +163,9 @@ class VulkanExecutable final : public ExecutableBackend {
   std::shared_ptr<VulkanContext> context_;
   Impl& c_;
   VkDevice device_;
-  vk::PipelineLayout layout_;
   std::vector<Kernel> kernels_;  // by Plan::kernels index
+  vk::DescriptorPool descriptor_pool_;
+  std::vector<VkDescriptorSet> descriptor_sets_;  // by step; freed with the pool
 
   uint64_t max_block_ = 0;
   std::vector<HostRegion> params_, results_, constants_, tables_;  // tables_: by step
@@ -189,6 +194,7 @@ VulkanExecutable::VulkanExecutable(const Plan& plan)
   create_kernels();
   place_buffers();
   write_tables_and_constants();
+  write_descriptor_sets();
   VkSemaphoreTypeCreateInfo type =
       vk::make<VkSemaphoreTypeCreateInfo>(VK_STRUCTURE_TYPE_SEMAPHORE_TYPE_CREATE_INFO);
   type.semaphoreType = VK_SEMAPHORE_TYPE_TIMELINE;
@@ -235,15 +241,8 @@ void VulkanExecutable::check_target() const {
 }
 
 void VulkanExecutable::create_kernels() {
-  VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, kVulkanPushConstantBytes};
-  VkPipelineLayoutCreateInfo layout =
-      vk::make<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
-  layout.pushConstantRangeCount = 1;
-  layout.pPushConstantRanges = &push;
-  VkPipelineLayout layout_handle = VK_NULL_HANDLE;
-  KILN_VK_CHECK(vkCreatePipelineLayout(device_, &layout, nullptr, &layout_handle));
-  layout_ = vk::PipelineLayout(device_, layout_handle);
   const std::array<uint32_t, 3>& count = c_.caps.max_workgroup_count;
+  const DescriptorLimits limits = c_.caps.descriptor_limits();
   for (size_t k = 0; k < plan_.kernels.size(); ++k) {
     const PlanKernel& pk = plan_.kernels[k];
     const std::string which = "kernel " + std::to_string(k) + " (" + pk.name + ")";
@@ -253,6 +252,31 @@ void VulkanExecutable::create_kernels() {
       fail(which + " is not a SPIR-V module (" + std::to_string(pk.object.size()) +
            " bytes, no 0x07230203 magic)");
     Kernel& kernel = kernels_.emplace_back();
+    // The pipeline layout: the buffers the ABI binds by descriptor, and the table's address.
+    std::vector<VkDescriptorSetLayoutBinding> bindings;
+    for (size_t i = 0; i < pk.buffer_bytes.size(); ++i)
+      if (bound_by_descriptor(i, pk.buffer_bytes[i], limits)) {
+        kernel.bindings.push_back(static_cast<uint32_t>(i));
+        bindings.push_back({static_cast<uint32_t>(i), VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1,
+                            VK_SHADER_STAGE_COMPUTE_BIT, nullptr});
+      }
+    VkDescriptorSetLayoutCreateInfo set_info = vk::make<VkDescriptorSetLayoutCreateInfo>(
+        VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO);
+    set_info.bindingCount = static_cast<uint32_t>(bindings.size());
+    set_info.pBindings = bindings.data();
+    VkDescriptorSetLayout set_layout = VK_NULL_HANDLE;
+    KILN_VK_CHECK(vkCreateDescriptorSetLayout(device_, &set_info, nullptr, &set_layout));
+    kernel.set_layout = vk::DescriptorSetLayout(device_, set_layout);
+    VkPushConstantRange push{VK_SHADER_STAGE_COMPUTE_BIT, 0, kVulkanPushConstantBytes};
+    VkPipelineLayoutCreateInfo layout =
+        vk::make<VkPipelineLayoutCreateInfo>(VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO);
+    layout.setLayoutCount = 1;
+    layout.pSetLayouts = &set_layout;
+    layout.pushConstantRangeCount = 1;
+    layout.pPushConstantRanges = &push;
+    VkPipelineLayout layout_handle = VK_NULL_HANDLE;
+    KILN_VK_CHECK(vkCreatePipelineLayout(device_, &layout, nullptr, &layout_handle));
+    kernel.layout = vk::PipelineLayout(device_, layout_handle);
     if (pk.workgroups > 0) {
       const uint64_t x = std::min<uint64_t>(pk.workgroups, count[0]);
       const uint64_t y = (pk.workgroups + x - 1) / x;
@@ -279,7 +303,7 @@ void VulkanExecutable::create_kernels() {
     pipeline.stage.stage = VK_SHADER_STAGE_COMPUTE_BIT;
     pipeline.stage.module = module_handle;
     pipeline.stage.pName = pk.symbol.c_str();
-    pipeline.layout = layout_handle;
+    pipeline.layout = kernel.layout.get();
     VkPipeline pipeline_handle = VK_NULL_HANDLE;
     KILN_VK_CHECK(vkCreateComputePipelines(device_, c_.pipeline_cache.get(), 1, &pipeline, nullptr,
                                            &pipeline_handle));
@@ -456,6 +480,54 @@ void VulkanExecutable::write_tables_and_constants() {
   KILN_VK_CHECK(vkQueueWaitIdle(c_.queue));
 }
 
+// One descriptor set per step, written once: every buffer's place is fixed at load.
+void VulkanExecutable::write_descriptor_sets() {
+  uint32_t descriptors = 0;
+  for (const PlanStep& step : plan_.steps)
+    descriptors += static_cast<uint32_t>(kernels_[step.kernel].bindings.size());
+  if (descriptors == 0) return;
+  VkDescriptorPoolSize size{VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, descriptors};
+  VkDescriptorPoolCreateInfo pool_info =
+      vk::make<VkDescriptorPoolCreateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO);
+  pool_info.maxSets = static_cast<uint32_t>(plan_.steps.size());
+  pool_info.poolSizeCount = 1;
+  pool_info.pPoolSizes = &size;
+  VkDescriptorPool pool = VK_NULL_HANDLE;
+  KILN_VK_CHECK(vkCreateDescriptorPool(device_, &pool_info, nullptr, &pool));
+  descriptor_pool_ = vk::DescriptorPool(device_, pool);
+  descriptor_sets_.assign(plan_.steps.size(), VK_NULL_HANDLE);
+  for (size_t s = 0; s < plan_.steps.size(); ++s) {
+    const PlanStep& step = plan_.steps[s];
+    const Kernel& kernel = kernels_[step.kernel];
+    if (kernel.bindings.empty()) continue;
+    VkDescriptorSetLayout layout = kernel.set_layout.get();
+    VkDescriptorSetAllocateInfo allocate =
+        vk::make<VkDescriptorSetAllocateInfo>(VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO);
+    allocate.descriptorPool = pool;
+    allocate.descriptorSetCount = 1;
+    allocate.pSetLayouts = &layout;
+    KILN_VK_CHECK(vkAllocateDescriptorSets(device_, &allocate, &descriptor_sets_[s]));
+    std::vector<VkDescriptorBufferInfo> infos;
+    infos.reserve(kernel.bindings.size());
+    std::vector<VkWriteDescriptorSet> writes;
+    for (uint32_t binding : kernel.bindings) {
+      const std::optional<Place> p = locate(step.slots[binding]);
+      assert(p && "a descriptor-bound buffer without memory");
+      infos.push_back({blocks_[p->block].buffer.get(), p->offset, p->bytes});
+      VkWriteDescriptorSet write =
+          vk::make<VkWriteDescriptorSet>(VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET);
+      write.dstSet = descriptor_sets_[s];
+      write.dstBinding = binding;
+      write.descriptorCount = 1;
+      write.descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER;
+      write.pBufferInfo = &infos.back();
+      writes.push_back(write);
+    }
+    vkUpdateDescriptorSets(device_, static_cast<uint32_t>(writes.size()), writes.data(), 0,
+                           nullptr);
+  }
+}
+
 void barrier(VkCommandBuffer cb, VkPipelineStageFlags from, VkAccessFlags written,
              VkPipelineStageFlags to, VkAccessFlags accessed) {
   VkMemoryBarrier b = vk::make<VkMemoryBarrier>(VK_STRUCTURE_TYPE_MEMORY_BARRIER);
@@ -532,7 +604,11 @@ void VulkanExecutable::record() {
       vkCmdBindPipeline(cb, VK_PIPELINE_BIND_POINT_COMPUTE, bound);
     }
     const uint64_t table = device_address(*tables_[s].device);
-    vkCmdPushConstants(cb, layout_.get(), VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof table, &table);
+    vkCmdPushConstants(cb, kernel.layout.get(), VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof table,
+                       &table);
+    if (descriptor_sets_.size() > s && descriptor_sets_[s] != VK_NULL_HANDLE)
+      vkCmdBindDescriptorSets(cb, VK_PIPELINE_BIND_POINT_COMPUTE, kernel.layout.get(), 0, 1,
+                              &descriptor_sets_[s], 0, nullptr);
     vkCmdDispatch(cb, kernel.x, kernel.y, 1);
   }
   if (staged) {

@@ -74,6 +74,8 @@ using PipelineCache = DeviceHandle<VkPipelineCache, vkDestroyPipelineCache>;
 using CommandPool = DeviceHandle<VkCommandPool, vkDestroyCommandPool>;
 using Semaphore = DeviceHandle<VkSemaphore, vkDestroySemaphore>;
 using QueryPool = DeviceHandle<VkQueryPool, vkDestroyQueryPool>;
+using DescriptorSetLayout = DeviceHandle<VkDescriptorSetLayout, vkDestroyDescriptorSetLayout>;
+using DescriptorPool = DeviceHandle<VkDescriptorPool, vkDestroyDescriptorPool>;
 
 // The instance and device themselves: destroyed last, in this order (members of Impl are
 // destroyed in reverse declaration order).
@@ -126,7 +128,7 @@ struct VulkanContext::Impl {
   // Map device memory and copy with memcpy (unified memory); otherwise device-local memory and
   // staging copies recorded in each run's command buffer.
   bool map_device_memory = false;
-  bool timestamps = false;  // KILN_VULKAN_TIMESTAMPS=1 and the queue can write them
+  bool timestamps = false;  // the queue can write them: every run is timed on the GPU
   // vkQueueSubmit and the command pool need external synchronization.
   std::mutex queue_mutex;
   std::mutex pool_mutex;

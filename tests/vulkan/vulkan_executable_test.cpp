@@ -47,10 +47,8 @@ TEST(VulkanRun, AffineKernel) {
   void* results[] = {raw.data()};
   e.run_raw(params, results);
   EXPECT_EQ(raw[n - 1], floats(x)[n - 1] * 2 + 1);
-  if (const char* t = std::getenv("KILN_VULKAN_TIMESTAMPS"); t && std::string(t) == "1")
-    EXPECT_GE(e.last_gpu_ms(), 0);
-  else
-    EXPECT_LT(e.last_gpu_ms(), 0);
+  // Every run is timed on the GPU where the queue writes timestamps (lavapipe's does).
+  EXPECT_GE(e.last_gpu_ms(), 0);
 }
 
 // Step 2 reads what step 1 wrote in the arena: the barrier between them is what makes it right.
