@@ -8,6 +8,7 @@
 #include "codegen/cpu/cpu_compiler.h"
 #include "ir/error.h"
 #include "ir/ops.h"
+#include "tests/codegen/elementwise_values.h"
 #include "tests/codegen/llvm_test_util.h"
 
 namespace kiln::codegen {
@@ -16,60 +17,6 @@ namespace {
 using ir::DType;
 using ir::OpKind;
 using namespace testing;
-
-std::vector<double> float_values() {
-  const double inf = std::numeric_limits<double>::infinity();
-  return {0.0,   -0.0, 1.0,          -1.0,  0.5,   -0.5,  1.5,      2.5,  -2.5, 3.0,   7.25,
-          -7.75, 100,  -1e4,         65504, 1e-3,  1e-8,  0.3,      -0.7, 12.5, 1e-40, 3.4e38,
-          inf,   -inf, std::nan(""), 88.5,  -90.0, 0.927, -3.14159, 1e30, -1e-5};
-}
-
-std::vector<int64_t> int_values() {
-  return {0,
-          1,
-          -1,
-          2,
-          -2,
-          3,
-          -3,
-          7,
-          -7,
-          100,
-          -128,
-          127,
-          255,
-          65535,
-          INT32_MIN,
-          INT32_MAX,
-          INT64_MIN,
-          INT64_MAX,
-          int64_t{1} << 40,
-          63,
-          64};
-}
-
-ir::HostArray values_of(DType dtype, size_t count, size_t stride, size_t repeat) {
-  // Element i takes value (i / stride) % count, so two operands built with strides 1 and
-  // count together cover every pair.
-  ir::HostArray a(ir::TensorType{dtype, {static_cast<int64_t>(count * repeat)}});
-  const auto f = float_values();
-  const auto n = int_values();
-  for (size_t i = 0; i < count * repeat; ++i) {
-    size_t v = (i / stride) % count;
-    if (ir::is_float(dtype))
-      a.set_f64(static_cast<int64_t>(i), f[v % f.size()]);
-    else if (dtype == DType::Bool)
-      a.set_i64(static_cast<int64_t>(i), static_cast<int64_t>(v % 2));
-    else
-      a.set_i64(static_cast<int64_t>(i), n[v % n.size()]);
-  }
-  return a;
-}
-
-size_t value_count(DType dtype) {
-  if (dtype == DType::Bool) return 2;
-  return ir::is_float(dtype) ? float_values().size() : int_values().size();
-}
 
 // out[i] = op(in_0[i], ...): outer space [n], one store phase without inner loops.
 Kernel elementwise_kernel(OpKind op, const std::vector<DType>& in, DType out, int64_t n) {
@@ -101,23 +48,6 @@ std::string kir(OpKind op, const std::vector<ir::TensorType>& in, const ir::Tens
     s << (j ? ", " : "") << "%a" << j;
   s << " : " << out.str() << "\n  return %r\n}\n";
   return s.str();
-}
-
-bool is_transcendental(OpKind op) {
-  switch (op) {
-    case OpKind::Exp:
-    case OpKind::Log:
-    case OpKind::Log1p:
-    case OpKind::Expm1:
-    case OpKind::Sin:
-    case OpKind::Cos:
-    case OpKind::Tanh:
-    case OpKind::Logistic:
-    case OpKind::Erf:
-      return true;
-    default:
-      return false;
-  }
 }
 
 // Allowed error: the f32 approximations (4 ulp), one ulp of f16/bf16 where the interpreter

@@ -3,7 +3,11 @@
 // movement and dots over small random shapes. The codegen tests run its graphs through the
 // kernel evaluator and the runtime tests through the JIT, each against the interpreter.
 
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
 
 #include "ir/function.h"
 #include "tests/codegen/codegen_test_util.h"
@@ -166,5 +170,28 @@ class GraphGenerator {
   std::vector<Value> pool_;
   Value scalar_, index_;
 };
+
+// How many graphs the compiled-code tests run: KILN_RANDOM_GRAPHS=N runs more than CI's bounded
+// count.
+inline uint64_t random_graph_count() {
+  const char* count = std::getenv("KILN_RANDOM_GRAPHS");
+  return count ? std::strtoull(count, nullptr, 10) : 150;
+}
+
+// Compiled code's transcendentals are within a few ulp and its sums reassociate, so f32 results
+// get a relative tolerance of a few thousand ulp of the larger magnitude (at least 1): enough for
+// error carried through a dozen ops, far below any wrong-index or wrong-op mismatch.
+inline std::string compare_compiled(const ir::HostArray& want, const ir::HostArray& got) {
+  if (want.type() != got.type()) return "type " + got.type().str() + " != " + want.type().str();
+  for (int64_t i = 0; i < want.num_elements(); ++i) {
+    const double a = want.get_f64(i), b = got.get_f64(i);
+    if ((std::isnan(a) && std::isnan(b)) || a == b) continue;
+    const double tol = 2e-4 * std::max({1.0, std::fabs(a), std::fabs(b)});
+    if (!ir::is_float(want.dtype()) || !(std::fabs(a - b) <= tol))
+      return "element " + std::to_string(i) + ": got " + std::to_string(b) + ", want " +
+             std::to_string(a);
+  }
+  return "";
+}
 
 }  // namespace kiln::codegen::testing
