@@ -698,14 +698,18 @@ std::vector<uint32_t> Emitter::emit(const std::string& entry) {
     b_.capability(spv::Capability::Float64);
   }
   if (b_.declares_int(8)) {
-    require(t_.storage8, "8-bit storage (storageBuffer8BitAccess)");
+    // Int8 too: the push-constant table reaches the 8-bit arrays through pointers, which the
+    // validator counts as 8-bit types outside storage.
+    require(t_.storage8 && t_.int8,
+            "8-bit storage and integers (storageBuffer8BitAccess, shaderInt8)");
     b_.capability(spv::Capability::StorageBuffer8BitAccess);
-    if (t_.int8) b_.capability(spv::Capability::Int8);
+    b_.capability(spv::Capability::Int8);
   }
   if (b_.declares_int(16)) {
-    require(t_.storage16, "16-bit storage (storageBuffer16BitAccess)");
+    require(t_.storage16 && t_.int16,
+            "16-bit storage and integers (storageBuffer16BitAccess, shaderInt16)");
     b_.capability(spv::Capability::StorageBuffer16BitAccess);
-    if (t_.int16) b_.capability(spv::Capability::Int16);
+    b_.capability(spv::Capability::Int16);
   }
   if (t_.signed_zero_inf_nan_preserve32 || t_.signed_zero_inf_nan_preserve64)
     b_.capability(spv::Capability::SignedZeroInfNanPreserve);

@@ -30,10 +30,6 @@ bool is_wide(DType d) {
   return d == DType::I64 || d == DType::F64;
 }
 
-Id i32_type(Builder& b) {
-  return b.type_int(32);
-}
-
 // An integer constant of the register type of `like`.
 Id int_like(Builder& b, Id like, int64_t value) {
   return b.int_constant(b.type_of(like), value);
@@ -83,16 +79,16 @@ Id int_div_rem(Builder& b, Id x, Id y, DType d, bool is_div) {
   return wrap_to_dtype(b, r, d);
 }
 
-// Exponentiation by squaring in 64 bits, wrapping, as ir::scalar::int_pow; a negative exponent
-// gives 1 / base^-e truncated: 1 for base 1, +-1 for base -1, 0 otherwise.
+// Exponentiation by squaring in the register's own width (wrapping commutes with *), as
+// ir::scalar::int_pow; a negative exponent gives 1 / base^-e truncated: 1 for base 1, +-1 for
+// base -1 (by the exponent's parity), 0 otherwise. Unsigned exponents are never negative.
 Id int_pow(Builder& b, Id x, Id y, DType d) {
-  Id i64 = b.type_int(64);
-  Id base0 = widen_to_64(b, x, d);
-  Id exp0 = widen_to_64(b, y, d);
-  Id zero = b.u64(0), one = b.u64(1);
-  Id base = b.local_variable(i64), exponent = b.local_variable(i64), acc = b.local_variable(i64);
-  b.store(base, base0);
-  b.store(exponent, exp0);
+  Id t = b.type_of(x);
+  const bool u = is_unsigned_like(d);
+  Id zero = int_like(b, x, 0), one = int_like(b, x, 1), minus_one = int_like(b, x, -1);
+  Id base = b.local_variable(t), exponent = b.local_variable(t), acc = b.local_variable(t);
+  b.store(base, x);
+  b.store(exponent, y);
   b.store(acc, one);
   Id header = b.new_label(), check = b.new_label(), body = b.new_label(), cont = b.new_label(),
      merge = b.new_label();
@@ -102,7 +98,8 @@ Id int_pow(Builder& b, Id x, Id y, DType d) {
   b.branch(check);
   b.begin_block(check);
   Id e = b.load(exponent);
-  b.branch_conditional(b.compare(Op::OpSGreaterThan, e, zero), body, merge);
+  b.branch_conditional(b.compare(u ? Op::OpUGreaterThan : Op::OpSGreaterThan, e, zero), body,
+                       merge);
   b.begin_block(body);
   Id bv = b.load(base);
   Id odd = b.compare(Op::OpINotEqual, b.bit_and(e, one), zero);
@@ -114,16 +111,87 @@ Id int_pow(Builder& b, Id x, Id y, DType d) {
   b.store(exponent, b.lshr(b.load(exponent), one));
   b.branch(header);
   b.begin_block(merge);
-  Id positive = b.load(acc);
-  // Negative exponents.
-  Id minus_one = b.u64(~uint64_t{0});
-  Id exp_odd = b.compare(Op::OpINotEqual, b.bit_and(exp0, one), zero);
+  Id positive = wrap_to_dtype(b, b.load(acc), d);
+  if (u) return positive;
+  Id exp_odd = b.compare(Op::OpINotEqual, b.bit_and(y, one), zero);
   Id negative = b.select(
-      b.compare(Op::OpIEqual, base0, one), one,
-      b.select(b.compare(Op::OpIEqual, base0, minus_one), b.select(exp_odd, minus_one, one), zero));
-  Id r = b.select(b.compare(Op::OpSLessThan, exp0, zero), negative, positive);
-  if (d == DType::I64) return r;
-  return wrap_to_dtype(b, b.convert(Op::OpUConvert, i32_type(b), r), d);
+      b.compare(Op::OpIEqual, x, one), one,
+      b.select(b.compare(Op::OpIEqual, x, minus_one), b.select(exp_odd, minus_one, one), zero));
+  return b.select(b.compare(Op::OpSLessThan, y, zero), negative, positive);
+}
+
+// fmod, exact as C's (OpFRem need not be): the magnitudes' significands as integers, the
+// larger reduced modulo the smaller a chunk of exponent difference at a time (as many bits as
+// keep the shifted significand below 2^63), then scaled back. x's sign; NaN for y = 0, an
+// infinite x or a NaN; x for an infinite y.
+Id float_rem(Builder& b, Id x, Id y) {
+  const uint32_t width = b.float_width(b.type_of(x));
+  const bool f64 = width == 64;
+  const int mantissa_bits = f64 ? 52 : 23;
+  const int bias = f64 ? 1023 : 127;
+  const uint64_t chunk = f64 ? 10 : 39;  // 63 - (mantissa_bits + 1)
+  Id i64 = b.type_int(64), ft = b.type_of(x), f64t = b.type_float(64);
+  auto wide_bits = [&](Id v) {
+    Id bits = bits_of(b, v);
+    return f64 ? bits : b.convert(Op::OpUConvert, i64, bits);
+  };
+  Id abs_mask = b.u64((uint64_t{1} << (width - 1)) - 1);
+  Id ax = b.bit_and(wide_bits(x), abs_mask), ay = b.bit_and(wide_bits(y), abs_mask);
+  Id frac_mask = b.u64((uint64_t{1} << mantissa_bits) - 1);
+  Id mb = b.u64(static_cast<uint64_t>(mantissa_bits));
+  // Exponent fields (subnormals count as exponent 1 without the implicit bit).
+  auto split = [&](Id bits, Id& exponent, Id& significand) {
+    Id field = b.lshr(bits, mb);
+    Id subnormal = b.compare(Op::OpIEqual, field, b.u64(0));
+    exponent = b.select(subnormal, b.u64(1), field);
+    Id frac = b.bit_and(bits, frac_mask);
+    significand = b.select(subnormal, frac, b.bit_or(frac, b.u64(uint64_t{1} << mantissa_bits)));
+  };
+  Id ex, mx, ey, my;
+  split(ax, ex, mx);
+  split(ay, ey, my);
+  Id safe_my = b.select(b.compare(Op::OpIEqual, my, b.u64(0)), b.u64(1), my);
+  Id m = b.local_variable(i64), e = b.local_variable(i64);
+  b.store(m, mx);
+  b.store(e, ex);
+  Id header = b.new_label(), check = b.new_label(), body = b.new_label(), cont = b.new_label(),
+     merge = b.new_label();
+  b.branch(header);
+  b.begin_block(header);
+  b.loop_merge(merge, cont);
+  b.branch(check);
+  b.begin_block(check);
+  Id ev = b.load(e);
+  b.branch_conditional(b.compare(Op::OpUGreaterThan, ev, ey), body, merge);
+  b.begin_block(body);
+  Id gap = b.isub(ev, ey);
+  Id step = b.select(b.compare(Op::OpULessThan, gap, b.u64(chunk)), gap, b.u64(chunk));
+  b.store(m, b.umod(b.shl(b.load(m), step), safe_my));
+  b.store(e, b.isub(ev, step));
+  b.branch(cont);
+  b.begin_block(cont);
+  b.branch(header);
+  b.begin_block(merge);
+  Id r = b.umod(b.load(m), safe_my);
+  // r * 2^(ey - bias - mantissa_bits): r < 2^53 converts exactly; the power of two is applied
+  // in two exact factors so that neither leaves f64's range before the result does.
+  Id rf = b.convert(Op::OpConvertUToF, f64t, r);
+  Id exponent = b.isub(ey, b.u64(static_cast<uint64_t>(bias + mantissa_bits)));  // may wrap
+  Id half = b.ashr(exponent, b.u64(1));
+  auto pow2 = [&](Id k) {  // 2^k for k in [-1022, 1023] as f64 bits
+    return b.bitcast(f64t, b.shl(b.iadd(k, b.u64(1023)), b.u64(52)));
+  };
+  Id scaled = b.fmul(b.fmul(rf, pow2(half)), pow2(b.isub(exponent, half)));
+  Id result = f64 ? scaled : b.convert(Op::OpFConvert, ft, scaled);
+  result = copysign(b, result, x);
+  // |x| < |y| (and x = 0) give x; y infinite and x finite give x.
+  Id keep_x = b.compare(Op::OpULessThan, ax, ay);
+  result = b.select(keep_x, x, result);
+  Id inf_bits = b.u64(f64 ? 0x7ff0000000000000ull : 0x7f800000ull);
+  Id nan_result = b.logical_or(
+      b.logical_or(b.is_nan(x), b.is_nan(y)),
+      b.logical_or(b.compare(Op::OpIEqual, ay, b.u64(0)), b.compare(Op::OpIEqual, ax, inf_bits)));
+  return b.select(nan_result, b.float_constant(ft, std::nan("")), result);
 }
 
 Id float_unary(Builder& b, OpKind op, Id x) {
@@ -247,8 +315,7 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
     case OpKind::Div:
       return fp ? b.fdiv(x(), y()) : int_div_rem(b, x(), y(), d, true);
     case OpKind::Rem:
-      return fp ? b.emit(Op::OpFRem, b.type_of(x()), {x(), y()})
-                : int_div_rem(b, x(), y(), d, false);
+      return fp ? float_rem(b, x(), y()) : int_div_rem(b, x(), y(), d, false);
     case OpKind::Pow:
       if (fp)
         return b.float_width(b.type_of(x())) == 64 ? emit_pow_f64(b, x(), y())

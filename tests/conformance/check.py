@@ -60,10 +60,7 @@ DEVICE_ARGS = ["--device", "interp"]
 # Known bugs of a compiled device: (device, program, function) -> why. Such a case is
 # reported "xfail" while it fails and fails the run once it passes, so the entry is removed
 # with the fix.
-KNOWN_BUGS = {
-    ("vulkan", "float_binary.kir", "binary_special"):
-        "float rem is OpFRem, x - y * trunc(x / y) on lavapipe: fmod(5, -inf) gives NaN",
-}
+KNOWN_BUGS = {}
 
 
 def bf16(x):

@@ -113,25 +113,9 @@ OpTable every_op(DType d) {
   return t;
 }
 
-// Known bugs of codegen/spirv found by this test, left out of EveryOpMatchesTheInterpreter
-// and checked by DISABLED_KnownBugsMatchTheInterpreter (run it with
-// --gtest_also_run_disabled_tests) until they are fixed:
-// - pow on i8/i16/i32 with a negative exponent gives 1 where the interpreter gives 0 (or -1
-//   for a base of -1): the negative-exponent select after int_pow's loop does not take
-//   effect on lavapipe (i64, the same code without the widening, is right).
-// - rem on floats is OpFRem, whose precision Vulkan does not promise (lavapipe computes
-//   x - y * trunc(x / y)): 65504 rem 0.001 on f16 gives 0, not 0.000646; 1e30 rem 1.5 on
-//   bf16 gives 0, not 1. fmod is exact and needs an exact algorithm.
-bool known_bug(OpKind op, DType d) {
-  if (op == OpKind::Pow)
-    return d == DType::I8 || d == DType::I16 || d == DType::I32 || d == DType::U8 ||
-           d == DType::U32;
-  return op == OpKind::Rem && ir::is_float(d);
-}
-
 class VulkanElementwise : public ::testing::TestWithParam<DType> {};
 
-void check_every_op(DType d, bool known_bugs_only) {
+void check_every_op(DType d) {
   const OpTable t = every_op(d);
   // Every dtype has at least its comparisons, select and the eleven converts.
   ASSERT_GE(t.rows.size(), 18u);
@@ -141,7 +125,6 @@ void check_every_op(DType d, bool known_bugs_only) {
     ASSERT_EQ(got.size(), t.rows.size());
     for (size_t r = 0; r < t.rows.size(); ++r) {
       const OpTable::Row& row = t.rows[r];
-      if (known_bug(row.op, d) != known_bugs_only) continue;
       ASSERT_EQ(got[r].type(), want.exact[r].type());
       const double ulps = vulkan_ulps(row.op, d);
       int failures = 0;
@@ -164,12 +147,7 @@ void check_every_op(DType d, bool known_bugs_only) {
 
 TEST_P(VulkanElementwise, EveryOpMatchesTheInterpreter) {
   KILN_REQUIRE_VULKAN_DEVICE();
-  check_every_op(GetParam(), false);
-}
-
-TEST_P(VulkanElementwise, DISABLED_KnownBugsMatchTheInterpreter) {
-  KILN_REQUIRE_VULKAN_DEVICE();
-  check_every_op(GetParam(), true);
+  check_every_op(GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(AllDtypes, VulkanElementwise, ::testing::ValuesIn(ir::kAllDTypes),
