@@ -332,6 +332,23 @@ void Builder::loop_merge(Id merge, Id continue_target) {
             {merge, continue_target, static_cast<uint32_t>(spv::LoopControlMask::MaskNone)});
 }
 
+void Builder::loop(const std::function<Id()>& condition, const std::function<void()>& body) {
+  Id header = new_label(), check = new_label(), body_label = new_label(), cont = new_label(),
+     merge = new_label();
+  branch(header);
+  begin_block(header);
+  loop_merge(merge, cont);
+  branch(check);
+  begin_block(check);
+  branch_conditional(condition(), body_label, merge);
+  begin_block(body_label);
+  body();
+  branch(cont);
+  begin_block(cont);
+  branch(header);
+  begin_block(merge);
+}
+
 void Builder::return_void() {
   emit_void(Op::OpReturn, {});
   block_open_ = false;

@@ -9,6 +9,7 @@
 // (Vulkan allows it otherwise). Fused multiply-adds are asked for explicitly with fma().
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <span>
@@ -95,6 +96,9 @@ class Builder {
   void selection_merge(Id merge);
   void loop_merge(Id merge, Id continue_target);
   void return_void();
+  // A structured loop: `condition` (emitted in the loop's check block) says whether to run
+  // `body` again; the builder continues after the loop.
+  void loop(const std::function<Id()>& condition, const std::function<void()>& body);
 
   // ---- typed helpers; operands share a type unless said otherwise
   Id load(Id pointer, uint32_t alignment = 0);  // alignment: PhysicalStorageBuffer pointers

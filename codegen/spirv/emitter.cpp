@@ -364,24 +364,14 @@ void Emitter::hoist(const Phase& phase, size_t p) {
 void Emitter::strided_loop(Id begin, Id end, Id step, const std::function<void(Id)>& body) {
   Id counter = b_.local_variable(b_.type_of(begin));
   b_.store(counter, begin);
-  Id header = b_.new_label(), check = b_.new_label(), body_label = b_.new_label(),
-     cont = b_.new_label(), merge = b_.new_label();
-  b_.branch(header);
-  b_.begin_block(header);
-  b_.loop_merge(merge, cont);
-  b_.branch(check);
-  b_.begin_block(check);
-  Id i = b_.load(counter);
-  b_.branch_conditional(b_.compare(Op::OpULessThan, i, end), body_label, merge);
-  b_.begin_block(body_label);
-  scopes_.emplace_back();
-  body(i);
-  scopes_.pop_back();
-  b_.branch(cont);
-  b_.begin_block(cont);
-  b_.store(counter, b_.iadd(i, step));
-  b_.branch(header);
-  b_.begin_block(merge);
+  b_.loop([&] { return b_.compare(Op::OpULessThan, b_.load(counter), end); },
+          [&] {
+            Id i = b_.load(counter);
+            scopes_.emplace_back();
+            body(i);
+            scopes_.pop_back();
+            b_.store(counter, b_.iadd(i, step));
+          });
 }
 
 void Emitter::if_then(Id condition, const std::function<void()>& body) {

@@ -90,27 +90,19 @@ Id int_pow(Builder& b, Id x, Id y, DType d) {
   b.store(base, x);
   b.store(exponent, y);
   b.store(acc, one);
-  Id header = b.new_label(), check = b.new_label(), body = b.new_label(), cont = b.new_label(),
-     merge = b.new_label();
-  b.branch(header);
-  b.begin_block(header);
-  b.loop_merge(merge, cont);
-  b.branch(check);
-  b.begin_block(check);
-  Id e = b.load(exponent);
-  b.branch_conditional(b.compare(u ? Op::OpUGreaterThan : Op::OpSGreaterThan, e, zero), body,
-                       merge);
-  b.begin_block(body);
-  Id bv = b.load(base);
-  Id odd = b.compare(Op::OpINotEqual, b.bit_and(e, one), zero);
-  Id a = b.load(acc);
-  b.store(acc, b.select(odd, b.imul(a, bv), a));
-  b.store(base, b.imul(bv, bv));
-  b.branch(cont);
-  b.begin_block(cont);
-  b.store(exponent, b.lshr(b.load(exponent), one));
-  b.branch(header);
-  b.begin_block(merge);
+  b.loop(
+      [&] {
+        return b.compare(u ? Op::OpUGreaterThan : Op::OpSGreaterThan, b.load(exponent), zero);
+      },
+      [&] {
+        Id e = b.load(exponent);
+        Id bv = b.load(base);
+        Id odd = b.compare(Op::OpINotEqual, b.bit_and(e, one), zero);
+        Id a = b.load(acc);
+        b.store(acc, b.select(odd, b.imul(a, bv), a));
+        b.store(base, b.imul(bv, bv));
+        b.store(exponent, b.lshr(e, one));
+      });
   Id positive = wrap_to_dtype(b, b.load(acc), d);
   if (u) return positive;
   Id exp_odd = b.compare(Op::OpINotEqual, b.bit_and(y, one), zero);
@@ -154,24 +146,14 @@ Id float_rem(Builder& b, Id x, Id y) {
   Id m = b.local_variable(i64), e = b.local_variable(i64);
   b.store(m, mx);
   b.store(e, ex);
-  Id header = b.new_label(), check = b.new_label(), body = b.new_label(), cont = b.new_label(),
-     merge = b.new_label();
-  b.branch(header);
-  b.begin_block(header);
-  b.loop_merge(merge, cont);
-  b.branch(check);
-  b.begin_block(check);
-  Id ev = b.load(e);
-  b.branch_conditional(b.compare(Op::OpUGreaterThan, ev, ey), body, merge);
-  b.begin_block(body);
-  Id gap = b.isub(ev, ey);
-  Id step = b.select(b.compare(Op::OpULessThan, gap, b.u64(chunk)), gap, b.u64(chunk));
-  b.store(m, b.umod(b.shl(b.load(m), step), safe_my));
-  b.store(e, b.isub(ev, step));
-  b.branch(cont);
-  b.begin_block(cont);
-  b.branch(header);
-  b.begin_block(merge);
+  b.loop([&] { return b.compare(Op::OpUGreaterThan, b.load(e), ey); },
+         [&] {
+           Id ev = b.load(e);
+           Id gap = b.isub(ev, ey);
+           Id step = b.select(b.compare(Op::OpULessThan, gap, b.u64(chunk)), gap, b.u64(chunk));
+           b.store(m, b.umod(b.shl(b.load(m), step), safe_my));
+           b.store(e, b.isub(ev, step));
+         });
   Id r = b.umod(b.load(m), safe_my);
   // r * 2^(ey - bias - mantissa_bits): r < 2^53 converts exactly; the power of two is applied
   // in two exact factors so that neither leaves f64's range before the result does.
