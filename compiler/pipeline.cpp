@@ -84,7 +84,18 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
   plan.result_types = f.result_types();
   plan.result_slots = program.layout.result_slots;
   const bool vulkan = options.device == Device::Vulkan;  // none: the CPU
-  KernelCache& cache = vulkan ? vulkan_kernel_cache() : KernelCache::instance();
+  const bool portable = vulkan && options.portable;
+  KernelCache& cache = portable ? portable_vulkan_kernel_cache()
+                       : vulkan ? vulkan_kernel_cache()
+                                : KernelCache::instance();
+  const codegen::spirv::SpirvTarget* spirv_target = nullptr;
+  codegen::spirv::SpirvTarget portable_target;
+  if (portable) {
+    portable_target = portable_spirv_target();
+    spirv_target = &portable_target;
+  } else if (vulkan) {
+    spirv_target = &vulkan_target();
+  }
   std::vector<uint32_t> kernel_of;
   for (const auto& code : object_code(cache, kernels, kernel_of))
     plan.kernels.push_back(*code);
@@ -101,7 +112,7 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
       }
     }
     if (vulkan) {
-      code.workgroups = codegen::spirv::plan_dispatch(kernels[k], vulkan_target()).workgroups;
+      code.workgroups = codegen::spirv::plan_dispatch(kernels[k], *spirv_target).workgroups;
       plan.steps.push_back({kernel_of[k], std::move(program.layout.kernel_slots[k])});
       continue;
     }
@@ -123,9 +134,8 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
     }
   plan.arena_bytes = program.layout.plan.arena_bytes;
   plan.peak_bytes = program.layout.plan.peak_bytes;
-  plan.target = vulkan
-                    ? std::string(runtime::kVulkanTargetPrefix) + " " + vulkan_target().description
-                    : codegen::CpuCompiler::instance().target_description();
+  plan.target = vulkan ? std::string(runtime::kVulkanTargetPrefix) + " " + spirv_target->description
+                       : codegen::CpuCompiler::instance().target_description();
   plan.imports_version = runtime::kKernelImportsVersion;
   plan.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

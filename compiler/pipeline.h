@@ -28,6 +28,9 @@ enum class Device : uint8_t { Cpu, Vulkan };
 struct CompileOptions {
   // None: the CPU here; kiln::compile reads it as "the frontend's default device".
   std::optional<Device> device = std::nullopt;
+  // With Device::Vulkan: code for kiln's portable Vulkan profile (runtime/vulkan/vulkan_abi.h)
+  // instead of the device here, which need not exist; the plan runs on any device meeting it.
+  bool portable = false;
   bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
   // Parameters (by index) whose storage a result of the same type may take over, so that the
   // update is done in place (see compiler/buffer_layout.h and Executable::run).

@@ -64,15 +64,16 @@ codegen::spirv::SpirvTarget spirv_target(const runtime::DeviceCapabilities& devi
   return t;
 }
 
-codegen::spirv::SpirvTarget generic_spirv_target() {
+codegen::spirv::SpirvTarget portable_spirv_target() {
+  const runtime::VulkanProfile& p = runtime::kVulkanPortable;
   codegen::spirv::SpirvTarget t;
-  t.device_name = "generic Vulkan 1.3 device";
-  t.description = "generic";
-  t.max_workgroup_invocations = 128;  // the limits Vulkan guarantees
-  t.max_shared_memory_bytes = 16384;
+  t.device_name = "kiln's portable Vulkan profile";
+  t.description = runtime::kVulkanPortableProfile;
+  t.max_workgroup_invocations = p.workgroup_invocations;
+  t.max_shared_memory_bytes = p.shared_memory_bytes;
   t.float64 = t.int64 = t.int16 = t.int8 = t.storage8 = t.storage16 = true;
   t.signed_zero_inf_nan_preserve32 = t.signed_zero_inf_nan_preserve64 = true;
-  t.descriptors = {uint64_t{1} << 27, 4, 64};
+  t.descriptors = p.descriptors;
   return t;
 }
 
@@ -83,6 +84,12 @@ KernelCache& vulkan_kernel_cache() {
 
 const codegen::spirv::SpirvTarget& vulkan_target() {
   return backend().target();
+}
+
+KernelCache& portable_vulkan_kernel_cache() {
+  static VulkanBackend portable(portable_spirv_target());
+  static KernelCache cache(portable, cache_config_from_env());
+  return cache;
 }
 
 }  // namespace kiln::compiler

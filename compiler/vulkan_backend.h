@@ -14,13 +14,16 @@ namespace kiln::compiler {
 // What code generation needs from a device.
 codegen::spirv::SpirvTarget spirv_target(const runtime::DeviceCapabilities& device);
 
-// A target for `kiln opt --emit=spirv` on a machine without a Vulkan device: a Vulkan 1.3
-// device with every dtype feature and the limits every such device has.
-codegen::spirv::SpirvTarget generic_spirv_target();
+// kiln's portable Vulkan profile (runtime/vulkan/vulkan_abi.h) as a code generation target:
+// what CompileOptions::portable compiles for, and what `kiln opt --emit=spirv` shows on a
+// machine without a Vulkan device.
+codegen::spirv::SpirvTarget portable_spirv_target();
 
 // The process's Vulkan kernel cache, for VulkanContext::instance()'s device. Throws
 // kiln::Error "[vulkan] ..." when there is no device.
 KernelCache& vulkan_kernel_cache();
 const codegen::spirv::SpirvTarget& vulkan_target();
+// The same for the portable profile; needs no device.
+KernelCache& portable_vulkan_kernel_cache();
 
 }  // namespace kiln::compiler

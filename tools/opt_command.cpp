@@ -106,11 +106,11 @@ std::string memory_plan_comments(const compiler::LoweredProgram& program) {
   return out.str();
 }
 
-// The SPIR-V target --emit=spirv generates for: the Vulkan device kiln would run on, or a
-// generic Vulkan 1.3 device where there is none.
+// The SPIR-V target --emit=spirv generates for: the Vulkan device kiln would run on, or kiln's
+// portable Vulkan profile where there is none.
 const codegen::spirv::SpirvTarget& spirv_target_for_emit() {
   static const codegen::spirv::SpirvTarget target =
-      runtime::vulkan_available() ? compiler::vulkan_target() : compiler::generic_spirv_target();
+      runtime::vulkan_available() ? compiler::vulkan_target() : compiler::portable_spirv_target();
   return target;
 }
 

@@ -51,8 +51,22 @@ inline bool bound_by_descriptor(size_t index, uint64_t bytes, const DescriptorLi
          limits.offset_alignment > 0 && kVulkanBufferAlignment % limits.offset_alignment == 0;
 }
 
-// Plans for Vulkan carry a target that starts with this word (then the device's capability
-// description); Executable::load sends them to the Vulkan runtime.
+// Plans for Vulkan carry a target that starts with this word, then either the description of
+// the one device the code was generated for, or kVulkanPortableProfile; Executable::load sends
+// them to the Vulkan runtime.
 inline constexpr const char* kVulkanTargetPrefix = "vulkan";
+
+// kiln's portable Vulkan profile: code generated for it (CompileOptions::portable) runs on any
+// device that meets it, so a plan can be made where no device is (or for another machine's)
+// and carried to a GPU with the runtime alone. What every desktop GPU and lavapipe offer.
+struct VulkanProfile {
+  uint32_t workgroup_invocations = 256;
+  uint32_t shared_memory_bytes = 16384;
+  DescriptorLimits descriptors{uint64_t{1} << 27, 8, kVulkanBufferAlignment};
+  // dtype features (f64, i64, i16, i8, 8/16-bit storage) and SignedZeroInfNanPreserve for f32
+  // and f64, all required.
+};
+inline constexpr VulkanProfile kVulkanPortable{};
+inline constexpr const char* kVulkanPortableProfile = "portable-profile-1";
 
 }  // namespace kiln::runtime

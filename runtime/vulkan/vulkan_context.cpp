@@ -405,6 +405,34 @@ std::string DeviceCapabilities::description() const {
   return s.str();
 }
 
+std::vector<std::string> portable_profile_gaps(const DeviceCapabilities& d) {
+  const VulkanProfile& p = kVulkanPortable;
+  std::vector<std::string> gaps;
+  auto need = [&gaps](bool ok, const std::string& what) {
+    if (!ok) gaps.push_back(what);
+  };
+  need(d.max_workgroup_invocations >= p.workgroup_invocations,
+       std::to_string(p.workgroup_invocations) + " invocations per workgroup");
+  need(d.max_shared_memory_bytes >= p.shared_memory_bytes,
+       std::to_string(p.shared_memory_bytes) + " bytes of shared memory");
+  need(d.max_storage_buffer_range >= p.descriptors.max_range,
+       "storage buffers of " + std::to_string(p.descriptors.max_range) + " bytes");
+  need(d.max_storage_buffer_bindings >= p.descriptors.max_bindings,
+       std::to_string(p.descriptors.max_bindings) + " storage buffers per stage");
+  need(d.min_storage_buffer_offset_alignment > 0 &&
+           p.descriptors.offset_alignment % d.min_storage_buffer_offset_alignment == 0,
+       "storage buffer offsets aligned to " + std::to_string(p.descriptors.offset_alignment));
+  need(d.float64, "shaderFloat64");
+  need(d.int64, "shaderInt64");
+  need(d.int16, "shaderInt16");
+  need(d.int8, "shaderInt8");
+  need(d.storage8, "storageBuffer8BitAccess");
+  need(d.storage16, "storageBuffer16BitAccess");
+  need(d.signed_zero_inf_nan_preserve32 && d.signed_zero_inf_nan_preserve64,
+       "shaderSignedZeroInfNanPreserveFloat32/64");
+  return gaps;
+}
+
 size_t select_vulkan_device(const std::vector<DeviceCapabilities>& devices,
                             const std::optional<std::string>& env) {
   if (env) {

@@ -95,6 +95,10 @@ struct DeviceCapabilities {
   }
 };
 
+// What `device` lacks of kiln's portable profile (vulkan_abi.h), one phrase each; empty when it
+// meets it.
+std::vector<std::string> portable_profile_gaps(const DeviceCapabilities& device);
+
 // Every physical device, each marked pickable or not (with the reason) and the one kiln would
 // pick `selected`. Empty without a Vulkan loader or driver. Throws kiln::Error for a
 // KILN_VULKAN_DEVICE that matches no device.

@@ -232,6 +232,16 @@ VulkanExecutable::~VulkanExecutable() {
 void VulkanExecutable::check_target() const {
   const std::string here = c_.caps.description();
   const std::string prefix = std::string(kVulkanTargetPrefix) + " ";
+  if (plan_.target == prefix + kVulkanPortableProfile) {
+    const std::vector<std::string> gaps = portable_profile_gaps(c_.caps);
+    if (gaps.empty()) return;
+    std::string list;
+    for (const std::string& g : gaps)
+      list += (list.empty() ? "" : ", ") + g;
+    throw Error("[runtime] @" + plan_.name +
+                ": compiled for kiln's portable Vulkan profile, which '" + c_.caps.name +
+                "' does not meet: it lacks " + list);
+  }
   if (plan_.target != prefix + here) {
     const std::string compiled =
         plan_.target.rfind(prefix, 0) == 0 ? plan_.target.substr(prefix.size()) : plan_.target;

@@ -36,7 +36,7 @@ std::string refusal(const Kernel& k, const SpirvTarget& target) {
 }
 
 SpirvTarget lacking(bool SpirvTarget::*feature) {
-  SpirvTarget t = compiler::generic_spirv_target();
+  SpirvTarget t = compiler::portable_spirv_target();
   t.device_name = "small device";
   t.*feature = false;
   return t;
@@ -70,7 +70,7 @@ TEST(VulkanCodegenErrors, FeatureTheDeviceLacksIsRefusedWithOneMessage) {
                                                   ", which device 'small device' lacks")
         << c.op << " on " << c.type;
     // The same kernel compiles on a device with the feature.
-    EXPECT_EQ(refusal(k, compiler::generic_spirv_target()), "") << c.op << " on " << c.type;
+    EXPECT_EQ(refusal(k, compiler::portable_spirv_target()), "") << c.op << " on " << c.type;
   }
 }
 
