@@ -418,6 +418,8 @@ std::vector<uint32_t> Emitter::emit(const std::string& entry) {
   load_buffer_pointers();
   if (plan_.strategy == DispatchPlan::Strategy::Flat)
     emit_flat(group);
+  else if (plan_.strategy == DispatchPlan::Strategy::Tiled)
+    emit_tiled(group);
   else
     emit_rows(group);
   b_.return_void();
@@ -472,6 +474,7 @@ DispatchPlan plan_dispatch(const Kernel& kernel, const SpirvTarget& target) {
     plan.workgroups = (total + limit - 1) / limit;
     return plan;
   }
+  if (std::optional<DispatchPlan> tiled = plan_tiled(kernel, target)) return *tiled;
   plan.strategy = DispatchPlan::Strategy::Rows;
   int64_t widest = 1;
   for (const Phase& phase : kernel.phases)

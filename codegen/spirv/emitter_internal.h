@@ -6,6 +6,7 @@
 #include <bit>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -21,6 +22,7 @@ using ir::OpKind;
 using spv::Op;
 
 inline constexpr uint32_t kMaxWorkgroup = 256;
+inline constexpr uint32_t kMaxSubgroupSize = 128;  // Vulkan's bound on any device
 
 inline int64_t count_of(const std::vector<int64_t>& extents) {
   int64_t n = 1;
@@ -46,6 +48,9 @@ inline DType accumulator_dtype(OpKind reduce, DType value) {
 inline bool unsigned_like(DType d) {
   return d == DType::Bool || ir::is_unsigned(d);
 }
+
+// The Tiled plan for a kernel, if it is one (emitter_dot.cpp).
+std::optional<DispatchPlan> plan_tiled(const Kernel& kernel, const SpirvTarget& target);
 
 class Emitter {
  public:
@@ -82,7 +87,11 @@ class Emitter {
   void emit_rows(Id group);
   void emit_reduce(const Phase& phase, size_t p);
   void emit_dot(const Phase& phase, size_t p);
+  void emit_tiled(Id group);
   Id combine(OpKind op, DType value_dtype, Id a, Id b);
+  // ---- subgroups (emitter_reduce.cpp)
+  Id subgroup_size();  // the SubgroupSize builtin's value, declared on first use
+  Id shuffle_xor(Id value, uint32_t mask);
 
   const Kernel& k_;
   const SpirvTarget& t_;
@@ -101,6 +110,7 @@ class Emitter {
   std::vector<Id> interface_;
   Id lid_ = 0;  // this invocation's index in its workgroup (u32), and as an index register
   Id lid_index_ = 0;
+  Id subgroup_size_ = 0;  // the SubgroupSize builtin, once declared
   // Current indices and results.
   std::vector<Id> outer_, inner_;
   Id contraction_ = 0;
