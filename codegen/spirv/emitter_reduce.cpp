@@ -2,6 +2,7 @@
 
 #include <cassert>
 #include <cmath>
+#include <functional>
 
 #include "codegen/spirv/emitter_internal.h"
 #include "codegen/spirv/scalar_ops.h"
@@ -28,6 +29,26 @@ Id Emitter::combine(OpKind op, DType value_dtype, Id a, Id b) {
   }
   assert(false && "not a reduction");
   return 0;
+}
+
+Id Emitter::subgroup_size() {
+  if (!subgroup_size_) {
+    Id u32 = b_.type_int(32);
+    Id v = b_.global_variable(b_.type_pointer(spv::StorageClass::Input, u32),
+                              spv::StorageClass::Input);
+    b_.decorate(v, spv::Decoration::BuiltIn, {static_cast<uint32_t>(spv::BuiltIn::SubgroupSize)});
+    b_.name(v, "subgroup_size");
+    interface_.push_back(v);
+    b_.capability(spv::Capability::GroupNonUniform);
+    subgroup_size_ = v;
+  }
+  return b_.load(subgroup_size_);
+}
+
+Id Emitter::shuffle_xor(Id value, uint32_t mask) {
+  b_.capability(spv::Capability::GroupNonUniformShuffle);
+  return b_.emit(Op::OpGroupNonUniformShuffleXor, b_.type_of(value),
+                 {b_.u32(static_cast<uint32_t>(spv::Scope::Subgroup)), value, b_.u32(mask)});
 }
 
 void Emitter::emit_reduce(const Phase& phase, size_t p) {
@@ -116,27 +137,58 @@ void Emitter::emit_reduce(const Phase& phase, size_t p) {
   Id positions = arg ? shared_array(index_type_) : 0;
   Id value_ptr = b_.type_pointer(spv::StorageClass::Workgroup, acc_type);
   Id pos_ptr = arg ? b_.type_pointer(spv::StorageClass::Workgroup, index_type_) : 0;
+  // With subgroup shuffles, the levels below the subgroup size (read at run time: it may
+  // differ per device and pipeline) combine registers instead: lane i takes lane i ^ s's pair,
+  // its own on the left. For the lanes the tree reads later (i mod 2s == 0) that is the
+  // shared-memory level's pair (i, i + s) in the same order, so the bits are the same whatever
+  // the subgroup size. Subgroups are consecutive invocations of the 1-D workgroup.
+  const bool shuffle = t_.subgroup_shuffle && w > 1;
+  Id subgroup = shuffle ? subgroup_size() : 0;
+  auto pair_step = [&](Id a, Id pa, Id c, Id pc, const std::function<void(Id, Id)>& put) {
+    if (arg) {
+      Id take = takes(a, pa, c, pc);
+      put(b_.select(take, c, a), b_.select(take, pc, pa));
+    } else {
+      put(combine(op, value_dtype, a, c), 0);
+    }
+  };
+  for (uint32_t stride = 1; shuffle && stride < std::min(w, kMaxSubgroupSize); stride *= 2) {
+    if_then(b_.compare(Op::OpULessThan, b_.u32(stride), subgroup), [&] {
+      Id a = b_.load(acc);
+      Id pa = arg ? b_.load(pos) : 0;
+      Id c = shuffle_xor(a, stride);
+      Id pc = arg ? shuffle_xor(pa, stride) : 0;
+      pair_step(a, pa, c, pc, [&](Id v, Id at) {
+        b_.store(acc, v);
+        if (arg) b_.store(pos, at);
+      });
+    });
+  }
   b_.store(b_.access_chain(value_ptr, values, {lid_}), b_.load(acc));
   if (arg) b_.store(b_.access_chain(pos_ptr, positions, {lid_}), b_.load(pos));
   barrier();
   for (uint32_t stride = 1; stride < w; stride *= 2) {
-    if_then(b_.compare(Op::OpIEqual, b_.bit_and(lid_, b_.u32(2 * stride - 1)), b_.u32(0)), [&] {
-      Id other = b_.iadd(lid_, b_.u32(stride));
-      Id mine_ptr = b_.access_chain(value_ptr, values, {lid_});
-      Id a = b_.load(mine_ptr);
-      Id c = b_.load(b_.access_chain(value_ptr, values, {other}));
-      if (arg) {
-        Id mine_pos_ptr = b_.access_chain(pos_ptr, positions, {lid_});
-        Id pa = b_.load(mine_pos_ptr);
-        Id pc = b_.load(b_.access_chain(pos_ptr, positions, {other}));
-        Id take = takes(a, pa, c, pc);
-        b_.store(mine_ptr, b_.select(take, c, a));
-        b_.store(mine_pos_ptr, b_.select(take, pc, pa));
-      } else {
-        b_.store(mine_ptr, combine(op, value_dtype, a, c));
-      }
-    });
-    barrier();
+    auto level = [&] {
+      if_then(b_.compare(Op::OpIEqual, b_.bit_and(lid_, b_.u32(2 * stride - 1)), b_.u32(0)), [&] {
+        Id other = b_.iadd(lid_, b_.u32(stride));
+        Id mine_ptr = b_.access_chain(value_ptr, values, {lid_});
+        Id mine_pos_ptr = arg ? b_.access_chain(pos_ptr, positions, {lid_}) : 0;
+        Id a = b_.load(mine_ptr);
+        Id c = b_.load(b_.access_chain(value_ptr, values, {other}));
+        Id pa = arg ? b_.load(mine_pos_ptr) : 0;
+        Id pc = arg ? b_.load(b_.access_chain(pos_ptr, positions, {other})) : 0;
+        pair_step(a, pa, c, pc, [&](Id v, Id at) {
+          b_.store(mine_ptr, v);
+          if (arg) b_.store(mine_pos_ptr, at);
+        });
+      });
+      barrier();
+    };
+    // The subgroup size is the same for the whole workgroup, so the barrier stays uniform.
+    if (shuffle && stride < kMaxSubgroupSize)
+      if_then(b_.compare(Op::OpUGreaterThanEqual, b_.u32(stride), subgroup), level);
+    else
+      level();
   }
   Id result;
   if (arg) {
