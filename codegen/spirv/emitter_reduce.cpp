@@ -142,7 +142,10 @@ void Emitter::emit_reduce(const Phase& phase, size_t p) {
   // its own on the left. For the lanes the tree reads later (i mod 2s == 0) that is the
   // shared-memory level's pair (i, i + s) in the same order, so the bits are the same whatever
   // the subgroup size. Subgroups are consecutive invocations of the 1-D workgroup.
-  const bool shuffle = t_.subgroup_shuffle && w > 1;
+  // Shuffles of 64-bit integers (i64 values, positions indexed in 64 bits) would need
+  // shaderSubgroupExtendedTypes; those reductions keep the shared-memory levels.
+  const bool wide_int = b_.int_width(acc_type) == 64 || (arg && b_.int_width(index_type_) == 64);
+  const bool shuffle = t_.subgroup_shuffle && w > 1 && !wide_int;
   Id subgroup = shuffle ? subgroup_size() : 0;
   auto pair_step = [&](Id a, Id pa, Id c, Id pc, const std::function<void(Id, Id)>& put) {
     if (arg) {
