@@ -1,5 +1,6 @@
 #include "compiler/vulkan_backend.h"
 
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 
@@ -61,6 +62,9 @@ codegen::spirv::SpirvTarget spirv_target(const runtime::DeviceCapabilities& devi
   t.signed_zero_inf_nan_preserve32 = device.signed_zero_inf_nan_preserve32;
   t.signed_zero_inf_nan_preserve64 = device.signed_zero_inf_nan_preserve64;
   t.descriptors = device.descriptor_limits();
+  t.subgroup_shuffle =
+      std::find(device.subgroup_operations.begin(), device.subgroup_operations.end(), "shuffle") !=
+      device.subgroup_operations.end();
   return t;
 }
 

@@ -23,9 +23,8 @@ struct GemmCall {
   int32_t flags = 0;  // runtime::MatmulFlags
 };
 
-// The call that computes phase `phase` of `kernel`, if it is a Dot phase the GEMM can run: the
-// kernel's first phase (the GEMM fills a block of rows before any other phase of those rows
-// runs) in a kernel whose outer space is [batch, m], with the GEMM's accumulator.
+// The call that computes phase `phase` of `kernel`, if it is a Dot phase the GEMM can run:
+// exactly the products codegen/dot_layout.h finds, which the Vulkan backend tiles alike.
 std::optional<GemmCall> gemm_call(const Kernel& kernel, size_t phase);
 
 }  // namespace kiln::codegen::cpu

@@ -20,6 +20,7 @@
 #include "codegen/cpu/gemm_call.h"
 #include "codegen/cpu/math_approx.h"
 #include "codegen/cpu/scalar_ops.h"
+#include "codegen/dot_layout.h"
 #include "codegen/kernel_aliasing.h"
 #include "runtime/kernel_abi.h"
 
@@ -250,23 +251,11 @@ class KernelEmitter {
   // finishes (runtime::EpilogueEntry), while it is in cache: all are store phases over the
   // product's columns that read nothing this kernel writes but the product at the element
   // being finished, so none needs a column of another block.
+  // The rule is codegen/dot_layout.h's, shared with the Vulkan backend's tiled products.
   bool block_epilogue_fits() const {
-    if (k_.phases.size() < 2) return false;
-    const Store& product = k_.phases[0].stores.at(0);
-    std::vector<ExprId> stack;
-    for (size_t p = 1; p < k_.phases.size(); ++p) {
-      const Phase& phase = k_.phases[p];
-      if (phase.kind != PhaseKind::Store || phase.extents != std::vector<int64_t>{gemm_->n})
-        return false;
-      for (const Store& s : phase.stores)
-        stack.insert(stack.end(), {s.offset, s.value});
-    }
-    return !reaches(std::move(stack), [&](const Expr& e) {
-      const bool written =
-          e.kind == ExprKind::Load && (k_.buffers[e.buffer].is_output || k_.is_scratch(e.buffer));
-      return e.kind == ExprKind::PhaseResult ||
-             (written && !(e.buffer == product.buffer && e.operands[0] == product.offset));
-    });
+    DotLayout layout;
+    layout.n = gemm_->n;
+    return dot_epilogue_fits(k_, layout);
   }
 
   // `name(void* const* buffers, i64 row_begin, i64 row_end, i64 col_begin, i64 col_end)`: the

@@ -8,6 +8,7 @@
 
 #include "codegen/spirv/builder.h"
 #include "codegen/spirv/emitter.h"
+#include "codegen/spirv/emitter_internal.h"
 #include "codegen/spirv/scalar_ops.h"
 #include "ir/error.h"
 #include "ir/scalar_semantics.h"
@@ -15,99 +16,11 @@
 
 namespace kiln::codegen::spirv {
 
-namespace {
+namespace detail {
 
 using ir::DType;
 using ir::OpKind;
 using spv::Op;
-
-constexpr uint32_t kMaxWorkgroup = 256;
-
-int64_t count_of(const std::vector<int64_t>& extents) {
-  int64_t n = 1;
-  for (int64_t e : extents)
-    n *= e;
-  return n;
-}
-
-bool is_flat(const Kernel& k) {
-  return k.phases.size() == 1 && k.phases[0].kind == PhaseKind::Store && !k.phases[0].sequential;
-}
-
-uint32_t floor_pow2(uint32_t v) {
-  return v ? std::bit_floor(v) : 1;
-}
-
-// The accumulator of a reduction: f16/bf16 sums in f32, float products in f64, as on the CPU.
-DType accumulator_dtype(OpKind reduce, DType value) {
-  if (reduce == OpKind::ReduceProd && ir::is_float(value)) return DType::F64;
-  return reduce == OpKind::ReduceSum ? dot_accumulator(value) : value;
-}
-
-bool unsigned_like(DType d) {
-  return d == DType::Bool || ir::is_unsigned(d);
-}
-
-class Emitter {
- public:
-  Emitter(const Kernel& kernel, const SpirvTarget& target, const DispatchPlan& plan)
-      : k_(kernel), t_(target), plan_(plan) {}
-
-  std::vector<uint32_t> emit(const std::string& entry);
-
- private:
-  // ---- setup
-  void analyze();
-  void declare_interface();
-  void load_buffer_pointers();
-  // ---- expressions
-  DType effective(ExprId e) const;
-  Id value(ExprId e);
-  Id compute(ExprId e);
-  Id element_pointer(int buffer, ExprId offset);
-  // The Aligned operand an access through a physical pointer needs (none for descriptors).
-  uint32_t alignment(int buffer) const {
-    const size_t i = static_cast<size_t>(buffer);
-    return by_descriptor_[i] ? 0 : static_cast<uint32_t>(ir::dtype_size(k_.buffers[i].type.dtype));
-  }
-  void emit_stores(const Phase& phase);
-  void hoist(const Phase& phase, size_t p);
-  // ---- control flow
-  void strided_loop(Id begin, Id end, Id step, const std::function<void(Id)>& body);
-  void if_then(Id condition, const std::function<void()>& body);
-  void barrier();
-  std::vector<Id> decompose(Id linear, const std::vector<int64_t>& extents);
-  Id index_constant(int64_t v) { return b_.int_constant(index_type_, v); }
-  // ---- strategies
-  void emit_flat(Id group);
-  void emit_rows(Id group);
-  void emit_reduce(const Phase& phase, size_t p);
-  void emit_dot(const Phase& phase, size_t p);
-  Id combine(OpKind op, DType value_dtype, Id a, Id b);
-
-  const Kernel& k_;
-  const SpirvTarget& t_;
-  DispatchPlan plan_;
-  Builder b_;
-  bool narrow_ = false;  // index arithmetic in 32 bits
-  Id index_type_ = 0;
-  std::vector<bool> narrowable_;     // index arithmetic that reads no memory
-  std::vector<bool> written_;        // buffers the kernel stores to
-  std::vector<bool> accessed_;       // buffers the kernel loads from or stores to
-  std::vector<bool> by_descriptor_;  // bound as storage buffers (else by address)
-  // Interface.
-  Id workgroup_id_ = 0, num_workgroups_ = 0, local_id_ = 0, push_constants_ = 0;
-  Id table_type_ = 0;
-  std::vector<Id> block_pointer_type_, element_pointer_type_, buffer_pointer_;
-  std::vector<Id> interface_;
-  Id lid_ = 0;  // this invocation's index in its workgroup (u32), and as an index register
-  Id lid_index_ = 0;
-  // Current indices and results.
-  std::vector<Id> outer_, inner_;
-  Id contraction_ = 0;
-  std::vector<Id> phase_results_;
-  std::vector<std::unordered_map<ExprId, Id>> scopes_;
-};
 
 void Emitter::analyze() {
   auto fits32 = [](int64_t n) { return n >= 0 && n < (int64_t{1} << 31); };
@@ -466,178 +379,6 @@ void Emitter::emit_rows(Id group) {
   }
 }
 
-Id Emitter::combine(OpKind op, DType value_dtype, Id a, Id b) {
-  const bool fp = ir::is_float(value_dtype);
-  switch (op) {
-    case OpKind::ReduceSum:
-      return fp ? b_.fadd(a, b) : b_.iadd(a, b);
-    case OpKind::ReduceProd:
-      return fp ? b_.fmul(a, b) : b_.imul(a, b);
-    case OpKind::ReduceMax:
-    case OpKind::ReduceMin: {
-      const bool is_max = op == OpKind::ReduceMax;
-      if (fp) return float_max_min(b_, a, b, is_max);
-      Op greater = unsigned_like(value_dtype) ? Op::OpUGreaterThan : Op::OpSGreaterThan;
-      return b_.select(is_max ? b_.compare(greater, a, b) : b_.compare(greater, b, a), a, b);
-    }
-    default:
-      break;
-  }
-  assert(false && "not a reduction");
-  return 0;
-}
-
-void Emitter::emit_reduce(const Phase& phase, size_t p) {
-  const OpKind op = phase.reduce_op;
-  const DType value_dtype = k_.exprs[phase.value].dtype;
-  const bool arg = op == OpKind::Argmax || op == OpKind::Argmin;
-  const bool fp = ir::is_float(value_dtype);
-  const int64_t n = count_of(phase.extents);
-  const DType acc_dtype = arg ? value_dtype : accumulator_dtype(op, value_dtype);
-  Id acc_type = register_type(b_, acc_dtype);
-  Id width = index_constant(plan_.workgroup_size);
-
-  // Identities, as the interpreter's: -0 for a non-empty float sum, -inf/+inf or the dtype's
-  // extremes for max/min.
-  Id init = 0;
-  if (arg) {
-    init = fp ? b_.float_constant(acc_type, 0.0) : b_.int_constant(acc_type, 0);
-  } else if (op == OpKind::ReduceSum) {
-    init = fp ? b_.float_constant(acc_type, n > 0 ? -0.0 : 0.0) : b_.int_constant(acc_type, 0);
-  } else if (op == OpKind::ReduceProd) {
-    init = fp ? b_.float_constant(acc_type, 1.0) : b_.int_constant(acc_type, 1);
-  } else {
-    const bool is_max = op == OpKind::ReduceMax;
-    if (fp) {
-      init = b_.float_constant(acc_type, is_max ? -INFINITY : INFINITY);
-    } else {
-      auto [lo, hi] = ir::scalar::int_range(value_dtype);
-      init = emit_constant(b_, value_dtype, 0, is_max ? lo : hi);
-    }
-  }
-  const uint64_t none = narrow_ ? UINT32_MAX : UINT64_MAX;
-  Id acc = b_.local_variable(acc_type);
-  Id pos = arg ? b_.local_variable(index_type_) : 0;
-  b_.store(acc, init);
-  if (arg) b_.store(pos, b_.constant_bits(index_type_, none));
-
-  const bool is_max_arg = op == OpKind::Argmax;
-  // Whether (v2, p2) replaces (v1, p1) as the arg extreme: a NaN beats any number, a better
-  // value wins, and equal values (or two NaNs) go to the lower position.
-  auto takes = [&](Id v1, Id p1, Id v2, Id p2) {
-    Id none_id = b_.constant_bits(index_type_, none);
-    Id better, tie;
-    if (fp) {
-      Id beats = b_.compare(is_max_arg ? Op::OpFOrdGreaterThan : Op::OpFOrdLessThan, v2, v1);
-      better = b_.logical_and(b_.logical_not(b_.is_nan(v1)), b_.logical_or(b_.is_nan(v2), beats));
-      tie = b_.logical_or(b_.compare(Op::OpFOrdEqual, v1, v2),
-                          b_.logical_and(b_.is_nan(v1), b_.is_nan(v2)));
-    } else {
-      const bool u = unsigned_like(value_dtype);
-      Op gt = u ? Op::OpUGreaterThan : Op::OpSGreaterThan;
-      better = is_max_arg ? b_.compare(gt, v2, v1) : b_.compare(gt, v1, v2);
-      tie = b_.compare(Op::OpIEqual, v1, v2);
-    }
-    Id lower = b_.compare(Op::OpULessThan, p2, p1);
-    Id wins = b_.logical_or(b_.compare(Op::OpIEqual, p1, none_id),
-                            b_.logical_or(better, b_.logical_and(tie, lower)));
-    return b_.logical_and(b_.compare(Op::OpINotEqual, p2, none_id), wins);
-  };
-
-  strided_loop(lid_index_, index_constant(n), width, [&](Id i) {
-    inner_ = decompose(i, phase.extents);
-    Id v = value(phase.value);
-    emit_stores(phase);
-    Id a = b_.load(acc);
-    if (arg) {
-      Id at = b_.load(pos);
-      Id take = takes(a, at, v, i);
-      b_.store(acc, b_.select(take, v, a));
-      b_.store(pos, b_.select(take, i, at));
-    } else {
-      if (acc_dtype != value_dtype && fp) v = emit_convert(b_, v, value_dtype, acc_dtype);
-      b_.store(acc, combine(op, value_dtype, a, v));
-    }
-  });
-
-  // The invocations' partial results, combined in a fixed tree through shared memory.
-  const uint32_t w = plan_.workgroup_size;
-  auto shared_array = [&](Id element) {
-    Id array = b_.type_array(element, w);
-    Id var = b_.global_variable(b_.type_pointer(spv::StorageClass::Workgroup, array),
-                                spv::StorageClass::Workgroup);
-    interface_.push_back(var);
-    return var;
-  };
-  Id values = shared_array(acc_type);
-  Id positions = arg ? shared_array(index_type_) : 0;
-  Id value_ptr = b_.type_pointer(spv::StorageClass::Workgroup, acc_type);
-  Id pos_ptr = arg ? b_.type_pointer(spv::StorageClass::Workgroup, index_type_) : 0;
-  b_.store(b_.access_chain(value_ptr, values, {lid_}), b_.load(acc));
-  if (arg) b_.store(b_.access_chain(pos_ptr, positions, {lid_}), b_.load(pos));
-  barrier();
-  for (uint32_t stride = 1; stride < w; stride *= 2) {
-    if_then(b_.compare(Op::OpIEqual, b_.bit_and(lid_, b_.u32(2 * stride - 1)), b_.u32(0)), [&] {
-      Id other = b_.iadd(lid_, b_.u32(stride));
-      Id mine_ptr = b_.access_chain(value_ptr, values, {lid_});
-      Id a = b_.load(mine_ptr);
-      Id c = b_.load(b_.access_chain(value_ptr, values, {other}));
-      if (arg) {
-        Id mine_pos_ptr = b_.access_chain(pos_ptr, positions, {lid_});
-        Id pa = b_.load(mine_pos_ptr);
-        Id pc = b_.load(b_.access_chain(pos_ptr, positions, {other}));
-        Id take = takes(a, pa, c, pc);
-        b_.store(mine_ptr, b_.select(take, c, a));
-        b_.store(mine_pos_ptr, b_.select(take, pc, pa));
-      } else {
-        b_.store(mine_ptr, combine(op, value_dtype, a, c));
-      }
-    });
-    barrier();
-  }
-  Id result;
-  if (arg) {
-    Id at = b_.load(b_.access_chain(pos_ptr, positions, {b_.u32(0)}));
-    at = b_.select(b_.compare(Op::OpIEqual, at, b_.constant_bits(index_type_, none)),
-                   index_constant(0), at);
-    if (!narrow_) at = b_.convert(Op::OpUConvert, b_.type_int(32), at);
-    result = emit_convert(b_, at, DType::I32, phase.result_dtype);
-  } else {
-    Id total = b_.load(b_.access_chain(value_ptr, values, {b_.u32(0)}));
-    result = fp ? emit_convert(b_, total, acc_dtype, phase.result_dtype)
-                : wrap_to_dtype(b_, total, phase.result_dtype);
-  }
-  barrier();  // every invocation has read the total before the next reduction reuses memory
-  phase_results_[p] = result;
-}
-
-void Emitter::emit_dot(const Phase& phase, size_t p) {
-  const DType dtype = phase.result_dtype;
-  const DType acc_dtype = phase.accumulator;
-  const bool fp = ir::is_float(acc_dtype);
-  Id acc_type = register_type(b_, acc_dtype);
-  Id acc = b_.local_variable(acc_type);
-  Id width = index_constant(plan_.workgroup_size);
-  strided_loop(lid_index_, index_constant(count_of(phase.extents)), width, [&](Id i) {
-    inner_ = decompose(i, phase.extents);
-    // The -0 identity of a non-empty float sum, as on the CPU.
-    b_.store(acc, fp ? b_.float_constant(acc_type, phase.contraction > 0 ? -0.0 : 0.0)
-                     : b_.int_constant(acc_type, 0));
-    strided_loop(index_constant(0), index_constant(phase.contraction), index_constant(1),
-                 [&](Id kk) {
-                   contraction_ = kk;
-                   Id l = emit_convert(b_, value(phase.dot_lhs), dtype, acc_dtype);
-                   Id r = emit_convert(b_, value(phase.dot_rhs), dtype, acc_dtype);
-                   Id a = b_.load(acc);
-                   b_.store(acc, fp ? b_.fma(l, r, a) : b_.iadd(a, b_.imul(l, r)));
-                 });
-    Id total = b_.load(acc);
-    phase_results_[p] =
-        fp ? emit_convert(b_, total, acc_dtype, dtype) : wrap_to_dtype(b_, total, dtype);
-    emit_stores(phase);
-  });
-}
-
 std::vector<uint32_t> Emitter::emit(const std::string& entry) {
   analyze();
   declare_interface();
@@ -667,6 +408,8 @@ std::vector<uint32_t> Emitter::emit(const std::string& entry) {
   load_buffer_pointers();
   if (plan_.strategy == DispatchPlan::Strategy::Flat)
     emit_flat(group);
+  else if (plan_.strategy == DispatchPlan::Strategy::Tiled)
+    emit_tiled(group);
   else
     emit_rows(group);
   b_.return_void();
@@ -710,7 +453,9 @@ std::vector<uint32_t> Emitter::emit(const std::string& entry) {
   return b_.finish();
 }
 
-}  // namespace
+}  // namespace detail
+
+using namespace detail;
 
 DispatchPlan plan_dispatch(const Kernel& kernel, const SpirvTarget& target) {
   DispatchPlan plan;
@@ -723,6 +468,7 @@ DispatchPlan plan_dispatch(const Kernel& kernel, const SpirvTarget& target) {
     plan.workgroups = (total + limit - 1) / limit;
     return plan;
   }
+  if (std::optional<DispatchPlan> tiled = plan_tiled(kernel, target)) return *tiled;
   plan.strategy = DispatchPlan::Strategy::Rows;
   int64_t widest = 1;
   for (const Phase& phase : kernel.phases)
