@@ -15,6 +15,7 @@
 #include "ir/verifier.h"
 #include "ir/walk.h"
 #include "passes/pass_manager.h"
+#include "passes/split_reductions.h"
 #include "runtime/kernel_abi.h"
 #include "runtime/thread_pool.h"
 #include "runtime/vulkan/vulkan_abi.h"
@@ -65,6 +66,10 @@ LoweredProgram lower_program(const ir::Function& function, const CompileOptions&
   ir::verify(function);
   LoweredProgram program;
   program.function = passes::pipeline("cpu").run(function);
+  // A GPU folds a full reduction in one workgroup unless it is split: the Vulkan backend's plan
+  // splits from a smaller size than the CPU's (see passes/split_reductions.h).
+  if (options.device == Device::Vulkan)
+    program.function = passes::split_reductions(program.function, passes::kMinSplitElementsGpu);
   program.fusion = passes::plan_fusion(program.function, passes::FusionOptions{options.fuse});
   program.lowered = codegen::lower(program.function, program.fusion);
   program.layout = layout_buffers(program.function, program.lowered, options.donate);

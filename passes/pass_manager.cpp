@@ -24,7 +24,7 @@ std::span<const Pass> registered_passes() {
        [](const ir::Module& m, const ir::Function& f) { return inline_calls(m, f); }},
       {"split-reductions",
        "split each large full reduction in two, so that its first stage runs on every core",
-       split_reductions},
+       [](const ir::Function& f) { return split_reductions(f); }},
   };
   return passes;
 }

@@ -28,15 +28,15 @@ std::optional<int64_t> row_count(int64_t n) {
 
 }  // namespace
 
-ir::Function split_reductions(const ir::Function& function) {
+ir::Function split_reductions(const ir::Function& function, int64_t min_elements) {
   return rewrite(
       function,
-      [](const ir::Node& node, std::span<const Value> operands,
-         ir::Function& out) -> std::optional<Value> {
+      [min_elements](const ir::Node& node, std::span<const Value> operands,
+                     ir::Function& out) -> std::optional<Value> {
         if (node.operands.size() != 1) return std::nullopt;
         // A copy: adding nodes below may move out's types.
         const ir::TensorType operand = out.type(operands[0]);
-        if (!is_full_reduction(node, operand) || operand.num_elements() < kMinSplitElements)
+        if (!is_full_reduction(node, operand) || operand.num_elements() < min_elements)
           return std::nullopt;
         std::optional<int64_t> rows = row_count(operand.num_elements());
         if (!rows) return std::nullopt;

@@ -15,7 +15,10 @@ namespace kiln::passes {
 
 // Reductions with fewer elements are left alone: one thread finishes them quickly.
 inline constexpr int64_t kMinSplitElements = int64_t{1} << 20;
+// On a GPU a full reduction is otherwise one workgroup: anything past two rows of 4096 splits.
+inline constexpr int64_t kMinSplitElementsGpu = int64_t{1} << 13;
 
-ir::Function split_reductions(const ir::Function& function);
+ir::Function split_reductions(const ir::Function& function,
+                              int64_t min_elements = kMinSplitElements);
 
 }  // namespace kiln::passes

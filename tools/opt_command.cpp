@@ -121,7 +121,10 @@ std::string emit_kernels(const ir::Module& module, const OptOptions& options,
   std::ostringstream out;
   bool first = true;
   for (const ir::Function& f : module.functions) {
-    const compiler::LoweredProgram program = compiler::lower_program(f, {.fuse = !options.no_fuse});
+    const compiler::LoweredProgram program = compiler::lower_program(
+        f,
+        {.device = options.emit == "spirv" ? std::optional(compiler::Device::Vulkan) : std::nullopt,
+         .fuse = !options.no_fuse});
     for (size_t n = 0; n < program.lowered.kernels.size(); ++n) {
       const codegen::Kernel& kernel = program.lowered.kernels[n];
       if (!first) out << "\n";
