@@ -1,13 +1,13 @@
 #!/usr/bin/python3
 """Independent checks of `kiln transform` against numpy.
 
-Usage: /usr/bin/python3 check_transforms.py PATH/TO/kiln
+Usage: /usr/bin/python3 check_transforms.py PATH/TO/kiln [--device cpu|vulkan|interp]
 
 Every program under transforms/ is written in f64 and re-implemented here in numpy. For each
 case this script runs `kiln transform` (--jvp, --vjp, --grad, --value-and-grad or --vmap),
 checks the printed signature (name, parameter and result order and types), runs the output
-with `kiln run --device interp` on seeded inputs and compares every result with a reference
-that never looks at kiln's rules:
+with `kiln run --device interp` (or the --device given: the transformed functions compiled)
+on seeded inputs and compares every result with a reference that never looks at kiln's rules:
 
   jvp             y and the directional derivative (f(x + h t) - f(x - h t)) / 2h
   vjp             y and, per picked parameter, the central-difference gradient of <c, f(x)>
@@ -362,10 +362,16 @@ def transform_args(entry):
     return args
 
 
+# `kiln run` arguments choosing where the transformed programs run: the interpreter unless
+# --device says (compiled code's few-ulp differences are far inside the finite-difference
+# tolerances).
+DEVICE_ARGS = ["--device", "interp"]
+
+
 def run_kiln(binary, program, inputs, work):
     """Runs `kiln run` on `inputs` [(name, dtype, array)]; returns the result arrays."""
     out = os.path.join(work, "out")
-    args = ["run", program, "--device", "interp", "--output-dir", out]
+    args = ["run", program, *DEVICE_ARGS, "--output-dir", out]
     for name, dtype, value in inputs:
         path = os.path.join(work, "in-%s.npy" % name)
         np.save(path, np.asarray(value).astype(NPY_DTYPE[dtype]))
@@ -508,9 +514,14 @@ def label_of(entry):
 
 
 def main():
-    if len(sys.argv) != 2:
-        sys.exit("usage: check_transforms.py PATH/TO/kiln")
-    binary = os.path.abspath(sys.argv[1])
+    args = sys.argv[1:]
+    usage = "usage: check_transforms.py PATH/TO/kiln [--device cpu|vulkan|interp]"
+    if len(args) not in (1, 3) or (len(args) == 3 and (
+            args[1] != "--device" or args[2] not in ("cpu", "vulkan", "interp"))):
+        sys.exit(usage)
+    if len(args) == 3:
+        DEVICE_ARGS[:] = args[1:]
+    binary = os.path.abspath(args[0])
     passed = failed = 0
     covered = {c["program"] for c in CASES}
     for program in sorted(os.listdir(PROGRAMS)):
