@@ -215,11 +215,10 @@ Id Emitter::compute(ExprId e) {
         args.push_back(v);
       }
       DType result = effective(e);
-      if (result == DType::I64 && x.op != OpKind::Convert && all_narrow) {
-        // An i64 op over narrowed operands whose result is not narrowable cannot happen: the
-        // result of an op over narrowable operands is narrowable.
-        assert(false && "narrowing mismatch");
-      }
+      // An op over narrowable operands is narrowable itself, so an i64 result is never
+      // computed from narrowed operands alone (a convert from a narrower dtype aside).
+      assert((result != DType::I64 || x.op == OpKind::Convert || !all_narrow) &&
+             "narrowing mismatch");
       return emit_scalar_op(b_, x.op, result, dtypes, args);
     }
   }
@@ -388,12 +387,10 @@ std::vector<uint32_t> Emitter::emit(const std::string& entry) {
   b_.begin_block(b_.new_label());
   scopes_.emplace_back();
   Id u32 = b_.type_int(32);
-  Id uvec3 = b_.type_vector(u32, 3);
   Id wg = b_.load(workgroup_id_);
   Id nwg = b_.load(num_workgroups_);
   lid_ = b_.extract(u32, b_.load(local_id_), 0);
   lid_index_ = narrow_ ? lid_ : b_.convert(Op::OpUConvert, index_type_, lid_);
-  (void)uvec3;
   Id group =
       b_.iadd(b_.imul(b_.extract(u32, wg, 1), b_.extract(u32, nwg, 0)), b_.extract(u32, wg, 0));
   // Workgroups past the total do nothing (the grid is a rectangle).
