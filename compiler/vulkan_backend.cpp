@@ -1,6 +1,7 @@
 #include "compiler/vulkan_backend.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <iostream>
 
@@ -81,8 +82,14 @@ codegen::spirv::SpirvTarget portable_spirv_target() {
   return t;
 }
 
+namespace {
+// The caches made so far, for clear_vulkan_kernel_caches_in_memory.
+std::atomic<KernelCache*> device_cache{nullptr}, portable_cache{nullptr};
+}  // namespace
+
 KernelCache& vulkan_kernel_cache() {
   static KernelCache cache(backend(), cache_config_from_env());
+  device_cache.store(&cache);
   return cache;
 }
 
@@ -93,7 +100,13 @@ const codegen::spirv::SpirvTarget& vulkan_target() {
 KernelCache& portable_vulkan_kernel_cache() {
   static VulkanBackend portable(portable_spirv_target());
   static KernelCache cache(portable, cache_config_from_env());
+  portable_cache.store(&cache);
   return cache;
+}
+
+void clear_vulkan_kernel_caches_in_memory() {
+  for (const std::atomic<KernelCache*>* cache : {&device_cache, &portable_cache})
+    if (KernelCache* c = cache->load()) c->clear_memory();
 }
 
 }  // namespace kiln::compiler

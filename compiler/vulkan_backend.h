@@ -25,5 +25,8 @@ KernelCache& vulkan_kernel_cache();
 const codegen::spirv::SpirvTarget& vulkan_target();
 // The same for the portable profile; needs no device.
 KernelCache& portable_vulkan_kernel_cache();
+// Forgets the Vulkan kernels held in memory, in whichever of the two caches exist (never
+// creating a cache, or a device, to do so).
+void clear_vulkan_kernel_caches_in_memory();
 
 }  // namespace kiln::compiler

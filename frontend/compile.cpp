@@ -116,7 +116,7 @@ size_t num_eval_compilations() {
 void clear_caches() {
   eval_cache().clear();
   compiler::KernelCache::instance().clear_memory();
-  if (runtime::vulkan_available()) compiler::vulkan_kernel_cache().clear_memory();
+  compiler::clear_vulkan_kernel_caches_in_memory();
 }
 
 namespace detail {
