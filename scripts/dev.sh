@@ -17,7 +17,7 @@ cmake_args=(-S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKI
 if [ "${KILN_SANITIZE:-0}" = 1 ]; then
   cmake_args+=(-DKILN_SANITIZE=ON)
   # The Vulkan driver's own allocations live until the process ends (tests/lsan.supp).
-  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+  export LSAN_OPTIONS="suppressions=$PWD/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 fi
 cmake "${cmake_args[@]}" >/dev/null
 cmake --build "$build_dir" -j "$jobs"

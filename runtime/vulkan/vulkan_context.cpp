@@ -474,9 +474,21 @@ size_t select_vulkan_device(const std::vector<DeviceCapabilities>& devices,
 }
 
 std::vector<DeviceCapabilities> list_vulkan_devices() {
-  vk::InstanceHandle instance;
-  if (!create_instance(instance, nullptr)) return {};
-  std::vector<DeviceCapabilities> devices = describe_all(instance.handle, nullptr);
+  // The process's instance where there is a context: an instance made and destroyed here would
+  // have the loader unload the drivers, and lavapipe's leftovers would then be unattributable
+  // (the sanitizer build reports them). Without a usable device, a short-lived instance.
+  std::shared_ptr<VulkanContext> context;
+  try {
+    context = VulkanContext::shared();
+  } catch (const Error&) {
+  }
+  vk::InstanceHandle own;
+  VkInstance instance = context ? context->impl().instance.handle : VK_NULL_HANDLE;
+  if (!instance) {
+    if (!create_instance(own, nullptr)) return {};
+    instance = own.handle;
+  }
+  std::vector<DeviceCapabilities> devices = describe_all(instance, nullptr);
   if (std::any_of(devices.begin(), devices.end(), [](auto& d) { return d.pickable; }))
     devices[select_vulkan_device(devices, env_value("KILN_VULKAN_DEVICE"))].selected = true;
   return devices;
