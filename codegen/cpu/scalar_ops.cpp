@@ -190,7 +190,6 @@ Value* compare(IRBuilderBase& b, OpKind op, Value* x, Value* y, DType d) {
   return bool_from(b, fp ? b.CreateFCmp(p, x, y) : b.CreateICmp(p, x, y));
 }
 
-
 Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
                          std::span<Value* const> a) {
   const bool fp = ir::is_float(d);

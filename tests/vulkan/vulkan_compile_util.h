@@ -20,7 +20,10 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <span>
+#include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/pipeline.h"
@@ -125,6 +128,33 @@ inline void expect_vulkan_matches(const ir::Function& f, const std::vector<ir::H
         }
     }
   }
+}
+
+// One dot_general per case, each on parameters of its own, as one function @dots of dtype
+// `dtype` with a result per case.
+struct DotCase {
+  std::string lhs, rhs, attrs;  // shapes as "[3,5]", attributes inside {}
+  std::string result;
+};
+
+inline std::string dots_kir(std::string_view dtype, std::span<const DotCase> cases) {
+  std::ostringstream text;
+  text << "func @dots(";
+  for (size_t c = 0; c < cases.size(); ++c)
+    text << (c ? ", " : "") << "%l" << c << ": " << dtype << cases[c].lhs << ", %r" << c << ": "
+         << dtype << cases[c].rhs;
+  text << ") -> (";
+  for (size_t c = 0; c < cases.size(); ++c)
+    text << (c ? ", " : "") << dtype << cases[c].result;
+  text << ") {\n";
+  for (size_t c = 0; c < cases.size(); ++c)
+    text << "  %d" << c << " = dot_general %l" << c << ", %r" << c << " {" << cases[c].attrs
+         << "} : " << dtype << cases[c].result << "\n";
+  text << "  return ";
+  for (size_t c = 0; c < cases.size(); ++c)
+    text << (c ? ", " : "") << "%d" << c;
+  text << "\n}\n";
+  return text.str();
 }
 
 }  // namespace kiln::runtime::testing

@@ -15,7 +15,6 @@
 
 #include <cstdint>
 #include <random>
-#include <sstream>
 
 #include "ir/error.h"
 #include "ir/parser.h"
@@ -197,14 +196,9 @@ ir::HostArray small_ints(const ir::TensorType& type, uint64_t seed) {
   return a;
 }
 
-struct DotCase {
-  std::string lhs, rhs, attrs;  // shapes as "[3,5]", attributes inside {}
-  std::string result;
-};
-
 // Unbatched, each operand transposed, batched (also transposed), vector operands, k = 1 and
 // k = 0, 1x1, and a batch read by a shared rhs.
-const DotCase kDots[] = {
+const testing::DotCase kDots[] = {
     {"[3,5]", "[5,7]", "lhs_contract=[1], rhs_contract=[0]", "[3,7]"},
     {"[5,3]", "[5,7]", "lhs_contract=[0], rhs_contract=[0]", "[3,7]"},
     {"[3,5]", "[7,5]", "lhs_contract=[1], rhs_contract=[1]", "[3,7]"},
@@ -229,25 +223,9 @@ class VulkanDot : public ::testing::TestWithParam<DType> {};
 TEST_P(VulkanDot, EveryLayoutMatchesTheInterpreter) {
   KILN_REQUIRE_VULKAN_DEVICE();
   const std::string d(ir::dtype_name(GetParam()));
-  std::ostringstream text;
-  text << "func @dots(";
-  for (size_t c = 0; c < std::size(kDots); ++c)
-    text << (c ? ", " : "") << "%l" << c << ": " << d << kDots[c].lhs << ", %r" << c << ": " << d
-         << kDots[c].rhs;
-  text << ") -> (";
-  for (size_t c = 0; c < std::size(kDots); ++c)
-    text << (c ? ", " : "") << d << kDots[c].result;
-  text << ") {\n";
-  for (size_t c = 0; c < std::size(kDots); ++c)
-    text << "  %d" << c << " = dot_general %l" << c << ", %r" << c << " {" << kDots[c].attrs
-         << "} : " << d << kDots[c].result << "\n";
-  text << "  return ";
-  for (size_t c = 0; c < std::size(kDots); ++c)
-    text << (c ? ", " : "") << "%d" << c;
-  text << "\n}\n";
   ir::Function f;
   try {
-    f = parse(text.str());
+    f = parse(testing::dots_kir(d, kDots));
   } catch (const Error& e) {
     GTEST_SKIP() << "dot_general does not take " << d << ": " << e.what();
   }

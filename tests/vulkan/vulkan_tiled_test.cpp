@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
-#include <sstream>
 
 #include "codegen/lower.h"
 #include "codegen/spirv/spirv_compiler.h"
@@ -49,26 +48,11 @@ std::string shape(std::initializer_list<int64_t> dims) {
 
 // A function returning one dot_general per (m, n, k), each [m,k] @ [k,n].
 ir::Function products(const std::string& d, const std::vector<std::array<int64_t, 3>>& mnk) {
-  std::ostringstream text;
-  text << "func @dots(";
-  for (size_t c = 0; c < mnk.size(); ++c) {
-    const auto [m, n, k] = mnk[c];
-    text << (c ? ", " : "") << "%l" << c << ": " << d << shape({m, k}) << ", %r" << c << ": " << d
-         << shape({k, n});
-  }
-  text << ") -> (";
-  for (size_t c = 0; c < mnk.size(); ++c)
-    text << (c ? ", " : "") << d << shape({mnk[c][0], mnk[c][1]});
-  text << ") {\n";
-  for (size_t c = 0; c < mnk.size(); ++c)
-    text << "  %d" << c << " = dot_general %l" << c << ", %r" << c
-         << " {lhs_contract=[1], rhs_contract=[0]} : " << d << shape({mnk[c][0], mnk[c][1]})
-         << "\n";
-  text << "  return ";
-  for (size_t c = 0; c < mnk.size(); ++c)
-    text << (c ? ", " : "") << "%d" << c;
-  text << "\n}\n";
-  return parse(text.str());
+  std::vector<testing::DotCase> cases;
+  for (const auto& [m, n, k] : mnk)
+    cases.push_back(
+        {shape({m, k}), shape({k, n}), "lhs_contract=[1], rhs_contract=[0]", shape({m, n})});
+  return parse(testing::dots_kir(d, cases));
 }
 
 std::vector<DispatchPlan::Strategy> strategies(const ir::Function& f,
@@ -146,10 +130,7 @@ TEST(VulkanDotTiled, OddShapesOnEveryDtype) {
 
 TEST(VulkanDotTiled, BatchedTransposedAndSharedOperands) {
   KILN_REQUIRE_VULKAN_DEVICE();
-  struct Case {
-    const char *lhs, *rhs, *attrs, *result;
-  };
-  const Case cases[] = {
+  const testing::DotCase cases[] = {
       {"[130,65]", "[130,17]", "lhs_contract=[0], rhs_contract=[0]", "[65,17]"},
       {"[65,130]", "[17,130]", "lhs_contract=[1], rhs_contract=[1]", "[65,17]"},
       {"[17,65]", "[130,17]", "lhs_contract=[0], rhs_contract=[1]", "[65,130]"},
@@ -161,23 +142,7 @@ TEST(VulkanDotTiled, BatchedTransposedAndSharedOperands) {
       {"[65,17]", "[3,17,130]", "lhs_contract=[1], rhs_contract=[1]", "[65,3,130]"},
   };
   for (const char* d : {"f32", "i32", "bf16", "f64"}) {
-    std::ostringstream text;
-    text << "func @dots(";
-    for (size_t c = 0; c < std::size(cases); ++c)
-      text << (c ? ", " : "") << "%l" << c << ": " << d << cases[c].lhs << ", %r" << c << ": " << d
-           << cases[c].rhs;
-    text << ") -> (";
-    for (size_t c = 0; c < std::size(cases); ++c)
-      text << (c ? ", " : "") << d << cases[c].result;
-    text << ") {\n";
-    for (size_t c = 0; c < std::size(cases); ++c)
-      text << "  %d" << c << " = dot_general %l" << c << ", %r" << c << " {" << cases[c].attrs
-           << "} : " << d << cases[c].result << "\n";
-    text << "  return ";
-    for (size_t c = 0; c < std::size(cases); ++c)
-      text << (c ? ", " : "") << "%d" << c;
-    text << "\n}\n";
-    const ir::Function f = parse(text.str());
+    const ir::Function f = parse(testing::dots_kir(d, cases));
     std::vector<ir::HostArray> args;
     for (size_t p = 0; p < f.params().size(); ++p)
       args.push_back(small_ints(f.param_types()[p], 50 + p));
