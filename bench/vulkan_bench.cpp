@@ -67,7 +67,7 @@ runtime::Plan spirv_plan(const std::string& name, std::vector<std::byte> spirv,
   step.slots.push_back({runtime::Slot::Kind::Result, 0, result.size_bytes()});
   plan.kernels = {std::move(kernel)};
   plan.steps = {std::move(step)};
-  plan.target = std::string(runtime::kVulkanTargetPrefix) + " " + runtime::kVulkanPortableProfile;
+  plan.target = runtime::vulkan_plan_target(runtime::kVulkanPortableProfile);
   plan.imports_version = runtime::kKernelImportsVersion;
   return plan;
 }

@@ -139,7 +139,7 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
     }
   plan.arena_bytes = program.layout.plan.arena_bytes;
   plan.peak_bytes = program.layout.plan.peak_bytes;
-  plan.target = vulkan ? std::string(runtime::kVulkanTargetPrefix) + " " + spirv_target->description
+  plan.target = vulkan ? runtime::vulkan_plan_target(spirv_target->description)
                        : codegen::CpuCompiler::instance().target_description();
   plan.imports_version = runtime::kKernelImportsVersion;
   plan.compile_ms =

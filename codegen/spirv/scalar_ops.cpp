@@ -559,9 +559,7 @@ Id float_max_min(Builder& b, Id x, Id y, bool is_max) {
   Id xi = bits_of(b, x), yi = bits_of(b, y);
   Id tie = b.bitcast(b.type_of(x), is_max ? b.bit_and(xi, yi) : b.bit_or(xi, yi));
   r = b.select(b.compare(Op::OpFOrdEqual, x, y), tie, r);
-  Id unordered = b.compare(Op::OpFUnordNotEqual, x, x);
-  unordered = b.logical_or(unordered, b.is_nan(y));
-  return b.select(unordered, b.fadd(x, y), r);
+  return b.select(b.logical_or(b.is_nan(x), b.is_nan(y)), b.fadd(x, y), r);
 }
 
 Id widen_to_64(Builder& b, Id x, DType from) {

@@ -33,6 +33,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 
 namespace kiln::runtime {
 
@@ -55,6 +57,12 @@ inline bool bound_by_descriptor(size_t index, uint64_t bytes, const DescriptorLi
 // the one device the code was generated for, or kVulkanPortableProfile; Executable::load sends
 // them to the Vulkan runtime.
 inline constexpr const char* kVulkanTargetPrefix = "vulkan";
+
+// A Vulkan plan's target for code generated for `description` (a device's, or the portable
+// profile's): the one spelling the compiler writes and the runtime checks.
+inline std::string vulkan_plan_target(std::string_view description) {
+  return std::string(kVulkanTargetPrefix) + " " + std::string(description);
+}
 
 // kiln's portable Vulkan profile: code generated for it (CompileOptions::portable) runs on any
 // device that meets it, so a plan can be made where no device is (or for another machine's)

@@ -231,8 +231,7 @@ VulkanExecutable::~VulkanExecutable() {
 
 void VulkanExecutable::check_target() const {
   const std::string here = c_.caps.description();
-  const std::string prefix = std::string(kVulkanTargetPrefix) + " ";
-  if (plan_.target == prefix + kVulkanPortableProfile) {
+  if (plan_.target == vulkan_plan_target(kVulkanPortableProfile)) {
     const std::vector<std::string> gaps = portable_profile_gaps(c_.caps);
     if (gaps.empty()) return;
     std::string list;
@@ -242,7 +241,8 @@ void VulkanExecutable::check_target() const {
                 ": compiled for kiln's portable Vulkan profile, which '" + c_.caps.name +
                 "' does not meet: it lacks " + list);
   }
-  if (plan_.target != prefix + here) {
+  if (plan_.target != vulkan_plan_target(here)) {
+    const std::string prefix = vulkan_plan_target("");
     const std::string compiled =
         plan_.target.rfind(prefix, 0) == 0 ? plan_.target.substr(prefix.size()) : plan_.target;
     throw Error("[runtime] @" + plan_.name + ": compiled for Vulkan device '" + compiled +

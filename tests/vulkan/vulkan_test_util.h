@@ -180,8 +180,7 @@ inline PlanKernel affine_plan_kernel(const std::string& name, const AffineKernel
 }
 
 inline std::string this_device_target() {
-  return std::string(kVulkanTargetPrefix) + " " +
-         VulkanContext::instance().capabilities().description();
+  return vulkan_plan_target(VulkanContext::instance().capabilities().description());
 }
 
 // y = x * scale + offset over f32[n], in one step.
