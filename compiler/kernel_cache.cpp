@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <iostream>
 #include <list>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <string_view>
 #include <unordered_map>
@@ -26,13 +28,17 @@ namespace {
 
 class CpuBackend final : public KernelBackend {
  public:
+  explicit CpuBackend(std::string target) : target_(std::move(target)) {}
   std::string cache_description() const override {
-    return codegen::CpuCompiler::instance().cache_description();
+    return codegen::CpuCompiler::instance().cache_description(target_);
   }
   std::vector<std::byte> compile_to_object(const codegen::Kernel& kernel,
                                            const std::string& symbol) override {
-    return codegen::CpuCompiler::instance().compile_to_object(kernel, symbol);
+    return codegen::CpuCompiler::instance().compile_to_object(kernel, symbol, target_);
   }
+
+ private:
+  std::string target_;
 };
 
 std::span<const char> as_chars(std::span<const std::byte> bytes) {
@@ -62,7 +68,7 @@ uint64_t parse_byte_count(const char* name, const std::string& text) {
 }  // namespace
 
 KernelBackend& cpu_backend() {
-  static CpuBackend backend;
+  static CpuBackend backend("host");
   return backend;
 }
 
@@ -195,6 +201,22 @@ KernelCache& KernelCache::instance() {
   }();
   (void)warned;
   return cache;
+}
+
+KernelCache& KernelCache::for_cpu_target(std::string_view target) {
+  if (target == "host") return instance();
+  codegen::CpuCompiler::instance().target_description(target);  // refuses unknown targets
+  static std::mutex mutex;
+  static std::map<std::string, std::unique_ptr<CpuBackend>, std::less<>> backends;
+  static std::map<std::string, std::unique_ptr<KernelCache>, std::less<>> caches;
+  std::lock_guard lock(mutex);
+  auto it = caches.find(target);
+  if (it != caches.end()) return *it->second;
+  auto& backend = backends[std::string(target)];
+  backend = std::make_unique<CpuBackend>(std::string(target));
+  auto& cache = caches[std::string(target)];
+  cache = std::make_unique<KernelCache>(*backend, cache_config_from_env());
+  return *cache;
 }
 
 std::shared_ptr<const runtime::PlanKernel> KernelCache::get(const codegen::Kernel& kernel) {

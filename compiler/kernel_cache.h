@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codegen/kernel.h"
@@ -67,6 +68,10 @@ class KernelCache {
 
   // The process's cache: the CPU backend, configured from the environment at first use.
   static KernelCache& instance();
+  // The process's cache of code for another CPU target ("x86-64-v3", codegen/cpu/target.h;
+  // "host" is instance()), with the same disk folder: entries for different targets never
+  // share a key. Throws kiln::Error "[compile] ..." for an unknown target.
+  static KernelCache& for_cpu_target(std::string_view target);
 
   KernelCache(KernelBackend& backend, KernelCacheConfig config);
   ~KernelCache();

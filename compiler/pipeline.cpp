@@ -92,7 +92,7 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
   const bool portable = vulkan && options.portable;
   KernelCache& cache = portable ? portable_vulkan_kernel_cache()
                        : vulkan ? vulkan_kernel_cache()
-                                : KernelCache::instance();
+                                : KernelCache::for_cpu_target(options.cpu_target);
   const codegen::spirv::SpirvTarget* spirv_target = nullptr;
   codegen::spirv::SpirvTarget portable_target;
   if (portable) {
@@ -140,7 +140,7 @@ runtime::Plan compile_plan(const ir::Function& function, const CompileOptions& o
   plan.arena_bytes = program.layout.plan.arena_bytes;
   plan.peak_bytes = program.layout.plan.peak_bytes;
   plan.target = vulkan ? runtime::vulkan_plan_target(spirv_target->description)
-                       : codegen::CpuCompiler::instance().target_description();
+                       : codegen::CpuCompiler::instance().target_description(options.cpu_target);
   plan.imports_version = runtime::kKernelImportsVersion;
   plan.compile_ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

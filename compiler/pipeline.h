@@ -10,6 +10,7 @@
 // The named pipeline `cpu` (passes::find_pipeline) is the rewrite half, for `kiln opt`.
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "codegen/lower.h"
@@ -32,6 +33,9 @@ struct CompileOptions {
   // instead of the device here, which need not exist; the plan runs on any device meeting it.
   bool portable = false;
   bool fuse = true;  // false: every op is its own kernel (the unfused side of a benchmark)
+  // On the CPU: "host" (this machine, every feature it has) or an x86-64 level such as
+  // "x86-64-v3" (codegen/cpu/target.h), for code that runs on other machines (bundles).
+  std::string cpu_target = "host";
   // Parameters (by index) whose storage a result of the same type may take over, so that the
   // update is done in place (see compiler/buffer_layout.h and Executable::run).
   std::vector<size_t> donate = {};

@@ -21,10 +21,11 @@ struct OptimizedModule {
 };
 
 OptimizedModule build(const Kernel& kernel, const std::string& symbol,
+                      const cpu::CpuTarget& target = cpu::host_info(),
                       const std::string& extra_features = "") {
   OptimizedModule out;
-  out.tm = &cpu::thread_target_machine();
-  cpu::TargetAttrs attrs = cpu::host_info().attrs;
+  out.tm = &cpu::thread_target_machine(target);
+  cpu::TargetAttrs attrs = target.attrs;
   if (!extra_features.empty()) attrs.features += "," + extra_features;
   out.module = cpu::emit_kernel(kernel, symbol, attrs, *out.context);
   cpu::optimize_module(*out.module, *out.tm);
@@ -38,14 +39,14 @@ CpuCompiler& CpuCompiler::instance() {
   return compiler;
 }
 
-const std::string& CpuCompiler::target_description() const {
-  return cpu::host_info().description;
+const std::string& CpuCompiler::target_description(std::string_view target) const {
+  return cpu::cpu_target(target).description;
 }
 
-std::string CpuCompiler::cache_description() const {
+std::string CpuCompiler::cache_description(std::string_view target) const {
   return "llvm " + llvm_version() + "; codegen " + std::to_string(kCpuCodegenVersion) +
          "; kernel imports " + std::to_string(runtime::kKernelImportsVersion) + "; " +
-         target_description();
+         target_description(target);
 }
 
 std::string CpuCompiler::llvm_version() {
@@ -53,14 +54,18 @@ std::string CpuCompiler::llvm_version() {
 }
 
 std::vector<std::byte> CpuCompiler::compile_to_object(const Kernel& kernel,
-                                                      const std::string& symbol) {
-  return compile_to_object_for_testing(kernel, symbol, "");
+                                                      const std::string& symbol,
+                                                      std::string_view target) {
+  OptimizedModule m = build(kernel, symbol, cpu::cpu_target(target));
+  const std::vector<char> object = cpu::emit_file(*m.module, *m.tm, cpu::FileKind::Object);
+  const auto* bytes = reinterpret_cast<const std::byte*>(object.data());
+  return {bytes, bytes + object.size()};
 }
 
 std::vector<std::byte> CpuCompiler::compile_to_object_for_testing(const Kernel& kernel,
                                                                   const std::string& symbol,
                                                                   const std::string& features) {
-  OptimizedModule m = build(kernel, symbol, features);
+  OptimizedModule m = build(kernel, symbol, cpu::host_info(), features);
   const std::vector<char> object = cpu::emit_file(*m.module, *m.tm, cpu::FileKind::Object);
   const auto* bytes = reinterpret_cast<const std::byte*>(object.data());
   return {bytes, bytes + object.size()};

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "codegen/kernel.h"
@@ -23,15 +24,19 @@ class CpuCompiler {
   static CpuCompiler& instance();
 
   // "x86_64-pc-linux-gnu <cpu> +f1,+f2,...": what the object code needs, as written into plans
-  // (the runtime checks it against the machine it loads on).
-  const std::string& target_description() const;
+  // (the runtime checks it against the machine it loads on). `target` is "host" (this
+  // machine) or an x86-64 level ("x86-64-v3", codegen/cpu/target.h); an unknown one throws
+  // kiln::Error "[compile] ...".
+  const std::string& target_description(std::string_view target = "host") const;
   // Everything the object code depends on besides the kernel: the LLVM version, the codegen
   // and kernel imports versions and the target. Part of every kernel-cache key.
-  std::string cache_description() const;
+  std::string cache_description(std::string_view target = "host") const;
   static std::string llvm_version();
 
-  // Relocatable object code (ELF, PIC) that defines `symbol` as the kernel's entry point.
-  std::vector<std::byte> compile_to_object(const Kernel& kernel, const std::string& symbol);
+  // Relocatable object code (ELF, PIC) for `target` that defines `symbol` as the kernel's
+  // entry point.
+  std::vector<std::byte> compile_to_object(const Kernel& kernel, const std::string& symbol,
+                                           std::string_view target = "host");
   // The same with `features` appended to the host's feature list (none: compile_to_object), so
   // that tests compile, and check, the paths of a lesser CPU ("-avx512f") on this one.
   std::vector<std::byte> compile_to_object_for_testing(const Kernel& kernel,

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <mutex>
 
 #include <llvm/Analysis/ValueTracking.h>
@@ -18,6 +19,7 @@
 #include <llvm/Support/TargetSelect.h>
 #include <llvm/Support/raw_ostream.h>
 #include <llvm/TargetParser/Host.h>
+#include <llvm/TargetParser/X86TargetParser.h>
 #include <llvm/Transforms/Utils/Local.h>
 
 #include "codegen/cpu/math_approx.h"
@@ -57,9 +59,10 @@ int64_t last_level_cache_bytes() {
   return std::max<int64_t>({sysconf(_SC_LEVEL3_CACHE_SIZE), sysconf(_SC_LEVEL2_CACHE_SIZE), 0});
 }
 
-HostInfo detect_host() {
+CpuTarget detect_host() {
   initialize_llvm();
-  HostInfo info;
+  CpuTarget info;
+  info.name = "host";
   info.triple = llvm::sys::getProcessTriple();
   info.cpu = llvm::sys::getHostCPUName().str();
   llvm::StringMap<bool> features;
@@ -92,6 +95,34 @@ HostInfo detect_host() {
   return info;
 }
 
+// The last-level cache a level target assumes when it decides on streaming stores: code for a
+// level runs on machines kiln has never seen, so it cannot ask. 32 MiB is a current desktop or
+// server slice; a wrong guess costs speed on very large outputs, never results.
+constexpr int64_t kLevelTargetCacheBytes = int64_t{32} << 20;
+
+CpuTarget level_target(std::string_view level) {
+  initialize_llvm();
+  CpuTarget info;
+  info.name = std::string(level);
+  info.triple = llvm::sys::getProcessTriple();
+  info.cpu = std::string(level);
+  llvm::SmallVector<llvm::StringRef, 64> implied;
+  llvm::X86::getFeaturesForCPU(level, implied);
+  std::vector<std::string> enabled;
+  for (llvm::StringRef f : implied)
+    enabled.push_back("+" + f.str());
+  std::sort(enabled.begin(), enabled.end());
+  for (const std::string& f : enabled)
+    info.features += (info.features.empty() ? "" : ",") + f;
+  info.description = info.triple + " " + info.cpu + " " + info.features;
+  info.attrs.cpu = info.cpu;
+  info.attrs.features = info.features;
+  info.attrs.prefer_vector_width = level == "x86-64-v4" ? 512 : 256;
+  info.attrs.streaming_store_bytes = 2 * kLevelTargetCacheBytes;
+  info.description += " llc=" + std::to_string(kLevelTargetCacheBytes);
+  return info;
+}
+
 constexpr const char* kKernelPipeline =
     "always-inline,function(sroa,early-cse,instcombine,simplifycfg,loop-mssa(licm),"
     "loop(loop-rotate,indvars),loop-vectorize,early-cse,instcombine,simplifycfg)";
@@ -106,22 +137,40 @@ std::string message(llvm::Error error) {
 
 }  // namespace
 
-const HostInfo& host_info() {
-  static const HostInfo info = detect_host();
+const CpuTarget& host_info() {
+  static const CpuTarget info = detect_host();
   return info;
 }
 
-llvm::TargetMachine& thread_target_machine() {
-  thread_local std::unique_ptr<llvm::TargetMachine> tm = [] {
-    const HostInfo& host = host_info();
-    std::string error;
-    const llvm::Target* target = llvm::TargetRegistry::lookupTarget(host.triple, error);
-    if (!target) throw Error("[codegen] no LLVM target for " + host.triple + ": " + error);
-    llvm::TargetOptions options;
-    return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-        host.triple, host.cpu, host.features, options, llvm::Reloc::PIC_, llvm::CodeModel::Small,
-        llvm::CodeGenOpt::Aggressive));
+const CpuTarget& cpu_target(std::string_view name) {
+  if (name == "host") return host_info();
+  static const std::vector<CpuTarget> levels = [] {
+    std::vector<CpuTarget> out;
+    for (const char* level : kCpuLevels)
+      out.push_back(level_target(level));
+    return out;
   }();
+  for (const CpuTarget& level : levels)
+    if (level.name == name) return level;
+  std::string known = "host";
+  for (const char* level : kCpuLevels)
+    known += std::string(", ") + level;
+  throw Error("[compile] unknown CPU target '" + std::string(name) + "' (known: " + known + ")");
+}
+
+llvm::TargetMachine& thread_target_machine(const CpuTarget& cpu) {
+  // One machine per target this thread compiles for; the targets are few and live forever.
+  thread_local std::map<std::string, std::unique_ptr<llvm::TargetMachine>> machines;
+  std::unique_ptr<llvm::TargetMachine>& tm = machines[cpu.name];
+  if (!tm) {
+    std::string error;
+    const llvm::Target* target = llvm::TargetRegistry::lookupTarget(cpu.triple, error);
+    if (!target) throw Error("[codegen] no LLVM target for " + cpu.triple + ": " + error);
+    llvm::TargetOptions options;
+    tm.reset(target->createTargetMachine(cpu.triple, cpu.cpu, cpu.features, options,
+                                         llvm::Reloc::PIC_, llvm::CodeModel::Small,
+                                         llvm::CodeGenOpt::Aggressive));
+  }
   return *tm;
 }
 

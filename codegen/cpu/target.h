@@ -1,13 +1,14 @@
 #pragma once
-// The host target: what it is, the kernel optimization pipeline, and code generation.
-// Compilation runs on the calling thread with a target machine of its own, so kernels compile
-// concurrently. Object code is linked by the runtime's loader (runtime/kernel_loader.h), not
+// The CPU targets (this machine, or an x86-64 level for ahead-of-time bundles), the kernel
+// optimization pipeline, and code generation. Compilation runs on the calling thread with a
+// target machine of its own per target, so kernels compile concurrently. Object code is linked by the runtime's loader (runtime/kernel_loader.h), not
 // here: the compiler only produces it.
 
 #include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <llvm/IR/Module.h>
@@ -17,18 +18,27 @@
 
 namespace kiln::codegen::cpu {
 
-struct HostInfo {
+struct CpuTarget {
+  std::string name;  // "host", "x86-64-v3", ...
   std::string triple;
   std::string cpu;
-  std::string features;     // every known feature, "+avx2,-avx512bf16,..."
+  std::string features;     // "+avx2,-avx512bf16,...": every known feature (host) or those enabled
   std::string description;  // "triple cpu +f1,+f2,...": the enabled features, sorted
   TargetAttrs attrs;
 };
 
-const HostInfo& host_info();
+// This machine: its CPU and every feature it has.
+const CpuTarget& host_info();
 
-// This thread's target machine for the host (optimization level O3).
-llvm::TargetMachine& thread_target_machine();
+// The x86-64 micro-architecture levels code may be compiled for ahead of time, lowest first.
+inline constexpr const char* kCpuLevels[] = {"x86-64-v2", "x86-64-v3", "x86-64-v4"};
+
+// "host" (host_info()) or one of kCpuLevels: the level's generic CPU with exactly the features
+// the level guarantees. Throws kiln::Error "[compile] ..." naming the known targets otherwise.
+const CpuTarget& cpu_target(std::string_view name);
+
+// This thread's target machine for `target` (optimization level O3).
+llvm::TargetMachine& thread_target_machine(const CpuTarget& target = host_info());
 
 // Sets the module's triple and data layout, runs the kernel pipeline (see target.cpp), then
 // mark_streaming_stores.
