@@ -2,16 +2,15 @@
 
 #include <elf.h>
 #include <sys/mman.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <vector>
 
 #include "ir/error.h"
+#include "runtime/elf_reader.h"
 
 namespace kiln::runtime {
 
@@ -25,67 +24,30 @@ constexpr uint64_t kMaxImageSize = uint64_t{1} << 30;
 constexpr uint64_t kStubSize = 16;
 constexpr uint64_t kNone = ~uint64_t{0};
 
+using elf::align_up;
+using elf::hex;
+using elf::printable;
+
 [[noreturn]] void fail(const std::string& message) {
   throw Error("[loader] " + message);
 }
 
-std::string hex(uint64_t value) {
-  char text[24];
-  std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
-  return text;
-}
-
-// A name from the file as it may appear in a message: a corrupt one could be long or binary.
-std::string printable(std::string_view name) {
-  std::string out(name.substr(0, 80));
-  for (char& c : out)
-    if (c < 0x20 || c > 0x7e) c = '?';
-  return name.size() > out.size() ? out + "..." : out;
-}
-
-uint64_t align_up(uint64_t value, uint64_t align) {
-  return (value + align - 1) & ~(align - 1);
-}
-
 // ---- Checked views of the file ----------------------------------------------------------------
-
-std::span<const std::byte> range(std::span<const std::byte> file, uint64_t offset, uint64_t size,
-                                 const std::string& what) {
-  if (offset > file.size() || size > file.size() - offset)
-    fail(what + " lies outside the file (offset " + hex(offset) + ", size " + hex(size) +
-         ", file size " + hex(file.size()) + ")");
-  return file.subspan(offset, size);
-}
-
-// Copies rather than casts: the file need not be aligned for T.
-template <class T>
-std::vector<T> read_array(std::span<const std::byte> bytes) {
-  std::vector<T> out(bytes.size() / sizeof(T));
-  if (!out.empty()) std::memcpy(out.data(), bytes.data(), out.size() * sizeof(T));
-  return out;
-}
 
 // An SHT_STRTAB section whose every lookup is checked to start inside it and end in a NUL.
 class StringTable {
  public:
-  StringTable(std::span<const std::byte> file, const Elf64_Shdr& header, const std::string& what) {
+  StringTable(const elf::Reader& file, const Elf64_Shdr& header, const std::string& what)
+      : file_(file) {
     if (header.sh_type != SHT_STRTAB) fail(what + " is not of type SHT_STRTAB");
-    bytes_ = range(file, header.sh_offset, header.sh_size, what);
+    bytes_ = file.range(header.sh_offset, header.sh_size, what);
   }
   std::string_view get(uint64_t offset, const char* owner, size_t index) const {
-    const char* begin = nullptr;
-    const void* end = nullptr;
-    if (offset < bytes_.size()) {
-      begin = reinterpret_cast<const char*>(bytes_.data()) + offset;
-      end = std::memchr(begin, 0, bytes_.size() - offset);
-    }
-    if (end == nullptr)
-      fail(std::string(owner) + " " + std::to_string(index) + ": name offset " + hex(offset) +
-           " does not point at a NUL-terminated string in its string table");
-    return {begin, static_cast<size_t>(static_cast<const char*>(end) - begin)};
+    return file_.string(bytes_, offset, owner, index);
   }
 
  private:
+  const elf::Reader& file_;
   std::span<const std::byte> bytes_;
 };
 
@@ -104,17 +66,8 @@ struct Object {
   }
 };
 
-Object parse(std::span<const std::byte> file) {
-  Elf64_Ehdr h;
-  std::memcpy(&h, range(file, 0, sizeof h, "the ELF header").data(), sizeof h);
-  if (std::memcmp(h.e_ident, ELFMAG, SELFMAG) != 0) fail("not an ELF file (bad magic)");
-  if (h.e_ident[EI_CLASS] != ELFCLASS64) fail("not an ELF64 object (EI_CLASS is not ELFCLASS64)");
-  if (h.e_ident[EI_DATA] != ELFDATA2LSB) fail("not a little-endian object (EI_DATA)");
-  if (h.e_ident[EI_VERSION] != EV_CURRENT || h.e_version != EV_CURRENT) fail("unknown ELF version");
-  if (h.e_type != ET_REL)
-    fail("not a relocatable object (e_type " + std::to_string(h.e_type) + ")");
-  if (h.e_machine != EM_X86_64)
-    fail("not an x86-64 object (e_machine " + std::to_string(h.e_machine) + ")");
+Object parse(const elf::Reader& file) {
+  const Elf64_Ehdr h = file.x86_64_header(ET_REL, "a relocatable object");
   if (h.e_shentsize != sizeof(Elf64_Shdr)) fail("e_shentsize is not sizeof(Elf64_Shdr)");
   // e_shnum 0 with a non-zero e_shoff means extended numbering, which kernels never need.
   if (h.e_shnum == 0 || h.e_shnum >= SHN_LORESERVE)
@@ -123,8 +76,7 @@ Object parse(std::span<const std::byte> file) {
     fail("e_shstrndx " + std::to_string(h.e_shstrndx) + " is not a section index");
 
   Object obj;
-  obj.sections = read_array<Elf64_Shdr>(
-      range(file, h.e_shoff, uint64_t{h.e_shnum} * sizeof(Elf64_Shdr), "the section header table"));
+  obj.sections = file.read_array<Elf64_Shdr>(h.e_shoff, h.e_shnum, "the section header table");
   const StringTable shstrtab(file, obj.sections[h.e_shstrndx], "the section name table");
   for (size_t i = 0; i < obj.sections.size(); ++i)
     obj.section_names.push_back(shstrtab.get(obj.sections[i].sh_name, "section", i));
@@ -138,7 +90,8 @@ Object parse(std::span<const std::byte> file) {
       fail(obj.section(i) + ": symbol table entry size is not sizeof(Elf64_Sym)");
     if (s.sh_link == 0 || s.sh_link >= obj.sections.size())
       fail(obj.section(i) + ": sh_link is not a section index");
-    obj.symbols = read_array<Elf64_Sym>(range(file, s.sh_offset, s.sh_size, obj.section(i)));
+    obj.symbols =
+        file.read_array<Elf64_Sym>(s.sh_offset, s.sh_size / sizeof(Elf64_Sym), obj.section(i));
     const StringTable strtab(file, obj.sections[s.sh_link], obj.section(s.sh_link));
     for (size_t k = 0; k < obj.symbols.size(); ++k)
       obj.symbol_names.push_back(strtab.get(obj.symbols[k].st_name, "symbol", k));
@@ -159,7 +112,7 @@ uint64_t checked_alignment(uint64_t align, uint64_t page, const std::string& wha
   return align;
 }
 
-std::vector<Group> classify(std::span<const std::byte> file, const Object& obj) {
+std::vector<Group> classify(const elf::Reader& file, const Object& obj) {
   std::vector<Group> groups(obj.sections.size(), kNotLoaded);
   for (size_t i = 1; i < obj.sections.size(); ++i) {
     const Elf64_Shdr& s = obj.sections[i];
@@ -175,7 +128,7 @@ std::vector<Group> classify(std::span<const std::byte> file, const Object& obj) 
       fail(obj.section(i) + ": allocated section of unsupported type " + hex(s.sh_type));
     if ((s.sh_flags & SHF_EXECINSTR) != 0 && (s.sh_flags & SHF_WRITE) != 0)
       fail(obj.section(i) + ": both writable and executable");
-    if (s.sh_type == SHT_PROGBITS) range(file, s.sh_offset, s.sh_size, obj.section(i));
+    if (s.sh_type == SHT_PROGBITS) file.range(s.sh_offset, s.sh_size, obj.section(i));
     // .data.rel.ro is writable only so that a dynamic linker can relocate it; this loader
     // relocates before protecting, so it can be read-only, as RELRO makes it after ld.so.
     const bool relro = obj.section_names[i].starts_with(".data.rel.ro");
@@ -200,7 +153,7 @@ bool uses_got(uint32_t type) {
   return type == R_X86_64_GOTPCREL || type == R_X86_64_GOTPCRELX || type == R_X86_64_REX_GOTPCRELX;
 }
 
-std::vector<Relocation> collect_relocations(std::span<const std::byte> file, const Object& obj,
+std::vector<Relocation> collect_relocations(const elf::Reader& file, const Object& obj,
                                             const std::vector<Group>& groups) {
   std::vector<Relocation> out;
   for (uint32_t i = 1; i < obj.sections.size(); ++i) {
@@ -216,7 +169,8 @@ std::vector<Relocation> collect_relocations(std::span<const std::byte> file, con
       fail(obj.section(i) + ": entry size is not sizeof(Elf64_Rela)");
     const Elf64_Shdr& target = obj.sections[s.sh_info];
     if (target.sh_type == SHT_NOBITS) fail(obj.section(i) + ": relocates a NOBITS section");
-    const auto relas = read_array<Elf64_Rela>(range(file, s.sh_offset, s.sh_size, obj.section(i)));
+    const auto relas =
+        file.read_array<Elf64_Rela>(s.sh_offset, s.sh_size / sizeof(Elf64_Rela), obj.section(i));
     for (uint64_t k = 0; k < relas.size(); ++k) {
       const Relocation r{i,
                          k,
@@ -407,11 +361,6 @@ void apply(const Object& obj, const Relocation& r, const Layout& l,
   }
 }
 
-uint64_t page_size() {
-  const long size = sysconf(_SC_PAGESIZE);
-  return size > 0 ? static_cast<uint64_t>(size) : 4096;
-}
-
 }  // namespace
 
 PageMapping::PageMapping(size_t size) {
@@ -433,9 +382,10 @@ void PageMapping::protect(size_t offset, size_t size, int prot) const {
     fail("mprotect failed: " + std::string(std::strerror(errno)));
 }
 
-LoadedObject LoadedObject::load(std::span<const std::byte> file,
+LoadedObject LoadedObject::load(std::span<const std::byte> bytes,
                                 std::span<const ImportedSymbol> imports) {
-  const uint64_t page = page_size();
+  const uint64_t page = elf::page_size();
+  const elf::Reader file(bytes, "[loader] ");
   const Object obj = parse(file);
   const std::vector<Group> groups = classify(file, obj);
   const std::vector<Relocation> relocations = collect_relocations(file, obj, groups);
@@ -454,7 +404,7 @@ LoadedObject LoadedObject::load(std::span<const std::byte> file,
     const Elf64_Shdr& s = obj.sections[i];
     // NOBITS sections stay as mmap zero-filled them; PROGBITS ranges were checked by classify.
     if (groups[i] != kNotLoaded && s.sh_type == SHT_PROGBITS && s.sh_size != 0)
-      std::memcpy(image + layout.section_offset[i], file.data() + s.sh_offset, s.sh_size);
+      std::memcpy(image + layout.section_offset[i], bytes.data() + s.sh_offset, s.sh_size);
   }
   for (size_t k = 0; k < obj.symbols.size(); ++k) {
     if (layout.stub_offset[k] == kNone && layout.got_offset[k] == kNone) continue;
