@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <random>
 #include <thread>
 
 #include "compiler/pipeline.h"
@@ -18,17 +17,6 @@
 namespace kiln::runtime {
 namespace {
 
-std::vector<ir::HostArray> random_args(const ir::Function& f, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::vector<ir::HostArray> args;
-  for (const ir::TensorType& t : f.param_types()) {
-    ir::HostArray& a = args.emplace_back(t);
-    for (int64_t i = 0; i < a.num_elements(); ++i)
-      a.set_f64(i, std::uniform_real_distribution<double>(-1, 1)(rng));
-  }
-  return args;
-}
-
 const char* kSmallMatmul = R"(func @xw(%x: f32[2,1024], %w: f32[1024,32]) -> f32[2,32] {
   %y = dot_general %x, %w {lhs_contract=[1], rhs_contract=[0]} : f32[2,32]
   return %y
@@ -41,7 +29,7 @@ TEST(Determinism, OneMatmulSharedByEightUserThreads) {
   // Each thread has inputs of its own; the expected bits come from one thread, one call each.
   std::vector<std::vector<ir::HostArray>> inputs, expected;
   for (int t = 0; t < kThreads; ++t) {
-    inputs.push_back(random_args(f, 100 + t));
+    inputs.push_back(testing::uniform_args(f, 100 + t));
     expected.push_back(exe.run(inputs.back()));
     const ir::HostArray oracle = ir::interpret(f, inputs.back())[0];
     for (int64_t i = 0; i < oracle.num_elements(); ++i)
@@ -63,7 +51,7 @@ TEST(Determinism, AThousandCallsGiveTheSameBits) {
   for (const char* text : {kiln::testing::workloads::kW4, kiln::testing::workloads::kW2}) {
     const ir::Function f = testing::parse_function(text);
     const Executable exe = compiler::compile(f);
-    const std::vector<ir::HostArray> args = random_args(f, 9);
+    const std::vector<ir::HostArray> args = testing::uniform_args(f, 9);
     const ir::HostArray first = exe.run(args)[0];
     int differing = 0;
     for (int call = 0; call < 1000; ++call)
@@ -76,7 +64,7 @@ TEST(Determinism, ThreadCountsDoNotChangeBits) {
   for (const char* text : kiln::testing::workloads::kAll) {
     const ir::Function f = testing::parse_function(text);
     const Plan plan = compiler::compile_plan(f);
-    const std::vector<ir::HostArray> args = random_args(f, 21);
+    const std::vector<ir::HostArray> args = testing::uniform_args(f, 21);
     std::vector<ir::HostArray> first;
     for (int threads : {1, 2, 4, 3}) {
       Context context(threads);
@@ -94,7 +82,7 @@ TEST(Determinism, ThreadCountsDoNotChangeBits) {
 TEST(Determinism, ContentionDoesNotChangeBits) {
   const ir::Function f = testing::parse_function(kiln::testing::workloads::kW4);
   const Executable exe = compiler::compile(f);
-  const std::vector<ir::HostArray> args = random_args(f, 4);
+  const std::vector<ir::HostArray> args = testing::uniform_args(f, 4);
   const ir::HostArray want = exe.run(args)[0];
   std::vector<int> wrong(4, 0);
   std::vector<std::thread> threads;

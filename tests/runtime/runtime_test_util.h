@@ -1,14 +1,16 @@
 #pragma once
-// Shared pieces of the runtime tests: small hand-made kernels, parsed functions, per-test temp
-// folders, and a kernel cache kept off the user's home folder.
+// Shared pieces of the runtime tests: small hand-made kernels, parsed functions, random
+// arguments, per-test temp folders, and a kernel cache kept off the user's home folder.
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "codegen/kernel.h"
 #include "ir/parser.h"
@@ -21,6 +23,18 @@ inline const bool kNoDiskCache = [] {
   ::setenv("KILN_NO_DISK_CACHE", "1", 1);
   return true;
 }();
+
+// Arguments for `f`, uniform in [-1, 1) from `seed`.
+inline std::vector<ir::HostArray> uniform_args(const ir::Function& f, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::vector<ir::HostArray> args;
+  for (const ir::TensorType& t : f.param_types()) {
+    ir::HostArray& a = args.emplace_back(t);
+    for (int64_t i = 0; i < a.num_elements(); ++i)
+      a.set_f64(i, std::uniform_real_distribution<double>(-1, 1)(rng));
+  }
+  return args;
+}
 
 // The first function of a .kir text.
 inline ir::Function parse_function(std::string_view text) {
