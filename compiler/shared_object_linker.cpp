@@ -72,12 +72,23 @@ std::vector<std::byte> link_shared_object(std::span<const LinkInput> objects) {
   // No --gc-sections: every kernel is an export the runtime looks up by name. -z text refuses
   // relocations in code; --discard-locals keeps the kernels' names (exported, so profilers
   // still see them) and drops the assembler's temporaries.
-  std::vector<const char*> args = {"ld.lld",          "-shared",     "-nostdlib",
-                                   "-z",              "now",         "-z",
-                                   "relro",           "-z",          "noexecstack",
-                                   "-z",              "text",        "--hash-style=sysv",
-                                   "--build-id=none", "--threads=1", "--discard-locals",
-                                   "-o",              output.c_str()};
+  std::vector<const char*> args = {"ld.lld",
+                                   "-shared",
+                                   "-nostdlib",
+                                   "-z",
+                                   "now",
+                                   "-z",
+                                   "relro",
+                                   "-z",
+                                   "noexecstack",
+                                   "-z",
+                                   "text",
+                                   "--hash-style=sysv",
+                                   "--build-id=none",
+                                   "--threads=1",
+                                   "--discard-locals",
+                                   "-o",
+                                   output.c_str()};
   for (const std::string& input : inputs)
     args.push_back(input.c_str());
 

@@ -20,14 +20,15 @@ class Context {
 
   // A context with a pool of its own.
   explicit Context(int num_threads, KernelLoader& loader = host_kernel_loader());
+  // A context sharing `pool` (which must outlive it), with its own loader: a bundle's code is
+  // reached through a loader of its own (runtime/bundle/bundle.h).
+  Context(ThreadPool& shared_pool, KernelLoader& loader)
+      : threads_(&shared_pool), loader_(&loader) {}
 
   ThreadPool& threads() const { return *threads_; }
   KernelLoader& loader() const { return *loader_; }
 
  private:
-  Context(ThreadPool& shared_pool, KernelLoader& loader)
-      : threads_(&shared_pool), loader_(&loader) {}
-
   std::unique_ptr<ThreadPool> own_threads_;
   ThreadPool* threads_;
   KernelLoader* loader_;

@@ -14,11 +14,10 @@
 
 namespace kiln::runtime {
 
-class LoadedObject;
-
-// A kernel ready to run; keeps its code mapped while any copy lives.
+// A kernel ready to run; keeps its code mapped while any copy lives (a LoadedObject, or a
+// bundle's LoadedSharedObject).
 struct LoadedKernel {
-  std::shared_ptr<const LoadedObject> code;
+  std::shared_ptr<const void> code;
   KernelEntry entry = nullptr;
 };
 

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config clang-format
-  llvm-16-dev libzstd-dev zlib1g-dev libedit-dev libxml2-dev libcurl4-openssl-dev
+  llvm-16-dev liblld-16-dev libsodium-dev libzstd-dev zlib1g-dev libedit-dev libxml2-dev libcurl4-openssl-dev
   libvulkan-dev mesa-vulkan-drivers glslang-dev spirv-tools spirv-headers
   vulkan-validationlayers vulkan-tools glslc
   nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev

@@ -16,5 +16,7 @@ Action add_bench_command(CLI::App& app);
 Action add_transform_command(CLI::App& app);
 Action add_cache_command(CLI::App& app);
 Action add_devices_command(CLI::App& app);
+Action add_compile_command(CLI::App& app);
+Action add_bundle_command(CLI::App& app);
 
 }  // namespace kiln::tools

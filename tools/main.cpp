@@ -43,7 +43,8 @@ int main(int argc, char** argv) {
       kiln::tools::add_dump_command(app),      kiln::tools::add_run_command(app),
       kiln::tools::add_opt_command(app),       kiln::tools::add_bench_command(app),
       kiln::tools::add_transform_command(app), kiln::tools::add_cache_command(app),
-      kiln::tools::add_devices_command(app)};
+      kiln::tools::add_devices_command(app),   kiln::tools::add_compile_command(app),
+      kiln::tools::add_bundle_command(app)};
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -54,13 +55,18 @@ int main(int argc, char** argv) {
     if (app.exit(e) != 0) return 1;
     return kiln::tools::check_stdout("kiln");
   } catch (const CLI::ParseError& e) {
-    // Every usage error exits 1, as every other bad input does.
+    // Every usage error exits 1, as every other bad input does, on one line that names the
+    // subcommand ("[compile] ...") when there is one.
+    std::string component = "kiln";
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (argc > 1 && sub->get_name() == argv[1]) component = sub->get_name();
     if (std::string unknown = first_unknown_option(app); !unknown.empty()) {
-      std::cerr << "[kiln] unknown option " << unknown << " (--help lists the options)\n";
+      std::cerr << "[" << component << "] unknown option " << unknown
+                << " (--help lists the options)\n";
       return 1;
     }
     // One line, as every other error is (CLI11's own exit adds a second about --help).
-    std::cerr << "[kiln] " << e.what() << " (--help lists the options)\n";
+    std::cerr << "[" << component << "] " << e.what() << " (--help lists the options)\n";
     return 1;
   }
   try {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "codegen/cpu/cpu_compiler.h"
+#include "compiler/graphviz.h"
 #include "compiler/pipeline.h"
 #include "compiler/vulkan_backend.h"
 #include "ir/error.h"
@@ -188,8 +189,9 @@ void check_print_after(const OptOptions& options, const passes::PassManager& man
 
 int run_opt(const OptOptions& options) {
   if (options.emit != "kir" && options.emit != "kernel" && options.emit != "llvm" &&
-      options.emit != "asm" && options.emit != "spirv")
-    throw Error("[opt] --emit=" + options.emit + " is not one of kir, kernel, llvm, asm, spirv");
+      options.emit != "asm" && options.emit != "spirv" && options.emit != "dot")
+    throw Error("[opt] --emit=" + options.emit +
+                " is not one of kir, kernel, llvm, asm, spirv, dot");
   if (!options.output_dir.empty() && options.emit != "spirv")
     throw Error("[opt] --output-dir needs --emit=spirv (it writes each kernel's module)");
   // --emit alone means "the kernels `kiln run` compiles", which lower_program plans after its
@@ -224,7 +226,10 @@ int run_opt(const OptOptions& options) {
     for (const ir::Function& f : module.functions)
       flat.functions.push_back(passes::inline_calls(module, f));
   std::vector<std::pair<std::string, std::vector<std::byte>>> modules;
-  if (options.emit != "kir") {
+  if (options.emit == "dot") {
+    for (const ir::Function& f : flat.functions)
+      out << compiler::graphviz(f, {.fuse = !options.no_fuse});
+  } else if (options.emit != "kir") {
     out << emit_kernels(flat, options, modules);
   } else if (analyses.fuse) {
     const bool dump_fuse =
@@ -272,10 +277,12 @@ Action add_opt_command(CLI::App& app) {
       ->excludes(all);
   cmd->add_option("--func", options->func,
                   "Run on and print only this function (default: every function)");
-  cmd->add_option("--emit", options->emit,
-                  "What to print: kir (the IR, default), kernel (the kernel IR of each fused "
-                  "kernel), llvm (each kernel's optimized LLVM IR), asm (its host assembly), spirv "
-                  "(each kernel's SPIR-V for the Vulkan device, disassembled)");
+  cmd->add_option(
+      "--emit", options->emit,
+      "What to print: kir (the IR, default), kernel (the kernel IR of each fused "
+      "kernel), llvm (each kernel's optimized LLVM IR), asm (its host assembly), spirv "
+      "(each kernel's SPIR-V for the Vulkan device, disassembled), dot (a Graphviz graph of "
+      "each function, each fused kernel a cluster)");
   cmd->add_option("--output-dir", options->output_dir,
                   "With --emit=spirv: also write kernel N of function F as DIR/F.N.spv");
   cmd->add_flag(

@@ -14,6 +14,7 @@
 #include "ir/error.h"
 #include "ir/file_io.h"
 #include "ir/interpreter.h"
+#include "runtime/bundle/bundle.h"
 #include "tools/commands.h"
 #include "tools/module_loader.h"
 #include "tools/run_inputs.h"
@@ -99,7 +100,68 @@ CacheCounts counts_since(const compiler::KernelCache& cache,
           now.memory_hits - before.memory_hits};
 }
 
+// A bundle runs through the runtime alone (runtime/bundle/bundle.h): the same inputs, output
+// and --stats lines as the .kir it was compiled from, less what only a compile has.
+int run_bundle(const RunOptions& options) {
+  if (options.device != "cpu" && options.device != "vulkan")
+    throw Error("[run] --device " + options.device +
+                ": a bundle runs on cpu or vulkan (its .kir, from `kiln bundle extract-ir`, runs "
+                "on the interpreter)");
+  if (options.no_fuse) throw Error("[run] --no-fuse: a bundle's kernels are already compiled");
+  if (!options.save_plan.empty())
+    throw Error("[run] --save-plan: a bundle's plans are already saved in it");
+  if (options.repeat < 1)
+    throw Error("[run] --repeat must be at least 1, got " + std::to_string(options.repeat));
+  if (options.device == "vulkan") require_vulkan("run");
+  runtime::bundle::BundleOptions open_options;
+  if (options.device == "vulkan")
+    open_options.device = runtime::bundle::BundleOptions::Device::Vulkan;
+  const auto start = std::chrono::steady_clock::now();
+  const runtime::bundle::Bundle bundle =
+      runtime::bundle::Bundle::open_file(options.file, open_options);
+  const double open_ms = elapsed_ms(start);
+  const runtime::bundle::BundleFunction* function = nullptr;
+  if (options.func.empty()) {
+    if (bundle.functions().empty())
+      throw Error("[run] " + options.file + ": the bundle holds no function");
+    function = &bundle.functions().front();
+  } else if (!(function = bundle.find(options.func))) {
+    std::string known;
+    for (const auto& f : bundle.functions())
+      known += (known.empty() ? "@" : ", @") + f.name();
+    throw Error("[run] " + options.file + ": no function @" + options.func + " (the bundle has " +
+                known + ")");
+  }
+  Signature signature{function->name(), {}};
+  for (const runtime::bundle::TensorDesc& p : function->params())
+    signature.params.emplace_back(p.name, p.type);
+  std::vector<ir::HostArray> args = bind_inputs(signature, options.inputs);
+  const Timed timed = time_runs(options.repeat, [&] { return function->run(args); });
+  write_results(options.output_dir, timed.results);
+  print_results(options.output_dir, timed.results);
+  if (options.stats) {
+    const runtime::Executable& exe = function->executable();
+    std::vector<double> kernel_ms;
+    if (exe.plan().params.size() == args.size())  // no bound weights: time the kernels alone
+      kernel_ms = time_kernels(exe, args, options.repeat);
+    char line[64];
+    std::cout << "target: " << bundle.target() << "\n"
+              << "kernels: " << exe.num_kernels() << "\n";
+    std::snprintf(line, sizeof line, "open_ms: %.3f\n", open_ms);
+    std::cout << line;
+    std::snprintf(line, sizeof line, "run_ms: %.6f\n", median(timed.run_ms));
+    std::cout << line;
+    if (!kernel_ms.empty()) {
+      std::snprintf(line, sizeof line, "kernel_ms: %.6f\n", median(kernel_ms));
+      std::cout << line;
+    }
+    std::cout << "peak_bytes: " << exe.peak_bytes() << "\n";
+  }
+  return 0;
+}
+
 int run(const RunOptions& options) {
+  if (options.file.ends_with(".kbundle")) return run_bundle(options);
   if (options.device != "interp" && options.device != "cpu" && options.device != "vulkan")
     throw Error("[run] unknown device '" + options.device + "' (available: cpu, vulkan, interp)");
   const bool compiled_device = options.device != "interp";
@@ -166,7 +228,9 @@ int run(const RunOptions& options) {
 Action add_run_command(CLI::App& app) {
   auto options = std::make_shared<RunOptions>();
   CLI::App* cmd =
-      app.add_subcommand("run", "Run a function of a .kir file on inputs from .npy files");
+      app.add_subcommand("run",
+                         "Run a function of a .kir file, or of a compiled bundle (.kbundle), on "
+                         "inputs from .npy files");
   cmd->add_option("file", options->file, "The .kir or .json file (- reads .kir from stdin)")
       ->required();
   cmd->add_option("--func", options->func, "The function to run (default: the first)");

@@ -1,8 +1,8 @@
 #pragma once
 // The CPU targets (this machine, or an x86-64 level for ahead-of-time bundles), the kernel
 // optimization pipeline, and code generation. Compilation runs on the calling thread with a
-// target machine of its own per target, so kernels compile concurrently. Object code is linked by the runtime's loader (runtime/kernel_loader.h), not
-// here: the compiler only produces it.
+// target machine of its own per target, so kernels compile concurrently. Object code is linked by
+// the runtime's loader (runtime/kernel_loader.h), not here: the compiler only produces it.
 
 #include <cstdint>
 #include <memory>

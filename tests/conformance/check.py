@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Independent conformance suite for kiln's reference interpreter.
 
-Usage: /usr/bin/python3 check.py PATH/TO/kiln [--device cpu|vulkan [--no-fuse]]
+Usage: /usr/bin/python3 check.py PATH/TO/kiln [--device cpu|vulkan [--no-fuse] [--bundle]]
 
 Every program under programs/ is written by hand from the README's "The IR" section. For each
 (program, function) pair in CASES this script generates seeded inputs, runs
@@ -14,7 +14,9 @@ text are given on its first line as `// expect: LINE:COL: error: TEXT`.
 
 With --device, every program runs compiled for that device instead of on the interpreter
 (--no-fuse: one kernel per op), against the same references. Float tolerances then also
-absorb the compiled code's error (DEVICE_TOLERANCE).
+absorb the compiled code's error (DEVICE_TOLERANCE). With --bundle, each function is first
+compiled ahead of time (`kiln compile`, for x86-64-v3 and x86-64-v4, or for Vulkan) and run from
+the bundle through the runtime alone (`kiln run B.kbundle`).
 """
 
 import math
@@ -56,6 +58,8 @@ DEVICE_TOLERANCE = {"f64": (1e-11, 1e-12), "f32": (1e-5, 1e-5), "f16": (2e-3, 2e
 
 # `kiln run` arguments choosing where programs run: the interpreter unless --device says.
 DEVICE_ARGS = ["--device", "interp"]
+# With --bundle: the `kiln compile` options (targets, --no-fuse), else None.
+BUNDLE_ARGS = None
 
 # Known bugs of a compiled device: (device, program, function) -> why. Such a case is
 # reported "xfail" while it fails and fails the run once it passes, so the entry is removed
@@ -912,6 +916,15 @@ def run_function(binary, program, func, values, workdir, tag):
     """Runs kiln; returns the list of result arrays (or raises with kiln's stderr)."""
     out = os.path.join(workdir, "out-" + tag)
     os.makedirs(out)
+    if BUNDLE_ARGS is not None:
+        bundle = os.path.join(workdir, "bundle-%s.kbundle" % tag)
+        compile_args = ["compile", program, "-o", bundle, *BUNDLE_ARGS]
+        if func is not None:
+            compile_args += ["--func", func]
+        proc = kiln(binary, *compile_args)
+        if proc.returncode != 0:
+            raise RuntimeError("kiln compile exited %d: %s" % (proc.returncode, proc.stderr.strip()))
+        program = bundle
     args = ["run", program, *DEVICE_ARGS, "--output-dir", out]
     if func is not None:
         args += ["--func", func]
@@ -1084,7 +1097,14 @@ def check_random_inputs(binary, work):
 
 def main():
     args = sys.argv[1:]
-    usage = "usage: check.py PATH/TO/kiln [--device cpu|vulkan [--no-fuse]]"
+    usage = "usage: check.py PATH/TO/kiln [--device cpu|vulkan [--no-fuse] [--bundle]]"
+    global BUNDLE_ARGS
+    if "--bundle" in args[3:]:
+        args.remove("--bundle")
+        BUNDLE_ARGS = ["--target", "vulkan" if args[2:3] == ["vulkan"] else "x86-64-v3,x86-64-v4"]
+        if "--no-fuse" in args:
+            args.remove("--no-fuse")
+            BUNDLE_ARGS.append("--no-fuse")
     if len(args) not in (1, 3, 4) or (len(args) > 1 and (
             args[1] != "--device" or args[2] not in ("cpu", "vulkan", "interp"))) or (
             len(args) == 4 and args[3] != "--no-fuse"):

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "codegen/kernel.h"
+#include "ir/array.h"
 #include "ir/parser.h"
 
 namespace kiln::runtime::testing {

@@ -147,11 +147,14 @@ TEST_F(KilnIo, AFullStdoutIsAnError) {
 
 TEST_F(KilnIo, UnknownOptionsAreNamed) {
   Result r = kiln("opt " + program_.string() + " -p simplify");
-  expect_error(r, "[kiln] unknown option -p");
+  expect_error(r, "[opt] unknown option -p");
   EXPECT_EQ(r.err.find("required"), std::string::npos) << r.err;
-  expect_error(kiln("dump -z"), "[kiln] unknown option -z");
+  expect_error(kiln("dump -z"), "[dump] unknown option -z");
   expect_error(kiln("run " + program_.string() + " --no-such-flag"),
-               "[kiln] unknown option --no-such-flag");
+               "[run] unknown option --no-such-flag");
+  expect_error(kiln("compile " + program_.string() + " -o x.kbundle --no-such-flag"),
+               "[compile] unknown option --no-such-flag");
+  expect_error(kiln("--no-such-flag"), "[kiln] unknown option --no-such-flag");
 }
 
 TEST_F(KilnIo, EmitAloneMeansTheDefaultPipeline) {
