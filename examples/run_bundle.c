@@ -22,23 +22,36 @@ static const char* dtype_name(kiln_dtype d) {
 
 static size_t element_size(kiln_dtype d) {
   switch (d) {
-    case KILN_BOOL: case KILN_I8: case KILN_U8: return 1;
-    case KILN_I16: case KILN_F16: case KILN_BF16: return 2;
-    case KILN_I32: case KILN_U32: case KILN_F32: return 4;
-    case KILN_I64: case KILN_F64: return 8;
+    case KILN_BOOL:
+    case KILN_I8:
+    case KILN_U8:
+      return 1;
+    case KILN_I16:
+    case KILN_F16:
+    case KILN_BF16:
+      return 2;
+    case KILN_I32:
+    case KILN_U32:
+    case KILN_F32:
+      return 4;
+    case KILN_I64:
+    case KILN_F64:
+      return 8;
   }
   return 0;
 }
 
 static size_t count(const kiln_tensor_desc* d) {
   size_t n = 1;
-  for (int32_t i = 0; i < d->rank; ++i) n *= (size_t)d->shape[i];
+  for (int32_t i = 0; i < d->rank; ++i)
+    n *= (size_t)d->shape[i];
   return n;
 }
 
 static void print_desc(const kiln_tensor_desc* d) {
   printf("%s: %s[", d->name, dtype_name(d->dtype));
-  for (int32_t i = 0; i < d->rank; ++i) printf(i ? ",%lld" : "%lld", (long long)d->shape[i]);
+  for (int32_t i = 0; i < d->rank; ++i)
+    printf(i ? ",%lld" : "%lld", (long long)d->shape[i]);
   printf("]");
 }
 
@@ -49,31 +62,62 @@ static void fill(const kiln_tensor_desc* d, void* data) {
   for (size_t i = 0; i < n; ++i) {
     double v = sin((double)i * 0.7);
     switch (d->dtype) {
-      case KILN_F32: ((float*)data)[i] = (float)v; break;
-      case KILN_F64: ((double*)data)[i] = v; break;
-      case KILN_I32: ((int32_t*)data)[i] = (int32_t)(i % 7) - 3; break;
-      case KILN_I64: ((int64_t*)data)[i] = (int64_t)(i % 7) - 3; break;
-      case KILN_U32: ((uint32_t*)data)[i] = (uint32_t)(i % 7); break;
-      case KILN_I8: ((int8_t*)data)[i] = (int8_t)(i % 7) - 3; break;
-      case KILN_U8: ((uint8_t*)data)[i] = (uint8_t)(i % 7); break;
-      case KILN_I16: ((int16_t*)data)[i] = (int16_t)(i % 7) - 3; break;
-      case KILN_BOOL: ((uint8_t*)data)[i] = (uint8_t)(i % 2); break;
-      case KILN_F16: case KILN_BF16: break;
+      case KILN_F32:
+        ((float*)data)[i] = (float)v;
+        break;
+      case KILN_F64:
+        ((double*)data)[i] = v;
+        break;
+      case KILN_I32:
+        ((int32_t*)data)[i] = (int32_t)(i % 7) - 3;
+        break;
+      case KILN_I64:
+        ((int64_t*)data)[i] = (int64_t)(i % 7) - 3;
+        break;
+      case KILN_U32:
+        ((uint32_t*)data)[i] = (uint32_t)(i % 7);
+        break;
+      case KILN_I8:
+        ((int8_t*)data)[i] = (int8_t)(i % 7) - 3;
+        break;
+      case KILN_U8:
+        ((uint8_t*)data)[i] = (uint8_t)(i % 7);
+        break;
+      case KILN_I16:
+        ((int16_t*)data)[i] = (int16_t)(i % 7) - 3;
+        break;
+      case KILN_BOOL:
+        ((uint8_t*)data)[i] = (uint8_t)(i % 2);
+        break;
+      case KILN_F16:
+      case KILN_BF16:
+        break;
     }
   }
 }
 
 static double value(kiln_dtype d, const void* data, size_t i) {
   switch (d) {
-    case KILN_F32: return ((const float*)data)[i];
-    case KILN_F64: return ((const double*)data)[i];
-    case KILN_I32: return ((const int32_t*)data)[i];
-    case KILN_I64: return (double)((const int64_t*)data)[i];
-    case KILN_U32: return ((const uint32_t*)data)[i];
-    case KILN_I8: return ((const int8_t*)data)[i];
-    case KILN_U8: case KILN_BOOL: return ((const uint8_t*)data)[i];
-    case KILN_I16: return ((const int16_t*)data)[i];
-    case KILN_F16: case KILN_BF16: return NAN;
+    case KILN_F32:
+      return ((const float*)data)[i];
+    case KILN_F64:
+      return ((const double*)data)[i];
+    case KILN_I32:
+      return ((const int32_t*)data)[i];
+    case KILN_I64:
+      return (double)((const int64_t*)data)[i];
+    case KILN_U32:
+      return ((const uint32_t*)data)[i];
+    case KILN_I8:
+      return ((const int8_t*)data)[i];
+    case KILN_U8:
+    case KILN_BOOL:
+      return ((const uint8_t*)data)[i];
+    case KILN_I16:
+      return ((const int16_t*)data)[i];
+    case KILN_F16:
+    case KILN_BF16:
+      return NAN;
   }
   return NAN;
 }
@@ -108,10 +152,14 @@ int main(int argc, char** argv) {
     printf("@%s on %s: (", name, target);
     for (size_t i = 0; i < num_params + num_results; ++i) {
       kiln_tensor_desc* d = &descs[i];
-      if (i < num_params) kiln_function_param(function, i, d);
-      else kiln_function_result(function, i - num_params, d);
-      if (i == num_params) printf(") -> (");
-      else if (i > 0) printf(", ");
+      if (i < num_params)
+        kiln_function_param(function, i, d);
+      else
+        kiln_function_result(function, i - num_params, d);
+      if (i == num_params)
+        printf(") -> (");
+      else if (i > 0)
+        printf(", ");
       print_desc(d);
       kiln_tensor* t = i < num_params ? &inputs[i] : &outputs[i - num_params];
       t->dtype = d->dtype;
@@ -135,8 +183,10 @@ int main(int argc, char** argv) {
     }
     printf("%s  sum %.9g\n", n > 6 ? " ..." : "", sum);
   }
-  for (size_t i = 0; i < num_params; ++i) free(inputs[i].data);
-  for (size_t k = 0; k < num_results; ++k) free(outputs[k].data);
+  for (size_t i = 0; i < num_params; ++i)
+    free(inputs[i].data);
+  for (size_t k = 0; k < num_results; ++k)
+    free(outputs[k].data);
   free(inputs);
   free(outputs);
   free(descs);

@@ -16,12 +16,12 @@
 static int failures = 0;
 static char dir[4096];
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (!(cond)) {                                                    \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
       fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-      ++failures;                                                     \
-    }                                                                 \
+      ++failures;                                                              \
+    }                                                                          \
   } while (0)
 
 /* The call returns `want`, and a failure leaves a message that contains `text`. */
@@ -104,8 +104,7 @@ static void test_open_errors(kiln_runtime* rt) {
                 "not a kiln bundle");
   size_t size = 0;
   unsigned char* bytes = read_all("plain.kbundle", &size);
-  EXPECT_STATUS(kiln_bundle_open_memory(rt, bytes, size - 1, &b), KILN_CORRUPT_BUNDLE,
-                "truncated");
+  EXPECT_STATUS(kiln_bundle_open_memory(rt, bytes, size - 1, &b), KILN_CORRUPT_BUNDLE, "truncated");
   bytes[size / 2] ^= 0x40; /* inside some section: its digest no longer matches */
   EXPECT_STATUS(kiln_bundle_open_memory(rt, bytes, size, &b), KILN_CORRUPT_BUNDLE, "SHA-256");
   bytes[size / 2] ^= 0x40;
@@ -176,7 +175,8 @@ static void expected_affine(const float* x, const float* w, const float* b, floa
   for (int i = 0; i < 4; ++i)
     for (int j = 0; j < 2; ++j) {
       float acc = 0;
-      for (int k = 0; k < 3; ++k) acc = fmaf(x[i * 3 + k], w[k * 2 + j], acc);
+      for (int k = 0; k < 3; ++k)
+        acc = fmaf(x[i * 3 + k], w[k * 2 + j], acc);
       y[i * 2 + j] = acc + b[j];
     }
 }
@@ -188,8 +188,10 @@ static void test_calls(kiln_bundle* b) {
   /* Unaligned copies: one float past a 64-byte boundary. */
   _Alignas(64) float xu[13], yu[9];
   float want[8];
-  for (int i = 0; i < 12; ++i) x[i] = xu[i + 1] = (float)(i % 5) * 0.25f - 0.5f;
-  for (int i = 0; i < 6; ++i) w[i] = (float)i * 0.125f;
+  for (int i = 0; i < 12; ++i)
+    x[i] = xu[i + 1] = (float)(i % 5) * 0.25f - 0.5f;
+  for (int i = 0; i < 6; ++i)
+    w[i] = (float)i * 0.125f;
   bias[0] = 1.0f, bias[1] = -2.0f;
   expected_affine(x, w, bias, want);
   kiln_tensor in[3] = {{KILN_F32, 2, kX, x, sizeof x},
@@ -197,7 +199,8 @@ static void test_calls(kiln_bundle* b) {
                        {KILN_F32, 1, kB, bias, sizeof bias}};
   kiln_tensor out[1] = {{KILN_F32, 2, kY, y, sizeof y}};
   EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_OK, "");
-  for (int i = 0; i < 8; ++i) CHECK(fabsf(y[i] - want[i]) <= 1e-6f * (1 + fabsf(want[i])));
+  for (int i = 0; i < 8; ++i)
+    CHECK(fabsf(y[i] - want[i]) <= 1e-6f * (1 + fabsf(want[i])));
   in[0].data = xu + 1;
   out[0].data = yu + 1;
   EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_OK, "");
@@ -207,14 +210,17 @@ static void test_calls(kiln_bundle* b) {
 
   EXPECT_STATUS(kiln_call(f, in, 2, out, 1), KILN_INVALID_ARGUMENT, "expected 3 inputs");
   in[1].dtype = KILN_F64;
-  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT, "argument 1 (%w) has dtype f64");
+  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT,
+                "argument 1 (%w) has dtype f64");
   in[1].dtype = KILN_F32;
   const int64_t wrong[] = {2, 3};
   in[1].shape = wrong;
-  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT, "argument 1 (%w) has shape [2,3]");
+  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT,
+                "argument 1 (%w) has shape [2,3]");
   in[1].shape = kW;
   in[2].size_bytes = 4;
-  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT, "argument 2 (%b) has size_bytes 4");
+  EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT,
+                "argument 2 (%b) has size_bytes 4");
   in[2].size_bytes = sizeof bias;
   in[2].data = NULL;
   EXPECT_STATUS(kiln_call(f, in, 3, out, 1), KILN_INVALID_ARGUMENT, "no data");
@@ -235,7 +241,8 @@ static void* call_many(void* arg) {
   struct worker* w = arg;
   static const int64_t kN[] = {1000};
   _Alignas(64) float x[1000], y[1000], sum;
-  for (int i = 0; i < 1000; ++i) x[i] = (float)i;
+  for (int i = 0; i < 1000; ++i)
+    x[i] = (float)i;
   w->ok = 1;
   for (int round = 0; round < 50; ++round) {
     kiln_tensor in[1] = {{KILN_F32, 1, kN, x, sizeof x}};
@@ -301,7 +308,9 @@ int main(int argc, char** argv) {
   }
   test_out_of_memory(rt);
   kiln_runtime_destroy(rt);
-  if (failures) fprintf(stderr, "%d check(s) failed\n", failures);
-  else printf("C API: every check passed\n");
+  if (failures)
+    fprintf(stderr, "%d check(s) failed\n", failures);
+  else
+    printf("C API: every check passed\n");
   return failures ? 1 : 0;
 }
