@@ -2,6 +2,9 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -160,8 +163,19 @@ int run_bundle(const RunOptions& options) {
   return 0;
 }
 
+// A bundle by its name or its first bytes, so that a renamed one still runs as one.
+bool is_bundle(const std::string& file) {
+  if (file.ends_with(".kbundle")) return true;
+  std::error_code error;  // only a regular file is peeked at: a FIFO would block
+  if (file == "-" || !std::filesystem::is_regular_file(file, error)) return false;
+  std::ifstream in(file, std::ios::binary);
+  char magic[sizeof runtime::bundle::kMagic] = {};
+  return in.read(magic, sizeof magic) &&
+         std::memcmp(magic, runtime::bundle::kMagic, sizeof magic) == 0;
+}
+
 int run(const RunOptions& options) {
-  if (options.file.ends_with(".kbundle")) return run_bundle(options);
+  if (is_bundle(options.file)) return run_bundle(options);
   if (options.device != "interp" && options.device != "cpu" && options.device != "vulkan")
     throw Error("[run] unknown device '" + options.device + "' (available: cpu, vulkan, interp)");
   const bool compiled_device = options.device != "interp";

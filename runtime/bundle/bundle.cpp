@@ -82,8 +82,7 @@ Parsed parse(std::span<const std::byte> bytes, std::string_view where) {
                                          m.kiln_version + " against kernel imports version " +
                                          std::to_string(m.kernel_imports_version) +
                                          ", this runtime provides version " +
-                                         std::to_string(kKernelImportsVersion) +
-                                         "; compile it again with this kiln's `kiln compile`");
+                                         std::to_string(kKernelImportsVersion) + kRebuildAdvice);
   p.section(m.source_ir_section, SectionKind::Ir, "the manifest's source_ir_section");
   if (m.weights_section) {
     const Section& w = p.section(*m.weights_section, SectionKind::Weights, "weights_section");
@@ -283,8 +282,7 @@ Bundle Bundle::open_bytes(ir::Storage file, size_t size, const BundleOptions& op
       throw BundleError(Kind::Version, "[bundle] " + p.where + ": Vulkan ABI version " +
                                            std::to_string(m.vulkan_abi_version) +
                                            ", this runtime provides " +
-                                           std::to_string(kVulkanAbiVersion) +
-                                           "; compile it again with this kiln's `kiln compile`");
+                                           std::to_string(kVulkanAbiVersion) + kRebuildAdvice);
     state->target = "vulkan";
   } else {
     const std::vector<TargetChoice> ranked = rank_cpu_targets(m);

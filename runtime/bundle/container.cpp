@@ -8,6 +8,9 @@
 
 namespace kiln::runtime::bundle {
 
+const char* const kRebuildAdvice =
+    "; compile it again with `kiln compile` of kiln " KILN_VERSION " (this runtime's version)";
+
 namespace {
 
 void init_sodium() {
@@ -190,8 +193,7 @@ Container read_container(std::span<const std::byte> bytes, std::string_view wher
                       place + "bundle format " + std::to_string(c.major) + "." +
                           std::to_string(c.minor) + ", this runtime reads format " +
                           std::to_string(kFormatMajor) + ".0 to " + std::to_string(kFormatMajor) +
-                          "." + std::to_string(kFormatMinor) +
-                          "; compile the bundle again with this kiln's `kiln compile`");
+                          "." + std::to_string(kFormatMinor) + kRebuildAdvice);
   if (get<uint32_t>(bytes, 12) != kHeaderBytes) throw corrupt("the header size is not 64");
   if (get<uint64_t>(bytes, 16) != bytes.size())
     throw corrupt("the header says " + std::to_string(get<uint64_t>(bytes, 16)) +

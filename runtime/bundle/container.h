@@ -27,6 +27,9 @@ inline constexpr uint16_t kFormatMinor = 0;
 inline constexpr size_t kHeaderBytes = 64;
 inline constexpr size_t kSectionEntryBytes = 64;
 
+// The end of every version refusal: which kiln makes a bundle this runtime reads.
+extern const char* const kRebuildAdvice;
+
 enum class SectionKind : uint32_t {
   Manifest = 1,   // UTF-8 JSON
   Code = 2,       // an x86-64 ET_DYN with one CPU target's kernels

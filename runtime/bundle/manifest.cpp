@@ -147,8 +147,7 @@ Manifest read_manifest(std::span<const std::byte> bytes, std::string_view where)
     throw BundleError(BundleError::Kind::Version,
                       "[bundle] " + std::string(where) + ": manifest version " +
                           std::to_string(m.manifest_version) + ", this runtime reads version " +
-                          std::to_string(kManifestVersion) +
-                          "; compile the bundle again with this kiln's `kiln compile`");
+                          std::to_string(kManifestVersion) + kRebuildAdvice);
   m.kiln_version = r.string(j, "(top)", "kiln_version");
   m.kernel_imports_version = static_cast<uint32_t>(r.number(j, "(top)", "kernel_imports_version"));
   m.vulkan_abi_version = static_cast<uint32_t>(r.number(j, "(top)", "vulkan_abi_version"));
