@@ -95,10 +95,17 @@ std::vector<std::byte> link_shared_object(std::span<const LinkInput> objects) {
   std::string messages;
   llvm::raw_string_ostream out(messages), err(messages);
   bool linked = false;
-  llvm::CrashRecoveryContext recovery;
-  const bool returned = recovery.RunSafely([&] {
-    linked = lld::elf::link(args, out, err, /*exitEarly=*/false, /*disableOutput=*/false);
-  });
+  // lld's fatal errors end in exitLld, which exits the process unless a recovery context is
+  // current and enabled; enabled only for the link, as it installs process-wide handlers.
+  llvm::CrashRecoveryContext::Enable();
+  bool returned = false;
+  {
+    llvm::CrashRecoveryContext recovery;
+    returned = recovery.RunSafely([&] {
+      linked = lld::elf::link(args, out, err, /*exitEarly=*/false, /*disableOutput=*/false);
+    });
+  }
+  llvm::CrashRecoveryContext::Disable();
   lld::CommonLinkerContext::destroy();
   out.flush();
   if (!returned || !linked) {
