@@ -44,6 +44,23 @@ struct CompileOptions {
   throw Error("[compile] " + message);
 }
 
+// Runs a reader shared with other commands (load_module, load_npy, parse_secret_key, ...), whose
+// messages start "[kiln] ", "[npy] ", "[bundle] " or "FILE: error: ", with its message put under
+// [compile]: every failure of `kiln compile` is one [compile] line, so a script can tell which step
+// failed.
+template <class Read>
+auto under_compile(const std::string& what, Read read) -> decltype(read()) {
+  try {
+    return read();
+  } catch (const Error& e) {
+    std::string message = e.what();
+    if (message.starts_with("[compile] ")) throw;
+    if (message.starts_with("[") && message.find("] ") != std::string::npos)
+      message.erase(0, message.find("] ") + 2);
+    fail(what + message);
+  }
+}
+
 std::vector<std::string> split(const std::string& text, char separator) {
   std::vector<std::string> parts;
   size_t start = 0;
@@ -151,19 +168,25 @@ int run_compile(const CompileOptions& options) {
       fail("--bind " + b + ": expected PARAM=FILE.npy");
     for (const compiler::BundleWeight& w : spec.weights)
       if (w.param == b.substr(0, eq)) fail("--bind " + b + ": %" + w.param + " is bound twice");
-    spec.weights.push_back({b.substr(0, eq), io::load_npy(b.substr(eq + 1)), b.substr(eq + 1)});
+    spec.weights.push_back(
+        {b.substr(0, eq),
+         under_compile("--bind " + b + ": ", [&] { return io::load_npy(b.substr(eq + 1)); }),
+         b.substr(eq + 1)});
   }
   if (!options.sign.empty()) {
     const std::vector<std::byte> key = read_key_file(options.sign);
-    spec.signing_key = runtime::bundle::parse_secret_key(
-        {reinterpret_cast<const char*>(key.data()), key.size()}, "--sign " + options.sign);
+    spec.signing_key = under_compile("", [&] {
+      return runtime::bundle::parse_secret_key(
+          {reinterpret_cast<const char*>(key.data()), key.size()}, "--sign " + options.sign);
+    });
   }
-  const ir::Module module = load_module(options.file);
+  const ir::Module module = under_compile("", [&] { return load_module(options.file); });
   spec.source_kir = ir::print(module);
   std::vector<std::string> funcs = options.funcs;
   if (funcs.empty() && entries.empty()) funcs.push_back("");  // the first function
   for (const std::string& f : funcs) {
-    ir::Function flat = pick_flat_function(module, f, options.file);
+    ir::Function flat = under_compile(f.empty() ? "" : "--func " + f + ": ",
+                                      [&] { return pick_flat_function(module, f, options.file); });
     spec.functions.push_back({flat, flat.name()});
   }
   for (size_t i = 0; i < entries.size(); ++i) {

@@ -13,20 +13,9 @@
 #include "runtime/plan.h"
 #include "runtime/vulkan/vulkan_abi.h"
 #include "runtime/vulkan/vulkan_context.h"
+#include "tests/common/require_device.h"
 
 namespace kiln::runtime::testing {
-
-// Skips a test without a Vulkan device, or fails it when KILN_REQUIRE_VULKAN=1 (CI), so that a
-// missing driver install cannot pass as a green run.
-#define KILN_REQUIRE_VULKAN_DEVICE()                                                 \
-  do {                                                                               \
-    if (!::kiln::runtime::vulkan_available()) {                                      \
-      const char* require = std::getenv("KILN_REQUIRE_VULKAN");                      \
-      if (require && std::string(require) == "1")                                    \
-        FAIL() << "no Vulkan device and KILN_REQUIRE_VULKAN=1";                      \
-      GTEST_SKIP() << "no Vulkan device (install mesa-vulkan-drivers for lavapipe)"; \
-    }                                                                                \
-  } while (false)
 
 // What an assembled kernel computes, over f32: with `reads_input`, buffer 1 [i] = buffer 0 [i]
 // * scale + offset, else buffer 0 [i] = offset; for i = g * local_size + local id, g the
