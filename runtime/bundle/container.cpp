@@ -274,6 +274,19 @@ Container read_container(std::span<const std::byte> bytes, std::string_view wher
     if (extents[i].begin < extents[i - 1].end)
       throw corrupt("sections " + std::to_string(extents[i - 1].index) + " and " +
                     std::to_string(extents[i].index) + " overlap");
+  // Bytes no digest covers (padding between sections) must be zero, so that no byte of the
+  // file can change unnoticed.
+  uint64_t covered = table_end;
+  for (const Extent& e : extents) {
+    for (uint64_t at = covered; at < e.begin; ++at)
+      if (bytes[at] != std::byte{0})
+        throw corrupt("byte " + std::to_string(at) + ", padding before section " +
+                      std::to_string(e.index) + ", is not zero");
+    covered = std::max(covered, e.end);
+  }
+  for (uint64_t at = covered; at < bytes.size(); ++at)
+    if (bytes[at] != std::byte{0})
+      throw corrupt("byte " + std::to_string(at) + ", after the last section, is not zero");
   return c;
 }
 
