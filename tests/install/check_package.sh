@@ -113,11 +113,23 @@ if [ "$has_runtime" = 1 ]; then
   [ -e "$runtime_pc" ] || fail "the build has kiln_rt but kiln-runtime.pc was not installed"
   [ -e "$headers/runtime.h" ] || fail "the build has kiln_rt but include/kiln/runtime.h was not installed"
   read -r -a runtime_flags < <(pkg-config --cflags --libs kiln-runtime)
-  printf '#include <kiln/runtime.h>\nint main(void) { return 0; }\n' >"$tmp/probe_rt.c"
-  # shellcheck disable=SC2086
-  step "building a C program with pkg-config's flags for kiln-runtime" \
-    "$cc" -std=c11 $flags "$tmp/probe_rt.c" "${runtime_flags[@]}" -o "$tmp/probe_rt"
-  step "running a C program linked with kiln-runtime" env LD_LIBRARY_PATH="$prefix/$libdir" "$tmp/probe_rt"
+  # examples/run_bundle.c, built with pkg-config's flags alone, runs a bundle the installed
+  # kiln compiles, and neither it nor libkiln_rt needs LLVM.
+  step "building examples/run_bundle.c with pkg-config's flags for kiln-runtime" \
+    "$cc" -std=c11 $flags "$source/examples/run_bundle.c" "${runtime_flags[@]}" -lm -o "$tmp/run_bundle"
+  printf 'func @f(%%x: f32[3]) -> f32[3] {\n  %%0 = mul %%x, %%x : f32[3]\n  return %%0\n}\n' >"$tmp/square.kir"
+  step "compiling a bundle with the installed kiln" \
+    "$prefix/bin/kiln" compile "$tmp/square.kir" -o "$tmp/square.kbundle"
+  env LD_LIBRARY_PATH="$prefix/$libdir" "$tmp/run_bundle" "$tmp/square.kbundle" >"$tmp/run_bundle.log" 2>&1 ||
+    { cat "$tmp/run_bundle.log" >&2; fail "examples/run_bundle.c failed on the installed runtime"; }
+  # x = sin(0.7 i) for i = 0, 1, 2, squared: 0, 0.415, 0.971.
+  grep -q 'result0: 0 0.415016 0.971111' "$tmp/run_bundle.log" ||
+    { cat "$tmp/run_bundle.log" >&2; fail "examples/run_bundle.c printed the wrong results"; }
+  for binary in "$tmp/run_bundle" "$prefix/$libdir/libkiln_rt.so"; do
+    if env LD_LIBRARY_PATH="$prefix/$libdir" ldd "$binary" | grep -qi llvm; then
+      fail "$binary needs LLVM; the C runtime must not"
+    fi
+  done
 elif [ -e "$runtime_pc" ]; then
   fail "kiln-runtime.pc was installed by a build without kiln_rt"
 fi
