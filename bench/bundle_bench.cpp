@@ -10,6 +10,7 @@
 
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 
 #include "bench/workloads.h"
@@ -87,7 +88,11 @@ void Call(benchmark::State& state) {
     bundles.emplace(w, runtime::bundle::Bundle::open_memory(bundle_bytes(w)));
   const runtime::Executable& exe = jit.at(w);
   const runtime::bundle::BundleFunction& f = bundles.at(w).functions().front();
-  Buffers buffers(exe.plan());
+  // One set of buffers per workload for both sides, so that neither gets memory the other
+  // lacks (huge pages, pages already faulted in).
+  static std::map<int, std::unique_ptr<Buffers>> all_buffers;
+  if (!all_buffers.contains(w)) all_buffers.emplace(w, std::make_unique<Buffers>(exe.plan()));
+  Buffers& buffers = *all_buffers.at(w);
   state.SetLabel(bundled ? "bundle (" + bundles.at(w).target() + ")" : "jit");
   const auto call = [&] {
     if (bundled)
