@@ -325,7 +325,8 @@ Bundle Bundle::open_bytes(ir::Storage file, size_t size, const BundleOptions& op
     try {
       Executable exe = vulkan ? Executable::load(std::move(plan))
                               : Executable::load(std::move(plan), *state->context);
-      state->functions.push_back(BundleFunction(&f, std::move(exe), std::move(weights)));
+      state->functions.push_back(
+          BundleFunction(&f, std::move(exe), std::move(weights), state->file));
     } catch (const BundleError&) {
       throw;
     } catch (const Error& e) {
@@ -386,7 +387,7 @@ std::vector<ir::HostArray> BundleFunction::run(std::span<const ir::HostArray> ar
     }
     void* data = const_cast<void*>(weights_[i]);
     auto storage = std::make_shared<ir::Buffer>(
-        ir::Buffer::external(data, plan_params[i].type.size_bytes(), [] {}));
+        ir::Buffer::external(data, plan_params[i].type.size_bytes(), [file = file_] {}));
     weights.emplace_back(plan_params[i].type, std::move(storage));
     all.push_back(&weights.back());
   }

@@ -53,11 +53,18 @@ class BundleFunction {
 
  private:
   friend class Bundle;
-  BundleFunction(const FunctionInfo* info, Executable executable, std::vector<const void*> weights)
-      : info_(info), executable_(std::move(executable)), weights_(std::move(weights)) {}
+  BundleFunction(const FunctionInfo* info, Executable executable, std::vector<const void*> weights,
+                 ir::Storage file)
+      : info_(info),
+        executable_(std::move(executable)),
+        weights_(std::move(weights)),
+        file_(std::move(file)) {}
   const FunctionInfo* info_;
   Executable executable_;
   std::vector<const void*> weights_;  // per plan parameter: the bound weight, or null
+  // The bundle's bytes, which the weights point into: kept alive by any result that shares a
+  // weight's storage (a function returning a bound parameter as it is), after the bundle closes.
+  ir::Storage file_;
 };
 
 class Bundle {

@@ -139,6 +139,27 @@ TEST(Bundle, BoundWeightsLeaveTheSignatureAndFeedTheFunction) {
   }
 }
 
+TEST(Bundle, AResultThatIsABoundWeightOutlivesTheBundle) {
+  KILN_REQUIRE_X86_64_V3();
+  compiler::BundleSpec spec = spec_of(R"(func @same(%x: f32[2], %w: f32[3]) -> (f32[2], f32[3]) {
+  return %x, %w
+})",
+                                      {"x86-64-v3"});
+  ir::HostArray w(ir::TensorType{ir::DType::F32, {3}});
+  for (int64_t i = 0; i < 3; ++i)
+    w.set_f64(i, 1.5 + static_cast<double>(i));
+  spec.weights.push_back({"w", w, "w.npy"});
+  std::vector<ir::HostArray> results;
+  {
+    const Bundle b = Bundle::open_memory(compiler::write_bundle(spec));
+    results = b.find("same")->run(std::vector{ir::HostArray(ir::TensorType{ir::DType::F32, {2}})});
+  }
+  // The bundle is closed; the result shares the weight's bytes, which must still be there
+  // (AddressSanitizer builds check the read).
+  ASSERT_EQ(results.size(), 2u);
+  EXPECT_EQ(results[1], w);
+}
+
 TEST(Bundle, VulkanPlansMatchTheInterpreter) {
   KILN_REQUIRE_VULKAN_DEVICE();
   const Bytes bytes = compiler::write_bundle(spec_of(kProgram, {"x86-64-v3", "vulkan"}));
@@ -270,9 +291,9 @@ TEST(BundleRefusals, HeaderAndTableFields) {
 TEST(BundleRefusals, ANewerMajorVersion) {
   Bytes bad = v3_bundle();
   elf_testing::put<uint16_t>(bad, 8, kFormatMajor + 1);
-  expect_refused(bad, Kind::Version,
-                 std::string("bundle format 2.0, this runtime reads format 1.0 to 1.0") +
-                     kRebuildAdvice);
+  expect_refused(
+      bad, Kind::Version,
+      std::string("bundle format 2.0, this runtime reads format 1.0 to 1.0") + kRebuildAdvice);
 }
 
 TEST(BundleRefusals, AnUnknownRequiredSectionButNotAnOptionalOne) {
