@@ -270,6 +270,41 @@ static void test_threads(kiln_bundle* b) {
   }
 }
 
+/* The same function on the Vulkan device: skipped without one, unless KILN_REQUIRE_VULKAN=1
+ * (CI, on lavapipe) makes that a failure. */
+static void test_vulkan(void) {
+  kiln_runtime_options options = {sizeof options, 0, KILN_DEVICE_VULKAN, NULL, 0, 0};
+  kiln_runtime* rt = NULL;
+  kiln_bundle* b = NULL;
+  kiln_function* f = NULL;
+  CHECK(kiln_runtime_create(&options, &rt) == KILN_OK);
+  kiln_status status = kiln_bundle_open_file(rt, path("vulkan.kbundle"), &b);
+  if (status == KILN_UNSUPPORTED_TARGET && strstr(kiln_last_error(), "[vulkan]")) {
+    const char* require = getenv("KILN_REQUIRE_VULKAN");
+    if (require && strcmp(require, "1") == 0) {
+      fprintf(stderr, "no Vulkan device and KILN_REQUIRE_VULKAN=1: %s\n", kiln_last_error());
+      ++failures;
+    } else {
+      printf("no Vulkan device: the Vulkan call is skipped\n");
+    }
+    kiln_runtime_destroy(rt);
+    return;
+  }
+  EXPECT_STATUS(status, KILN_OK, "");
+  const char* target = NULL;
+  if (b && kiln_bundle_target(b, &target) == KILN_OK) CHECK(strcmp(target, "vulkan") == 0);
+  if (b && kiln_bundle_find_function(b, "scale", &f) == KILN_OK) {
+    struct worker w = {f, 0};
+    call_many(&w);
+    CHECK(w.ok);
+  }
+  kiln_bundle_close(b);
+  /* A CPU-only bundle has nothing for a Vulkan runtime. */
+  EXPECT_STATUS(kiln_bundle_open_file(rt, path("plain.kbundle"), &b), KILN_UNSUPPORTED_TARGET,
+                "no Vulkan code");
+  kiln_runtime_destroy(rt);
+}
+
 static void test_out_of_memory(kiln_runtime* rt) {
   kiln_bundle* b = NULL;
   kiln_function* f = NULL;
@@ -308,6 +343,7 @@ int main(int argc, char** argv) {
   }
   test_out_of_memory(rt);
   kiln_runtime_destroy(rt);
+  test_vulkan();
   if (failures)
     fprintf(stderr, "%d check(s) failed\n", failures);
   else
