@@ -152,8 +152,14 @@ std::vector<std::byte> write_bundle(const BundleSpec& spec) {
     std::vector<runtime::Plan> plans;
     for (const BundleFunctionSpec& fs : spec.functions) {
       plans.push_back(compile_plan(fs.function, {.fuse = spec.fuse, .cpu_target = target}));
-      for (const runtime::PlanKernel& k : plans.back().kernels)
-        objects.emplace(k.symbol, k.object);
+      for (const runtime::PlanKernel& k : plans.back().kernels) {
+        auto [it, fresh] = objects.emplace(k.symbol, k.object);
+        // Symbols are hashes of the kernels: two different kernels under one name would run
+        // the wrong code, so a collision stops the compile rather than pass unnoticed.
+        if (!fresh && it->second != k.object)
+          fail("two different kernels hash to the symbol " + k.symbol +
+               "; change the program slightly and compile again");
+      }
     }
     std::vector<LinkInput> inputs;
     for (const auto& [symbol, object] : objects)

@@ -35,8 +35,22 @@ namespace {
 
 thread_local std::string last_error;
 
-kiln_status fail(kiln_status status, std::string message) {
-  last_error = std::move(message);
+// Records the message; never throws (out of memory for the message leaves a fixed one).
+kiln_status fail(kiln_status status, const std::string& message) noexcept {
+  try {
+    last_error = message;
+  } catch (...) {
+    last_error.clear();  // keeps its capacity: cannot allocate
+  }
+  return status;
+}
+
+kiln_status fail(kiln_status status, const char* message) noexcept {
+  try {
+    last_error = message;
+  } catch (...) {
+    last_error.clear();
+  }
   return status;
 }
 
@@ -56,42 +70,52 @@ kiln_status status_of(rb::BundleError::Kind kind) {
       return KILN_NOT_FOUND;
     case rb::BundleError::Kind::Argument:
       return KILN_INVALID_ARGUMENT;
+    case rb::BundleError::Kind::OutOfMemory:
+      return KILN_OUT_OF_MEMORY;
   }
   return KILN_INTERNAL;
 }
 
-// Runs `body`, turning whatever it throws into a status and a message.
+// Runs `body`, turning whatever it throws into a status and a message: every entry point's
+// whole body runs in here, so no exception crosses into C.
 template <class F>
-kiln_status guarded(F body) {
+kiln_status guarded(F body) noexcept {
   try {
     last_error.clear();
     return body();
   } catch (const rb::BundleError& e) {
     return fail(status_of(e.kind()), e.what());
   } catch (const kiln::Error& e) {
-    const std::string message = e.what();
-    // The runtime refuses work larger than memory before allocating (ir::exceeds_memory).
-    if (message.find("memory") != std::string::npos) return fail(KILN_OUT_OF_MEMORY, message);
-    return fail(KILN_INTERNAL, message);
+    return fail(KILN_INTERNAL, e.what());
   } catch (const std::bad_alloc&) {
     return fail(KILN_OUT_OF_MEMORY, "[runtime] out of memory");
   } catch (const std::exception& e) {
-    return fail(KILN_INTERNAL, std::string("[runtime] internal error: ") + e.what());
+    return fail(KILN_INTERNAL, e.what());
   } catch (...) {
     return fail(KILN_INTERNAL, "[runtime] internal error");
   }
 }
 
-#define KILN_REQUIRE(pointer, what)                                                 \
-  do {                                                                              \
-    if (!(pointer))                                                                 \
-      return fail(KILN_INVALID_ARGUMENT,                                            \
-                  std::string("[runtime] ") + __func__ + ": " + what + " is NULL"); \
+#define KILN_REQUIRE(pointer, what)                                              \
+  do {                                                                           \
+    if (!(pointer))                                                              \
+      return fail(KILN_INVALID_ARGUMENT,                                         \
+                  std::string("[runtime] ") + entry + ": " + what + " is NULL"); \
   } while (0)
 
 kiln_tensor_desc describe(const rb::TensorDesc& t) {
   return {t.name.c_str(), static_cast<kiln_dtype>(t.type.dtype),
           static_cast<int32_t>(t.type.shape.size()), t.type.shape.data()};
+}
+
+// A C enum field as the integer the caller stored: C allows any int there, while loading a
+// value outside the enumerators into a C++ enum is undefined.
+template <class Enum>
+int32_t raw_value(const Enum& field) {
+  static_assert(sizeof(Enum) == sizeof(int32_t));
+  int32_t value;
+  std::memcpy(&value, &field, sizeof value);
+  return value;
 }
 
 bool aligned(const void* p) {
@@ -113,11 +137,12 @@ std::string shape_text(int32_t rank, const int64_t* shape) {
 // The first rule `t` breaks as tensor `i` of `desc`'s kind, or "".
 std::string check_tensor(const kiln_tensor& t, const rb::TensorDesc& desc) {
   const kiln::ir::TensorType& type = desc.type;
-  if (static_cast<int>(t.dtype) != static_cast<int>(type.dtype)) {
-    const bool known = t.dtype >= KILN_BOOL && t.dtype <= KILN_F64;
+  const int32_t dtype = raw_value(t.dtype);
+  if (dtype != static_cast<int32_t>(type.dtype)) {
+    const bool known = dtype >= KILN_BOOL && dtype <= KILN_F64;
     return "has dtype " +
-           (known ? std::string(kiln::ir::dtype_name(static_cast<kiln::ir::DType>(t.dtype)))
-                  : "#" + std::to_string(static_cast<int>(t.dtype))) +
+           (known ? std::string(kiln::ir::dtype_name(static_cast<kiln::ir::DType>(dtype)))
+                  : "#" + std::to_string(dtype)) +
            " but the function takes " + std::string(kiln::ir::dtype_name(type.dtype));
   }
   if (t.rank < 0 || static_cast<size_t>(t.rank) != type.shape.size() || (t.rank > 0 && !t.shape))
@@ -176,50 +201,54 @@ const char* kiln_status_name(kiln_status status) {
 }
 
 kiln_status kiln_runtime_create(const kiln_runtime_options* options, kiln_runtime** out) {
-  KILN_REQUIRE(out, "out");
-  *out = nullptr;
-  return guarded([&] {
-    kiln_runtime_options o{};
-    if (options) {
-      if (options->struct_size <
-              offsetof(kiln_runtime_options, require_signature) + sizeof(int32_t) &&
-          options->struct_size != 0)
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(out, "out");
+    *out = nullptr;
+    return guarded([&] {
+      kiln_runtime_options o{};
+      if (options) {
+        if (options->struct_size <
+                offsetof(kiln_runtime_options, require_signature) + sizeof(int32_t) &&
+            options->struct_size != 0)
+          return fail(KILN_INVALID_ARGUMENT,
+                      "[runtime] kiln_runtime_create: options->struct_size is " +
+                          std::to_string(options->struct_size) +
+                          ", smaller than any version of "
+                          "kiln_runtime_options (set it to sizeof(kiln_runtime_options))");
+        if (options->struct_size == 0)
+          return fail(KILN_INVALID_ARGUMENT,
+                      "[runtime] kiln_runtime_create: options->struct_size is 0 (set it to "
+                      "sizeof(kiln_runtime_options))");
+        std::memcpy(&o, options, std::min(options->struct_size, sizeof o));
+      }
+      if (o.num_threads < 0)
+        return fail(KILN_INVALID_ARGUMENT, "[runtime] kiln_runtime_create: num_threads is " +
+                                               std::to_string(o.num_threads) + " (0 or more)");
+      const int32_t device = raw_value(o.device);
+      if (device != KILN_DEVICE_CPU && device != KILN_DEVICE_VULKAN)
         return fail(KILN_INVALID_ARGUMENT,
-                    "[runtime] kiln_runtime_create: options->struct_size is " +
-                        std::to_string(options->struct_size) +
-                        ", smaller than any version of "
-                        "kiln_runtime_options (set it to sizeof(kiln_runtime_options))");
-      if (options->struct_size == 0)
+                    "[runtime] kiln_runtime_create: unknown device " + std::to_string(device));
+      if (o.num_trusted_public_keys > 0 && !o.trusted_public_keys)
         return fail(KILN_INVALID_ARGUMENT,
-                    "[runtime] kiln_runtime_create: options->struct_size is 0 (set it to "
-                    "sizeof(kiln_runtime_options))");
-      std::memcpy(&o, options, std::min(options->struct_size, sizeof o));
-    }
-    if (o.num_threads < 0)
-      return fail(KILN_INVALID_ARGUMENT, "[runtime] kiln_runtime_create: num_threads is " +
-                                             std::to_string(o.num_threads) + " (0 or more)");
-    if (o.device != KILN_DEVICE_CPU && o.device != KILN_DEVICE_VULKAN)
-      return fail(KILN_INVALID_ARGUMENT, "[runtime] kiln_runtime_create: unknown device " +
-                                             std::to_string(static_cast<int>(o.device)));
-    if (o.num_trusted_public_keys > 0 && !o.trusted_public_keys)
-      return fail(KILN_INVALID_ARGUMENT,
-                  "[runtime] kiln_runtime_create: "
-                  "num_trusted_public_keys is set but the keys are NULL");
-    auto runtime = std::make_unique<kiln_runtime>();
-    runtime->options.device = o.device == KILN_DEVICE_VULKAN ? rb::BundleOptions::Device::Vulkan
+                    "[runtime] kiln_runtime_create: "
+                    "num_trusted_public_keys is set but the keys are NULL");
+      auto runtime = std::make_unique<kiln_runtime>();
+      runtime->options.device = device == KILN_DEVICE_VULKAN ? rb::BundleOptions::Device::Vulkan
                                                              : rb::BundleOptions::Device::Cpu;
-    for (size_t i = 0; i < o.num_trusted_public_keys; ++i) {
-      rb::PublicKey key;
-      std::memcpy(key.data(), o.trusted_public_keys[i], key.size());
-      runtime->options.trusted_keys.push_back(key);
-    }
-    runtime->options.require_signature = o.require_signature != 0;
-    if (o.num_threads > 0) {
-      runtime->own_pool = std::make_unique<kiln::runtime::ThreadPool>(o.num_threads);
-      runtime->options.threads = runtime->own_pool.get();
-    }
-    *out = runtime.release();
-    return KILN_OK;
+      for (size_t i = 0; i < o.num_trusted_public_keys; ++i) {
+        rb::PublicKey key;
+        std::memcpy(key.data(), o.trusted_public_keys[i], key.size());
+        runtime->options.trusted_keys.push_back(key);
+      }
+      runtime->options.require_signature = o.require_signature != 0;
+      if (o.num_threads > 0) {
+        runtime->own_pool = std::make_unique<kiln::runtime::ThreadPool>(o.num_threads);
+        runtime->options.threads = runtime->own_pool.get();
+      }
+      *out = runtime.release();
+      return KILN_OK;
+    });
   });
 }
 
@@ -237,23 +266,29 @@ static kiln_status finish_open(rb::Bundle bundle, kiln_bundle** out) {
 }
 
 kiln_status kiln_bundle_open_file(kiln_runtime* runtime, const char* path, kiln_bundle** out) {
-  KILN_REQUIRE(out, "out");
-  *out = nullptr;
-  KILN_REQUIRE(runtime, "runtime");
-  KILN_REQUIRE(path, "path");
-  return guarded([&] { return finish_open(rb::Bundle::open_file(path, runtime->options), out); });
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(out, "out");
+    *out = nullptr;
+    KILN_REQUIRE(runtime, "runtime");
+    KILN_REQUIRE(path, "path");
+    return guarded([&] { return finish_open(rb::Bundle::open_file(path, runtime->options), out); });
+  });
 }
 
 kiln_status kiln_bundle_open_memory(kiln_runtime* runtime, const void* data, size_t size,
                                     kiln_bundle** out) {
-  KILN_REQUIRE(out, "out");
-  *out = nullptr;
-  KILN_REQUIRE(runtime, "runtime");
-  if (!data && size > 0) KILN_REQUIRE(data, "data");
-  return guarded([&] {
-    return finish_open(
-        rb::Bundle::open_memory({static_cast<const std::byte*>(data), size}, runtime->options),
-        out);
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(out, "out");
+    *out = nullptr;
+    KILN_REQUIRE(runtime, "runtime");
+    if (!data && size > 0) KILN_REQUIRE(data, "data");
+    return guarded([&] {
+      return finish_open(
+          rb::Bundle::open_memory({static_cast<const std::byte*>(data), size}, runtime->options),
+          out);
+    });
   });
 }
 
@@ -262,60 +297,76 @@ void kiln_bundle_close(kiln_bundle* bundle) {
 }
 
 kiln_status kiln_bundle_function_count(const kiln_bundle* bundle, size_t* out) {
-  KILN_REQUIRE(bundle, "bundle");
-  KILN_REQUIRE(out, "out");
-  *out = bundle->functions.size();
-  return KILN_OK;
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(bundle, "bundle");
+    KILN_REQUIRE(out, "out");
+    *out = bundle->functions.size();
+    return KILN_OK;
+  });
 }
 
 kiln_status kiln_bundle_function_name(const kiln_bundle* bundle, size_t index, const char** out) {
-  KILN_REQUIRE(bundle, "bundle");
-  KILN_REQUIRE(out, "out");
-  if (index >= bundle->functions.size())
-    return fail(KILN_NOT_FOUND, "[runtime] kiln_bundle_function_name: index " +
-                                    std::to_string(index) + " but the bundle has " +
-                                    std::to_string(bundle->functions.size()) + " functions");
-  *out = bundle->functions[index].function->name().c_str();
-  return KILN_OK;
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(bundle, "bundle");
+    KILN_REQUIRE(out, "out");
+    if (index >= bundle->functions.size())
+      return fail(KILN_NOT_FOUND, "[runtime] kiln_bundle_function_name: index " +
+                                      std::to_string(index) + " but the bundle has " +
+                                      std::to_string(bundle->functions.size()) + " functions");
+    *out = bundle->functions[index].function->name().c_str();
+    return KILN_OK;
+  });
 }
 
 kiln_status kiln_bundle_find_function(kiln_bundle* bundle, const char* name, kiln_function** out) {
-  KILN_REQUIRE(out, "out");
-  *out = nullptr;
-  KILN_REQUIRE(bundle, "bundle");
-  KILN_REQUIRE(name, "name");
-  for (kiln_function& f : bundle->functions)
-    if (f.function->name() == name) {
-      *out = &f;
-      return KILN_OK;
-    }
-  std::string known;
-  for (const kiln_function& f : bundle->functions)
-    known += (known.empty() ? "@" : ", @") + f.function->name();
-  return fail(KILN_NOT_FOUND, std::string("[runtime] kiln_bundle_find_function: no function @") +
-                                  name + " (the bundle has " + (known.empty() ? "none" : known) +
-                                  ")");
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(out, "out");
+    *out = nullptr;
+    KILN_REQUIRE(bundle, "bundle");
+    KILN_REQUIRE(name, "name");
+    for (kiln_function& f : bundle->functions)
+      if (f.function->name() == name) {
+        *out = &f;
+        return KILN_OK;
+      }
+    std::string known;
+    for (const kiln_function& f : bundle->functions)
+      known += (known.empty() ? "@" : ", @") + f.function->name();
+    return fail(KILN_NOT_FOUND, std::string("[runtime] kiln_bundle_find_function: no function @") +
+                                    name + " (the bundle has " + (known.empty() ? "none" : known) +
+                                    ")");
+  });
 }
 
 kiln_status kiln_bundle_target(const kiln_bundle* bundle, const char** out) {
-  KILN_REQUIRE(bundle, "bundle");
-  KILN_REQUIRE(out, "out");
-  *out = bundle->bundle->target().c_str();
-  return KILN_OK;
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(bundle, "bundle");
+    KILN_REQUIRE(out, "out");
+    *out = bundle->bundle->target().c_str();
+    return KILN_OK;
+  });
 }
 
 kiln_status kiln_function_signature(const kiln_function* function, size_t* num_params,
                                     size_t* num_results) {
-  KILN_REQUIRE(function, "function");
-  KILN_REQUIRE(num_params, "num_params");
-  KILN_REQUIRE(num_results, "num_results");
-  *num_params = function->function->params().size();
-  *num_results = function->function->results().size();
-  return KILN_OK;
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(function, "function");
+    KILN_REQUIRE(num_params, "num_params");
+    KILN_REQUIRE(num_results, "num_results");
+    *num_params = function->function->params().size();
+    *num_results = function->function->results().size();
+    return KILN_OK;
+  });
 }
 
 static kiln_status describe_at(const kiln_function* function, size_t i, kiln_tensor_desc* out,
                                bool param, const char* caller) {
+  const char* const entry = caller;
   KILN_REQUIRE(function, "function");
   KILN_REQUIRE(out, "out");
   const auto& list = param ? function->function->params() : function->function->results();
@@ -329,71 +380,77 @@ static kiln_status describe_at(const kiln_function* function, size_t i, kiln_ten
 }
 
 kiln_status kiln_function_param(const kiln_function* function, size_t i, kiln_tensor_desc* out) {
-  return describe_at(function, i, out, true, __func__);
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status { return describe_at(function, i, out, true, entry); });
 }
 
 kiln_status kiln_function_result(const kiln_function* function, size_t i, kiln_tensor_desc* out) {
-  return describe_at(function, i, out, false, __func__);
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status { return describe_at(function, i, out, false, entry); });
 }
 
 kiln_status kiln_call(kiln_function* function, const kiln_tensor* inputs, size_t num_inputs,
                       kiln_tensor* outputs, size_t num_outputs) {
-  KILN_REQUIRE(function, "function");
-  if (num_inputs > 0) KILN_REQUIRE(inputs, "inputs");
-  if (num_outputs > 0) KILN_REQUIRE(outputs, "outputs");
-  const rb::BundleFunction& f = *function->function;
-  const std::string who = "[runtime] kiln_call @" + f.name() + ": ";
-  if (num_inputs != f.params().size() || num_outputs != f.results().size())
-    return fail(KILN_INVALID_ARGUMENT, who + "expected " + std::to_string(f.params().size()) +
-                                           " inputs and " + std::to_string(f.results().size()) +
-                                           " outputs, got " + std::to_string(num_inputs) + " and " +
-                                           std::to_string(num_outputs));
-  for (size_t i = 0; i < num_inputs; ++i)
-    if (std::string why = check_tensor(inputs[i], f.params()[i]); !why.empty())
-      return fail(KILN_INVALID_ARGUMENT, who + tensor_name(true, i, f.params()[i]) + " " + why);
-  for (size_t k = 0; k < num_outputs; ++k) {
-    if (std::string why = check_tensor(outputs[k], f.results()[k]); !why.empty())
-      return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) + " " + why);
+  const char* const entry = __func__;
+  return guarded([&]() -> kiln_status {
+    KILN_REQUIRE(function, "function");
+    if (num_inputs > 0) KILN_REQUIRE(inputs, "inputs");
+    if (num_outputs > 0) KILN_REQUIRE(outputs, "outputs");
+    const rb::BundleFunction& f = *function->function;
+    const std::string who = "[runtime] kiln_call @" + f.name() + ": ";
+    if (num_inputs != f.params().size() || num_outputs != f.results().size())
+      return fail(KILN_INVALID_ARGUMENT, who + "expected " + std::to_string(f.params().size()) +
+                                             " inputs and " + std::to_string(f.results().size()) +
+                                             " outputs, got " + std::to_string(num_inputs) +
+                                             " and " + std::to_string(num_outputs));
     for (size_t i = 0; i < num_inputs; ++i)
-      if (overlap(outputs[k], inputs[i]))
-        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
-                                               " overlaps " + tensor_name(true, i, f.params()[i]));
-    for (size_t j = 0; j < k; ++j)
-      if (overlap(outputs[k], outputs[j]))
-        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
-                                               " overlaps " +
-                                               tensor_name(false, j, f.results()[j]));
-  }
-  // Refused before allocating: with overcommit an arena larger than memory may be granted and
-  // get the process killed while it fills.
-  if (std::optional<std::string> refusal = kiln::ir::exceeds_memory(f.executable().peak_bytes()))
-    return fail(KILN_OUT_OF_MEMORY, who + *refusal);
-  return guarded([&] {
-    // Kernels assume 64-byte-aligned buffers (the emitter marks them so): other memory goes
-    // through aligned copies.
-    std::vector<kiln::ir::Buffer> copies;
-    std::vector<const void*> in(num_inputs);
-    std::vector<void*> out(num_outputs);
-    auto& pool = kiln::ir::BufferPool::instance();
-    for (size_t i = 0; i < num_inputs; ++i) {
-      in[i] = inputs[i].data;
-      if (aligned(in[i]) || inputs[i].size_bytes == 0) continue;
-      copies.push_back(pool.allocate(inputs[i].size_bytes));
-      std::memcpy(copies.back().data(), inputs[i].data, inputs[i].size_bytes);
-      in[i] = copies.back().data();
-    }
-    std::vector<size_t> copied_out;
+      if (std::string why = check_tensor(inputs[i], f.params()[i]); !why.empty())
+        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(true, i, f.params()[i]) + " " + why);
     for (size_t k = 0; k < num_outputs; ++k) {
-      out[k] = outputs[k].data;
-      if (aligned(out[k]) || outputs[k].size_bytes == 0) continue;
-      copies.push_back(pool.allocate(outputs[k].size_bytes));
-      out[k] = copies.back().data();
-      copied_out.push_back(k);
+      if (std::string why = check_tensor(outputs[k], f.results()[k]); !why.empty())
+        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) + " " + why);
+      for (size_t i = 0; i < num_inputs; ++i)
+        if (overlap(outputs[k], inputs[i]))
+          return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
+                                                 " overlaps " +
+                                                 tensor_name(true, i, f.params()[i]));
+      for (size_t j = 0; j < k; ++j)
+        if (overlap(outputs[k], outputs[j]))
+          return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
+                                                 " overlaps " +
+                                                 tensor_name(false, j, f.results()[j]));
     }
-    f.call_raw(in, out);
-    for (size_t k : copied_out)
-      std::memcpy(outputs[k].data, out[k], outputs[k].size_bytes);
-    return KILN_OK;
+    // Refused before allocating: with overcommit an arena larger than memory may be granted and
+    // get the process killed while it fills.
+    if (std::optional<std::string> refusal = kiln::ir::exceeds_memory(f.executable().peak_bytes()))
+      return fail(KILN_OUT_OF_MEMORY, who + *refusal);
+    return guarded([&] {
+      // Kernels assume 64-byte-aligned buffers (the emitter marks them so): other memory goes
+      // through aligned copies.
+      std::vector<kiln::ir::Buffer> copies;
+      std::vector<const void*> in(num_inputs);
+      std::vector<void*> out(num_outputs);
+      auto& pool = kiln::ir::BufferPool::instance();
+      for (size_t i = 0; i < num_inputs; ++i) {
+        in[i] = inputs[i].data;
+        if (aligned(in[i]) || inputs[i].size_bytes == 0) continue;
+        copies.push_back(pool.allocate(inputs[i].size_bytes));
+        std::memcpy(copies.back().data(), inputs[i].data, inputs[i].size_bytes);
+        in[i] = copies.back().data();
+      }
+      std::vector<size_t> copied_out;
+      for (size_t k = 0; k < num_outputs; ++k) {
+        out[k] = outputs[k].data;
+        if (aligned(out[k]) || outputs[k].size_bytes == 0) continue;
+        copies.push_back(pool.allocate(outputs[k].size_bytes));
+        out[k] = copies.back().data();
+        copied_out.push_back(k);
+      }
+      f.call_raw(in, out);
+      for (size_t k : copied_out)
+        std::memcpy(outputs[k].data, out[k], outputs[k].size_bytes);
+      return KILN_OK;
+    });
   });
 }
 

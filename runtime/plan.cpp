@@ -14,7 +14,6 @@ namespace {
 
 constexpr char kMagic[8] = {'K', 'I', 'L', 'N', 'P', 'L', 'A', 'N'};
 // 2: PlanKernel::workgroups (Vulkan kernels).
-constexpr uint32_t kFormatVersion = 2;
 // Bounds that no real plan reaches, so that a corrupt count fails fast instead of allocating.
 constexpr uint64_t kMaxRank = 64;
 
@@ -299,8 +298,33 @@ Plan read_body(Reader& r) {
   plan.arena_bytes = r.u64();
   plan.peak_bytes = r.u64();
   r.raw(&plan.compile_ms, sizeof plan.compile_ms);
-  for (size_t i = 0; i < plan.result_slots.size(); ++i)
-    check_slot(r, plan, plan.result_slots[i]);
+  for (size_t i = 0; i < plan.result_slots.size(); ++i) {
+    const Slot& slot = plan.result_slots[i];
+    check_slot(r, plan, slot);
+    // A result read from elsewhere is copied from there whole (Executable::run_raw): its
+    // source must be a value of the result's own type, and another result only if that one is
+    // written where it lives.
+    const ir::TensorType* source = nullptr;
+    switch (slot.kind) {
+      case Slot::Kind::Param:
+        source = &plan.params[slot.index].type;
+        break;
+      case Slot::Kind::Constant:
+        source = &plan.constants[slot.index].type();
+        break;
+      case Slot::Kind::Result:
+        if (plan.result_slots[slot.index] != Slot{Slot::Kind::Result, slot.index, 0})
+          r.fail("result " + std::to_string(i) + " is read from a result that lives elsewhere");
+        source = &plan.result_types[slot.index];
+        break;
+      case Slot::Kind::Arena:
+        r.fail("result " + std::to_string(i) + " is read from the arena");
+    }
+    if (*source != plan.result_types[i])
+      r.fail("result " + std::to_string(i) + " is " + plan.result_types[i].str() +
+             " but is read from a " + source->str());
+  }
+  if (plan.peak_bytes < plan.arena_bytes) r.fail("the peak is smaller than the arena");
   for (const PlanStep& s : plan.steps)
     for (size_t i = 0; i < s.slots.size(); ++i) {
       const Slot& slot = s.slots[i];
@@ -318,7 +342,7 @@ std::vector<std::byte> save_plan(const Plan& plan) {
   std::vector<std::byte> payload = body.take();
   Writer w;
   w.raw(kMagic, sizeof kMagic);
-  w.u32(kFormatVersion);
+  w.u32(kPlanFormatVersion);
   w.u64(payload.size());
   w.u64(ir::fnv1a64(payload));
   w.raw(payload.data(), payload.size());
@@ -331,9 +355,9 @@ Plan load_plan(std::span<const std::byte> bytes, std::string_view where) {
   header.raw(magic, sizeof magic);
   if (std::memcmp(magic, kMagic, sizeof kMagic) != 0) header.fail("not a kiln plan (bad magic)");
   const uint32_t version = header.u32();
-  if (version != kFormatVersion)
+  if (version != kPlanFormatVersion)
     header.fail("plan format " + std::to_string(version) + ", this kiln reads format " +
-                std::to_string(kFormatVersion));
+                std::to_string(kPlanFormatVersion));
   const uint64_t size = header.u64();
   const uint64_t checksum = header.u64();
   const std::span<const std::byte> payload = bytes.subspan(header.position());

@@ -89,8 +89,9 @@ struct Plan {
   bool operator==(const Plan&) const = default;
 };
 
-// The plan file format: "KILNPLAN", a format version, the fields above, a checksum. Little
-// endian, as every target kiln supports.
+// The plan file format: "KILNPLAN", a format version (a little-endian u32 at byte 8), the
+// fields above, a checksum. Little endian, as every target kiln supports.
+inline constexpr uint32_t kPlanFormatVersion = 2;
 std::vector<std::byte> save_plan(const Plan& plan);
 // Throws kiln::Error "[plan] <where>: ..." naming the first rule a corrupt, truncated or
 // foreign file breaks; never returns a half-read plan.

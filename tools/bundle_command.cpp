@@ -49,7 +49,8 @@ std::vector<std::byte> read_bytes(const std::string& path, const std::string& co
   }
 }
 
-// The manifest and sections, checked as opening checks them, but nothing loaded.
+// The container (sizes, digests, signature validity) and its one manifest, read but not
+// cross-checked: what `inspect` shows, even of a bundle this machine could not open.
 struct Inspected {
   rb::Container container;
   rb::Manifest manifest;
@@ -63,9 +64,16 @@ struct Inspected {
 Inspected inspect_bytes(std::span<const std::byte> bytes, const std::string& where) {
   Inspected out;
   out.container = rb::read_container(bytes, where);
+  int manifests = 0;
   for (const rb::Section& s : out.container.sections)
-    if (s.kind == static_cast<uint32_t>(rb::SectionKind::Manifest))
+    if (s.kind == static_cast<uint32_t>(rb::SectionKind::Manifest)) {
       out.manifest = rb::read_manifest(s.bytes, where);
+      ++manifests;
+    }
+  if (manifests != 1)
+    throw rb::BundleError(rb::BundleError::Kind::Corrupt, "[bundle] " + where + ": " +
+                                                              std::to_string(manifests) +
+                                                              " manifest sections (one expected)");
   return out;
 }
 

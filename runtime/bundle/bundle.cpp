@@ -14,6 +14,7 @@
 #include "runtime/shared_object.h"
 #include "runtime/thread_pool.h"
 #include "runtime/vulkan/vulkan_abi.h"
+#include "runtime/vulkan/vulkan_context.h"
 
 namespace kiln::runtime::bundle {
 
@@ -62,10 +63,16 @@ struct Parsed {
   }
 };
 
-Parsed parse(std::span<const std::byte> bytes, std::string_view where) {
+void check_signature(const Parsed& p, const std::vector<PublicKey>& trusted, bool required);
+
+// The container, then (once the signature policy holds, so that no untrusted JSON is parsed
+// where a signature is required) the manifest and its references.
+Parsed parse(std::span<const std::byte> bytes, std::string_view where,
+             const std::vector<PublicKey>& trusted, bool required) {
   Parsed p;
   p.where = std::string(where);
   p.container = read_container(bytes, where);
+  check_signature(p, trusted, required);
   for (const Section& s : p.container.sections)
     p.by_index[s.index] = &s;
   const Section* manifest = nullptr;
@@ -86,6 +93,8 @@ Parsed parse(std::span<const std::byte> bytes, std::string_view where) {
   p.section(m.source_ir_section, SectionKind::Ir, "the manifest's source_ir_section");
   if (m.weights_section) {
     const Section& w = p.section(*m.weights_section, SectionKind::Weights, "weights_section");
+    // Kernels assume 64-byte-aligned buffers; the file's bytes are, so the section must be.
+    if (w.alignment < 64) p.corrupt("the weights section is aligned to less than 64 bytes");
     for (size_t i = 0; i < m.weights.size(); ++i) {
       const uint64_t size = m.weights[i].type.size_bytes();
       if (m.weights[i].offset > w.bytes.size() || size > w.bytes.size() - m.weights[i].offset)
@@ -105,9 +114,22 @@ Parsed parse(std::span<const std::byte> bytes, std::string_view where) {
                                      [&](const CpuTargetInfo& t) { return t.name == v.target; });
       if (!known)
         p.corrupt("@" + f.name + " has code for target '" + v.target +
-                  "', which the "
-                  "manifest does not list");
+                  "', which the manifest does not list");
     }
+    // Every function has code for every target the bundle lists, once.
+    std::vector<std::string> targets;
+    for (const CpuTargetInfo& t : m.cpu_targets)
+      targets.push_back(t.name);
+    if (!m.vulkan_profile.empty()) targets.push_back("vulkan");
+    for (const std::string& t : targets) {
+      const auto n = std::count_if(f.variants.begin(), f.variants.end(),
+                                   [&](const Variant& v) { return v.target == t; });
+      if (n != 1)
+        p.corrupt("@" + f.name + " has " + std::to_string(n) + " variants for target " + t +
+                  " (one expected)");
+    }
+    if (f.variants.size() != targets.size())
+      p.corrupt("@" + f.name + " has variants for targets the manifest does not list");
   }
   return p;
 }
@@ -121,21 +143,40 @@ void check_signature(const Parsed& p, const std::vector<PublicKey>& trusted, boo
     fail("its signature does not verify (the bundle was changed after it was signed)");
   if (trusted.empty() && !required) return;
   if (!s.present) fail("it is not signed, and this runtime requires a signature");
-  if (std::find(trusted.begin(), trusted.end(), s.key) == trusted.end())
+  // Without pinned keys, a required signature only has to verify (it proves integrity, not
+  // who signed); with them, it must be by one of them.
+  if (!trusted.empty() && std::find(trusted.begin(), trusted.end(), s.key) == trusted.end())
     fail("it is signed by key " + hex(s.key) + ", which is not among the trusted keys");
 }
 
 // The variant's plan, checked against the manifest's signature for the function.
 Plan read_variant_plan(const Parsed& p, const FunctionInfo& f, const Variant& v) {
   const std::string who = "@" + f.name + " for " + v.target;
+  const std::span<const std::byte> bytes = p.section(v.plan_section, SectionKind::Plan, who).bytes;
+  // Another plan format is a version refusal, not damage (the plan format's version is the
+  // u32 after its 8-byte magic).
+  if (bytes.size() >= 12 && std::memcmp(bytes.data(), "KILNPLAN", 8) == 0) {
+    uint32_t version = 0;
+    std::memcpy(&version, bytes.data() + 8, sizeof version);
+    if (version != kPlanFormatVersion)
+      throw BundleError(Kind::Version, "[bundle] " + p.where + ": " + who + ": plan format " +
+                                           std::to_string(version) +
+                                           ", this runtime reads format " +
+                                           std::to_string(kPlanFormatVersion) + kRebuildAdvice);
+  }
   Plan plan;
   try {
-    plan = load_plan(p.section(v.plan_section, SectionKind::Plan, who).bytes, p.where);
+    plan = load_plan(bytes, p.where);
   } catch (const BundleError&) {
     throw;
   } catch (const Error& e) {
     p.corrupt(who + ": " + e.what());
   }
+  if (plan.imports_version != p.manifest.kernel_imports_version)
+    p.corrupt(who + ": the plan's kernel imports version differs from the manifest's");
+  // Bundle plans never update their arguments in place: callers' inputs are read only, and
+  // bound weights are shared by every call.
+  if (!plan.written_params.empty()) p.corrupt(who + ": the plan writes its parameters");
   if (plan.params.size() != f.params.size() + f.bound.size())
     p.corrupt(who + ": the plan's parameters do not match the manifest's");
   size_t next_public = 0, next_bound = 0;
@@ -157,6 +198,12 @@ Plan read_variant_plan(const Parsed& p, const FunctionInfo& f, const Variant& v)
   if (v.target == "vulkan") {
     if (plan.target != vulkan_plan_target(kVulkanPortableProfile))
       p.corrupt(who + ": a Vulkan plan for '" + plan.target + "', not kiln's portable profile");
+    for (const PlanKernel& k : plan.kernels) {
+      uint32_t magic = 0;
+      if (k.object.size() >= 4) std::memcpy(&magic, k.object.data(), sizeof magic);
+      if (k.object.size() % 4 != 0 || magic != 0x07230203u)
+        p.corrupt(who + ": kernel " + k.name + " is not a SPIR-V module");
+    }
     return plan;
   }
   for (const CpuTargetInfo& t : p.manifest.cpu_targets)
@@ -259,9 +306,8 @@ Bundle Bundle::open_bytes(ir::Storage file, size_t size, const BundleOptions& op
   auto state = std::make_shared<Bundle::State>();
   state->file = std::move(file);
   state->bytes = {state->file->bytes(), size};
-  state->parsed = parse(state->bytes, where);
+  state->parsed = parse(state->bytes, where, options.trusted_keys, options.require_signature);
   Parsed& p = state->parsed;
-  check_signature(p, options.trusted_keys, options.require_signature);
   const Manifest& m = p.manifest;
 
   std::vector<const void*> weight_data;
@@ -284,6 +330,24 @@ Bundle Bundle::open_bytes(ir::Storage file, size_t size, const BundleOptions& op
                                            ", this runtime provides " +
                                            std::to_string(kVulkanAbiVersion) + kRebuildAdvice);
     state->target = "vulkan";
+    // The device: there is one, and it meets the profile the plans were compiled for.
+    try {
+      const std::vector<std::string> gaps =
+          portable_profile_gaps(VulkanContext::instance().capabilities());
+      if (!gaps.empty()) {
+        std::string list;
+        for (const std::string& g : gaps)
+          list += (list.empty() ? "" : ", ") + g;
+        throw BundleError(Kind::UnsupportedTarget,
+                          "[bundle] " + p.where + ": the Vulkan device '" +
+                              VulkanContext::instance().capabilities().name +
+                              "' does not meet kiln's portable profile: it lacks " + list);
+      }
+    } catch (const BundleError&) {
+      throw;
+    } catch (const Error& e) {
+      throw BundleError(Kind::UnsupportedTarget, "[bundle] " + p.where + ": " + e.what());
+    }
   } else {
     const std::vector<TargetChoice> ranked = rank_cpu_targets(m);
     if (ranked.empty() || !ranked.front().missing.empty()) {
@@ -330,8 +394,12 @@ Bundle Bundle::open_bytes(ir::Storage file, size_t size, const BundleOptions& op
     } catch (const BundleError&) {
       throw;
     } catch (const Error& e) {
+      // The device and the target were checked above: what is left is the plan's own fault,
+      // or a device that cannot hold it.
       const std::string message = e.what();
-      throw BundleError(message.starts_with("[vulkan]") ? Kind::UnsupportedTarget : Kind::Corrupt,
+      throw BundleError(message.find("out of device memory") != std::string::npos
+                            ? Kind::OutOfMemory
+                            : Kind::Corrupt,
                         "[bundle] " + p.where + ": @" + f.name + ": " + message);
     }
   }
@@ -409,22 +477,38 @@ void verify_bundle(std::span<const std::byte> bytes, std::string_view where,
   ir::Storage copy = ir::allocate_storage(std::max<size_t>(bytes.size(), 1));
   if (!bytes.empty()) std::memcpy(copy->data(), bytes.data(), bytes.size());
   const std::span<const std::byte> view(copy->bytes(), bytes.size());
-  const Parsed p = parse(view, where);
-  check_signature(p, trusted_keys, require_signature);
-  for (const CpuTargetInfo& t : p.manifest.cpu_targets) {
+  const Parsed p = parse(view, where, trusted_keys, require_signature);
+  const Manifest& m = p.manifest;
+  if (!m.vulkan_profile.empty() && m.vulkan_abi_version != kVulkanAbiVersion)
+    throw BundleError(Kind::Version, "[bundle] " + p.where + ": Vulkan ABI version " +
+                                         std::to_string(m.vulkan_abi_version) +
+                                         ", this runtime provides " +
+                                         std::to_string(kVulkanAbiVersion) + kRebuildAdvice);
+  // Each target's code is checked and mapped (mapping runs none of it), so that every symbol
+  // a plan names can be looked up, as opening does.
+  std::map<std::string, std::shared_ptr<const LoadedSharedObject>> code;
+  for (const CpuTargetInfo& t : m.cpu_targets) {
     if (!t.code_section) continue;
     try {
-      validate_shared_object(p.section(*t.code_section, SectionKind::Code, t.name).bytes,
-                             kernel_imports(), std::string(where) + " (code for " + t.name + ")");
+      code[t.name] = std::make_shared<const LoadedSharedObject>(LoadedSharedObject::load(
+          p.section(*t.code_section, SectionKind::Code, t.name).bytes, kernel_imports(),
+          std::string(where) + " (code for " + t.name + ")"));
     } catch (const BundleError&) {
       throw;
     } catch (const Error& e) {
       throw BundleError(Kind::Corrupt, e.what());
     }
   }
-  for (const FunctionInfo& f : p.manifest.functions)
-    for (const Variant& v : f.variants)
-      read_variant_plan(p, f, v);
+  for (const FunctionInfo& f : m.functions)
+    for (const Variant& v : f.variants) {
+      const Plan plan = read_variant_plan(p, f, v);
+      if (v.target == "vulkan") continue;
+      auto it = code.find(v.target);
+      for (const PlanKernel& k : plan.kernels)
+        if (it == code.end() || !it->second->find(k.symbol))
+          p.corrupt("@" + f.name + " for " + v.target + ": kernel " + k.name + " names " +
+                    k.symbol + ", which the target's code does not define");
+    }
 }
 
 }  // namespace kiln::runtime::bundle

@@ -204,8 +204,9 @@ Container read_container(std::span<const std::byte> bytes, std::string_view wher
   if (get<uint32_t>(bytes, 36) != 0) throw corrupt("unknown header flags");
   for (size_t i = 40; i < kHeaderBytes; ++i)
     if (bytes[i] != std::byte{0}) throw corrupt("the header's reserved bytes are not zero");
-  if (table_offset < kHeaderBytes || table_offset > bytes.size() ||
-      count > (bytes.size() - table_offset) / kSectionEntryBytes)
+  // The table follows the header directly: bytes between them would be covered by nothing.
+  if (table_offset != kHeaderBytes) throw corrupt("the section table does not follow the header");
+  if (count > (bytes.size() - table_offset) / kSectionEntryBytes)
     throw corrupt("the section table lies outside the file");
   const uint64_t table_end = table_offset + uint64_t{count} * kSectionEntryBytes;
 
@@ -268,8 +269,11 @@ Container read_container(std::span<const std::byte> bytes, std::string_view wher
     }
     c.sections.push_back(s);
   }
-  std::sort(extents.begin(), extents.end(),
-            [](const Extent& a, const Extent& b) { return a.begin < b.begin; });
+  // Empty sections occupy nothing (one may share its offset with the next section).
+  std::erase_if(extents, [](const Extent& e) { return e.begin == e.end; });
+  std::sort(extents.begin(), extents.end(), [](const Extent& a, const Extent& b) {
+    return a.begin != b.begin ? a.begin < b.begin : a.end < b.end;
+  });
   for (size_t i = 1; i < extents.size(); ++i)
     if (extents[i].begin < extents[i - 1].end)
       throw corrupt("sections " + std::to_string(extents[i - 1].index) + " and " +

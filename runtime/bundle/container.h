@@ -53,7 +53,16 @@ std::string hex(std::span<const uint8_t> bytes);
 // tell a damaged file from one made by a newer kiln or for another machine.
 class BundleError : public Error {
  public:
-  enum class Kind { Io, Corrupt, Version, UnsupportedTarget, Signature, NotFound, Argument };
+  enum class Kind {
+    Io,
+    Corrupt,
+    Version,
+    UnsupportedTarget,
+    Signature,
+    NotFound,
+    Argument,
+    OutOfMemory
+  };
   BundleError(Kind kind, const std::string& message) : Error(message), kind_(kind) {}
   Kind kind() const { return kind_; }
 

@@ -274,7 +274,8 @@ TEST(BundleRefusals, HeaderAndTableFields) {
   expect_refused(patched(48, uint8_t{1}), Kind::Corrupt, "reserved bytes are not zero");
   expect_refused(patched(32, uint32_t{1000000}), Kind::Corrupt,
                  "the section table lies outside the file");
-  expect_refused(patched(24, uint64_t{8}), Kind::Corrupt, "the section table lies outside");
+  expect_refused(patched(24, uint64_t{8}), Kind::Corrupt, "the section table does not follow");
+  expect_refused(patched(24, uint64_t{128}), Kind::Corrupt, "the section table does not follow");
   const size_t entry = kHeaderBytes + kSectionEntryBytes;  // section 1's
   expect_refused(patched(entry + 4, uint32_t{2}), Kind::Corrupt, "section 1: unknown flags");
   expect_refused(patched(entry + 24, uint32_t{3}), Kind::Corrupt,
@@ -366,6 +367,26 @@ TEST(BundleRefusals, APlanSectionThatIsNotAPlan) {
                                  [](Bytes& plan) { plan = text_bytes("not a plan"); });
   expect_refused(bad, Kind::Corrupt, "@affine for x86-64-v3: [plan] ");
   expect_refused(bad, Kind::Corrupt, "not a kiln plan (bad magic)");
+}
+
+TEST(BundleRefusals, APlanNamingASymbolTheCodeLacks) {
+  KILN_REQUIRE_X86_64_V3();
+  const Bytes bad = with_section(v3_bundle(), SectionKind::Plan, [](Bytes& bytes) {
+    runtime::Plan plan = runtime::load_plan(bytes, "plan");
+    plan.kernels[0].symbol = "kiln_kernel_missing";
+    bytes = runtime::save_plan(plan);
+  });
+  expect_refused(bad, Kind::Corrupt, "kiln_kernel_missing");
+}
+
+TEST(BundleRefusals, APlanOfAnotherFormatIsAVersionRefusal) {
+  KILN_REQUIRE_X86_64_V3();
+  const Bytes bad = with_section(v3_bundle(), SectionKind::Plan, [](Bytes& bytes) {
+    elf_testing::put<uint32_t>(bytes, 8, runtime::kPlanFormatVersion + 1);
+  });
+  expect_refused(bad, Kind::Version,
+                 "plan format " + std::to_string(runtime::kPlanFormatVersion + 1) +
+                     ", this runtime reads format");
 }
 
 TEST(BundleRefusals, AManifestNamingAMissingSection) {

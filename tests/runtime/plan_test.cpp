@@ -112,6 +112,22 @@ TEST(Plan, InconsistentPlansAreRefused) {
       },
       "uses a result that is read from elsewhere");
   refused([](Plan& p) { p.kernels[0].buffer_written[0] = 1; }, "a parameter that was not donated");
+  // A result copied from elsewhere must be a value of its own type, or run_raw would copy past
+  // the end of a smaller one.
+  refused(
+      [](Plan& p) {
+        p.steps.clear();
+        p.result_types[0] = ir::TensorType{ir::DType::F32, {1 << 20}};
+        p.result_slots[0] = {Slot::Kind::Param, 0, 0};
+      },
+      "result 0 is f32[1048576] but is read from a f32[64,128]");
+  refused(
+      [](Plan& p) {
+        p.steps.clear();
+        p.result_slots[0] = {Slot::Kind::Arena, 0, 0};
+      },
+      "result 0 is read from the arena");
+  refused([](Plan& p) { p.arena_bytes = p.peak_bytes + 64; }, "the peak is smaller than the arena");
 }
 
 TEST(Plan, AnotherImportsVersionOrCpuIsRefusedBeforeLoading) {
