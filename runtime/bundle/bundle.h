@@ -37,6 +37,8 @@ struct BundleOptions {
   bool require_signature = false;
 };
 
+// A function of an open bundle. It, its info and its executable() belong to the Bundle: they
+// are valid while the Bundle (or a copy of it) lives, and not after.
 class BundleFunction {
  public:
   const std::string& name() const { return info_->name; }
