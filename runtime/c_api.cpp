@@ -8,10 +8,12 @@
 #include <new>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ir/buffer_pool.h"
 #include "ir/error.h"
+#include "ir/scratch.h"
 #include "runtime/bundle/bundle.h"
 #include "runtime/thread_pool.h"
 
@@ -35,21 +37,13 @@ namespace {
 
 thread_local std::string last_error;
 
-// Records the message; never throws (out of memory for the message leaves a fixed one).
-kiln_status fail(kiln_status status, const std::string& message) noexcept {
+// Records the message; never throws (out of memory for the message leaves it empty). A view,
+// so that a literal costs no allocation where one may fail (the guard's catch blocks).
+kiln_status fail(kiln_status status, std::string_view message) noexcept {
   try {
-    last_error = message;
+    last_error.assign(message);
   } catch (...) {
     last_error.clear();  // keeps its capacity: cannot allocate
-  }
-  return status;
-}
-
-kiln_status fail(kiln_status status, const char* message) noexcept {
-  try {
-    last_error = message;
-  } catch (...) {
-    last_error.clear();
   }
   return status;
 }
@@ -397,60 +391,59 @@ kiln_status kiln_call(kiln_function* function, const kiln_tensor* inputs, size_t
     if (num_inputs > 0) KILN_REQUIRE(inputs, "inputs");
     if (num_outputs > 0) KILN_REQUIRE(outputs, "outputs");
     const rb::BundleFunction& f = *function->function;
-    const std::string who = "[runtime] kiln_call @" + f.name() + ": ";
+    // The message's start, made only when a call fails: a call that succeeds allocates nothing
+    // but copies of unaligned buffers.
+    const auto who = [&] { return "[runtime] kiln_call @" + f.name() + ": "; };
     if (num_inputs != f.params().size() || num_outputs != f.results().size())
-      return fail(KILN_INVALID_ARGUMENT, who + "expected " + std::to_string(f.params().size()) +
+      return fail(KILN_INVALID_ARGUMENT, who() + "expected " + std::to_string(f.params().size()) +
                                              " inputs and " + std::to_string(f.results().size()) +
                                              " outputs, got " + std::to_string(num_inputs) +
                                              " and " + std::to_string(num_outputs));
     for (size_t i = 0; i < num_inputs; ++i)
       if (std::string why = check_tensor(inputs[i], f.params()[i]); !why.empty())
-        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(true, i, f.params()[i]) + " " + why);
+        return fail(KILN_INVALID_ARGUMENT, who() + tensor_name(true, i, f.params()[i]) + " " + why);
     for (size_t k = 0; k < num_outputs; ++k) {
       if (std::string why = check_tensor(outputs[k], f.results()[k]); !why.empty())
-        return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) + " " + why);
+        return fail(KILN_INVALID_ARGUMENT,
+                    who() + tensor_name(false, k, f.results()[k]) + " " + why);
       for (size_t i = 0; i < num_inputs; ++i)
         if (overlap(outputs[k], inputs[i]))
-          return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
+          return fail(KILN_INVALID_ARGUMENT, who() + tensor_name(false, k, f.results()[k]) +
                                                  " overlaps " +
                                                  tensor_name(true, i, f.params()[i]));
       for (size_t j = 0; j < k; ++j)
         if (overlap(outputs[k], outputs[j]))
-          return fail(KILN_INVALID_ARGUMENT, who + tensor_name(false, k, f.results()[k]) +
+          return fail(KILN_INVALID_ARGUMENT, who() + tensor_name(false, k, f.results()[k]) +
                                                  " overlaps " +
                                                  tensor_name(false, j, f.results()[j]));
     }
     // Refused before allocating: with overcommit an arena larger than memory may be granted and
     // get the process killed while it fills.
     if (std::optional<std::string> refusal = kiln::ir::exceeds_memory(f.executable().peak_bytes()))
-      return fail(KILN_OUT_OF_MEMORY, who + *refusal);
-    return guarded([&] {
-      // Kernels assume 64-byte-aligned buffers (the emitter marks them so): other memory goes
-      // through aligned copies.
-      std::vector<kiln::ir::Buffer> copies;
-      std::vector<const void*> in(num_inputs);
-      std::vector<void*> out(num_outputs);
-      auto& pool = kiln::ir::BufferPool::instance();
-      for (size_t i = 0; i < num_inputs; ++i) {
-        in[i] = inputs[i].data;
-        if (aligned(in[i]) || inputs[i].size_bytes == 0) continue;
-        copies.push_back(pool.allocate(inputs[i].size_bytes));
-        std::memcpy(copies.back().data(), inputs[i].data, inputs[i].size_bytes);
-        in[i] = copies.back().data();
-      }
-      std::vector<size_t> copied_out;
-      for (size_t k = 0; k < num_outputs; ++k) {
-        out[k] = outputs[k].data;
-        if (aligned(out[k]) || outputs[k].size_bytes == 0) continue;
-        copies.push_back(pool.allocate(outputs[k].size_bytes));
-        out[k] = copies.back().data();
-        copied_out.push_back(k);
-      }
-      f.call_raw(in, out);
-      for (size_t k : copied_out)
-        std::memcpy(outputs[k].data, out[k], outputs[k].size_bytes);
-      return KILN_OK;
-    });
+      return fail(KILN_OUT_OF_MEMORY, who() + *refusal);
+    // Kernels assume 64-byte-aligned buffers (the emitter marks them so): other memory goes
+    // through aligned copies.
+    std::vector<kiln::ir::Buffer> copies;
+    kiln::ir::Scratch<const void*, 16> in(num_inputs);
+    kiln::ir::Scratch<void*, 16> out(num_outputs);
+    auto& pool = kiln::ir::BufferPool::instance();
+    for (size_t i = 0; i < num_inputs; ++i) {
+      in[i] = inputs[i].data;
+      if (aligned(in[i]) || inputs[i].size_bytes == 0) continue;
+      copies.push_back(pool.allocate(inputs[i].size_bytes));
+      std::memcpy(copies.back().data(), inputs[i].data, inputs[i].size_bytes);
+      in[i] = copies.back().data();
+    }
+    for (size_t k = 0; k < num_outputs; ++k) {
+      out[k] = outputs[k].data;
+      if (aligned(out[k]) || outputs[k].size_bytes == 0) continue;
+      copies.push_back(pool.allocate(outputs[k].size_bytes));
+      out[k] = copies.back().data();
+    }
+    f.call_raw(in.span(), out.span());
+    for (size_t k = 0; k < num_outputs; ++k)
+      if (out[k] != outputs[k].data) std::memcpy(outputs[k].data, out[k], outputs[k].size_bytes);
+    return KILN_OK;
   });
 }
 

@@ -146,11 +146,8 @@ ir::Function transformed(const std::string& entry, const std::string& name,
   return flat;
 }
 
-std::vector<std::byte> read_key_file(const std::string& path) {
-  ir::InputFile file(path, "[compile] --sign " + path);
-  const std::string text = file.read_to_end(4096);
-  const auto* data = reinterpret_cast<const std::byte*>(text.data());
-  return {data, data + text.size()};
+std::string read_key_file(const std::string& path) {
+  return ir::InputFile(path, "[compile] --sign " + path).read_to_end(4096);
 }
 
 int run_compile(const CompileOptions& options) {
@@ -174,11 +171,9 @@ int run_compile(const CompileOptions& options) {
          b.substr(eq + 1)});
   }
   if (!options.sign.empty()) {
-    const std::vector<std::byte> key = read_key_file(options.sign);
-    spec.signing_key = under_compile("", [&] {
-      return runtime::bundle::parse_secret_key(
-          {reinterpret_cast<const char*>(key.data()), key.size()}, "--sign " + options.sign);
-    });
+    const std::string key = read_key_file(options.sign);
+    spec.signing_key = under_compile(
+        "", [&] { return runtime::bundle::parse_secret_key(key, "--sign " + options.sign); });
   }
   const ir::Module module = under_compile("", [&] { return load_module(options.file); });
   spec.source_kir = ir::print(module);
