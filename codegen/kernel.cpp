@@ -346,6 +346,7 @@ bool exact_in_rounded_dtype(ir::OpKind op) {
     case ir::OpKind::Min:
     case ir::OpKind::Select:
     case ir::OpKind::Rem:
+    case ir::OpKind::BitcastConvert:  // a value of the result's dtype, rebuilt from its bits
       return true;
     default:
       return false;

@@ -73,6 +73,53 @@ Scalar convert(Scalar x, DType from, DType to) {
   return make_int(x.i, to);
 }
 
+// An element's bits as stored in memory (zero-extended), and back.
+uint64_t to_bits(Scalar x, DType d) {
+  switch (d) {
+    case DType::F16:
+      return ir::float_to_f16(static_cast<float>(x.f));
+    case DType::BF16:
+      return ir::float_to_bf16(static_cast<float>(x.f));
+    case DType::F32:
+      return std::bit_cast<uint32_t>(static_cast<float>(x.f));
+    case DType::F64:
+      return std::bit_cast<uint64_t>(x.f);
+    case DType::Bool:
+    case DType::I8:
+    case DType::I16:
+    case DType::I32:
+    case DType::I64:
+    case DType::U8:
+    case DType::U32:
+      break;
+  }
+  const size_t bits = ir::dtype_size(d) * 8;
+  const uint64_t pattern = static_cast<uint64_t>(x.i);
+  return bits == 64 ? pattern : pattern & ((uint64_t{1} << bits) - 1);
+}
+
+Scalar from_bits(uint64_t bits, DType d) {
+  switch (d) {
+    case DType::F16:
+      return Scalar{ir::f16_to_float(static_cast<uint16_t>(bits)), 0};
+    case DType::BF16:
+      return Scalar{ir::bf16_to_float(static_cast<uint16_t>(bits)), 0};
+    case DType::F32:
+      return Scalar{std::bit_cast<float>(static_cast<uint32_t>(bits)), 0};
+    case DType::F64:
+      return Scalar{std::bit_cast<double>(bits), 0};
+    case DType::Bool:
+    case DType::I8:
+    case DType::I16:
+    case DType::I32:
+    case DType::I64:
+    case DType::U8:
+    case DType::U32:
+      break;
+  }
+  return make_int(static_cast<int64_t>(bits), d);
+}
+
 Scalar unary(OpKind op, Scalar x, DType d) {
   const double v = x.f;
   switch (op) {
@@ -114,6 +161,10 @@ Scalar unary(OpKind op, Scalar x, DType d) {
       return make(round_half_even(v), d);
     case OpKind::Not:
       return make_int(d == DType::Bool ? 1 - x.i : ~x.i, d);
+    case OpKind::Popcount:
+      return make_int(popcount(x.i, d), d);
+    case OpKind::Clz:
+      return make_int(count_leading_zeros(x.i, d), d);
     default:
       assert(false && "not a unary op");
       return {};
@@ -189,6 +240,12 @@ Scalar binary_int(OpKind op, int64_t a, int64_t b, DType d) {
       return make_int(a | b, d);
     case OpKind::Xor:
       return make_int(a ^ b, d);
+    case OpKind::ShiftLeft:
+      return make_int(shift_left(a, b, d), d);
+    case OpKind::ShiftRightLogical:
+      return make_int(shift_right_logical(a, b, d), d);
+    case OpKind::ShiftRightArithmetic:
+      return make_int(shift_right_arithmetic(a, b, d), d);
     default:
       assert(false && "not an integer binary op");
       return {};
@@ -200,6 +257,8 @@ Scalar apply(const Expr& e, const std::vector<Expr>& pool, const std::vector<Sca
   const DType from = pool[e.operands[0]].dtype;
   if (e.op == OpKind::Select) return in(0).i ? in(1) : in(2);
   if (e.op == OpKind::Convert) return convert(in(0), from, e.dtype);
+  if (e.op == OpKind::BitcastConvert) return from_bits(to_bits(in(0), from), e.dtype);
+  if (e.op == OpKind::IsFinite) return make_int(std::isfinite(in(0).f), DType::Bool);
   if (ir::has_trait(e.op, ir::OpTrait::Unary)) return unary(e.op, in(0), e.dtype);
   if (ir::has_trait(e.op, ir::OpTrait::Comparison))
     return make_int(

@@ -5,6 +5,8 @@
 
 #include <cassert>
 
+#include "ir/scalar_semantics.h"
+
 namespace kiln::codegen::lowering {
 
 using ir::DType;
@@ -118,6 +120,34 @@ ExprId constant_expr(ExprBuilder& b, const ir::Attr& a, DType dtype) {
   return b.constant_int(v, dtype);
 }
 
+// rng_bits' element from its key words and 64-bit counter (high, low), as
+// ir::scalar::threefry2x32: plain u32 adds, xors and rotations (two shifts and an or), so
+// every backend computes it with ops it already has.
+ExprId threefry_bits(ExprBuilder& b, ExprId key0, ExprId key1, ExprId counter_hi,
+                     ExprId counter_lo) {
+  const DType u32 = DType::U32;
+  auto cst = [&](uint32_t v) { return b.constant_int(v, u32); };
+  auto add = [&](ExprId x, ExprId y) { return b.op(OpKind::Add, u32, {x, y}); };
+  auto xor_ = [&](ExprId x, ExprId y) { return b.op(OpKind::Xor, u32, {x, y}); };
+  auto rotl = [&](ExprId x, int r) {
+    return b.op(OpKind::Or, u32,
+                {b.op(OpKind::ShiftLeft, u32, {x, cst(static_cast<uint32_t>(r))}),
+                 b.op(OpKind::ShiftRightLogical, u32, {x, cst(static_cast<uint32_t>(32 - r))})});
+  };
+  const ExprId ks[3] = {key0, key1, xor_(xor_(key0, key1), cst(ir::scalar::kThreefryParity))};
+  ExprId x0 = add(counter_hi, ks[0]), x1 = add(counter_lo, ks[1]);
+  for (int round = 0; round < 20; ++round) {
+    x0 = add(x0, x1);
+    x1 = xor_(rotl(x1, ir::scalar::kThreefryRotations[round % 8]), x0);
+    if (round % 4 == 3) {
+      const int s = round / 4 + 1;
+      x0 = add(x0, ks[s % 3]);
+      x1 = add(x1, add(ks[(s + 1) % 3], cst(static_cast<uint32_t>(s))));
+    }
+  }
+  return xor_(x0, x1);
+}
+
 int64_t product(const ir::Shape& shape) {
   int64_t n = 1;
   for (int64_t d : shape)
@@ -190,7 +220,11 @@ Step ScalarLowering::compute(Value v, Index index) {
     case OpKind::Ceil:
     case OpKind::Round:
     case OpKind::Not:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::IsFinite:
     case OpKind::Convert:
+    case OpKind::BitcastConvert:
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
@@ -202,6 +236,9 @@ Step ScalarLowering::compute(Value v, Index index) {
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
@@ -220,6 +257,25 @@ Step ScalarLowering::compute(Value v, Index index) {
     case OpKind::Iota: {
       const ExprId i = index[ir::iota_attrs(node).axis];
       co_return dtype == DType::I64 ? i : b_.op(OpKind::Convert, dtype, {i});
+    }
+    case OpKind::RngBits: {
+      // The key's leading dims index the keys; the rest of the index counts within one key.
+      const Value key = node.operands[0];
+      const size_t key_dims = f_.type(key).shape.size() - 1;
+      Index at_key(index.begin(), index.begin() + static_cast<std::ptrdiff_t>(key_dims));
+      at_key.push_back(math_.cst(0));
+      const ExprId key0 = co_await at(key, at_key);
+      at_key.back() = math_.cst(1);
+      const ExprId key1 = co_await at(key, at_key);
+      const ir::Shape& per_key = ir::rng_bits_attrs(node).shape;
+      const ExprId counter = math_.linear(
+          Index(index.begin() + static_cast<std::ptrdiff_t>(key_dims), index.end()), per_key);
+      const ExprId lo = b_.op(OpKind::Convert, DType::U32, {counter});  // wraps: the low word
+      const ExprId hi =
+          product(per_key) <= (int64_t{1} << 32)
+              ? b_.constant_int(0, DType::U32)
+              : b_.op(OpKind::Convert, DType::U32, {math_.div(counter, int64_t{1} << 32)});
+      co_return threefry_bits(b_, key0, key1, hi, lo);
     }
     case OpKind::Broadcast:
     case OpKind::Reshape:

@@ -81,6 +81,20 @@ Tensor bitwise(OpKind op, const Tensor& a, const Tensor& b, std::string_view fn)
   return binary(op, a, b, fn);
 }
 
+Tensor integer_only(OpKind op, const Tensor& a, const Tensor& b, std::string_view fn) {
+  check_valid({a, b}, fn);
+  for (const Tensor& x : {a, b})
+    if (!ir::is_integer(x.dtype()))
+      fail(fn, "expects integer operands, got " + a.type().str() + " and " + b.type().str());
+  return binary(op, a, b, fn);
+}
+
+Tensor integer_unary(OpKind op, const Tensor& x, std::string_view fn) {
+  check_valid({x}, fn);
+  if (!ir::is_integer(x.dtype())) fail(fn, "expects an integer operand, got " + x.type().str());
+  return unary(op, x, fn);
+}
+
 // Where the truncating IR result r (of a / b) has the sign opposite to b, Python-style
 // floor semantics need a correction.
 Tensor needs_floor_fix(const Tensor& r, const Tensor& b) {
@@ -260,8 +274,8 @@ Tensor isinf(const Tensor& x) {
 }
 Tensor isfinite(const Tensor& x) {
   check_valid({x}, "isfinite");
-  if (!ir::is_float(x.dtype())) return x == x;              // all true
-  return abs(x) < std::numeric_limits<double>::infinity();  // NaN compares false
+  if (!ir::is_float(x.dtype())) return x == x;  // all true
+  return make(OpKind::IsFinite, {x}, {}, std::nullopt, "isfinite");
 }
 
 Tensor logical_not(const Tensor& x) {
@@ -292,6 +306,37 @@ Tensor bitwise_or(const Tensor& a, const Tensor& b) {
 }
 Tensor bitwise_xor(const Tensor& a, const Tensor& b) {
   return bitwise(OpKind::Xor, a, b, "bitwise_xor");
+}
+
+Tensor left_shift(const Tensor& a, const Tensor& b) {
+  return integer_only(OpKind::ShiftLeft, a, b, "left_shift");
+}
+Tensor right_shift(const Tensor& a, const Tensor& b) {
+  check_valid({a, b}, "right_shift");
+  const DType d = result_type(std::vector<Tensor>{a, b}).dtype;
+  return integer_only(ir::is_unsigned(d) ? OpKind::ShiftRightLogical : OpKind::ShiftRightArithmetic,
+                      a, b, "right_shift");
+}
+Tensor right_shift_logical(const Tensor& a, const Tensor& b) {
+  return integer_only(OpKind::ShiftRightLogical, a, b, "right_shift_logical");
+}
+Tensor right_shift_arithmetic(const Tensor& a, const Tensor& b) {
+  return integer_only(OpKind::ShiftRightArithmetic, a, b, "right_shift_arithmetic");
+}
+Tensor popcount(const Tensor& x) {
+  return integer_unary(OpKind::Popcount, x, "popcount");
+}
+Tensor clz(const Tensor& x) {
+  return integer_unary(OpKind::Clz, x, "clz");
+}
+Tensor view(const Tensor& x, DType dtype) {
+  check_valid({x}, "view");
+  if (x.dtype() == DType::Bool || dtype == DType::Bool ||
+      ir::dtype_size(x.dtype()) != ir::dtype_size(dtype))
+    fail("view", "reinterprets bits between numeric dtypes of one width, got " + x.type().str() +
+                     " as " + std::string(ir::dtype_name(dtype)));
+  if (x.dtype() == dtype) return x;
+  return make(OpKind::BitcastConvert, {x}, {}, ir::TensorType{dtype, x.shape()}, "view");
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {

@@ -72,6 +72,19 @@ Tensor bitwise_not(const Tensor& x);
 Tensor bitwise_and(const Tensor& a, const Tensor& b);
 Tensor bitwise_or(const Tensor& a, const Tensor& b);
 Tensor bitwise_xor(const Tensor& a, const Tensor& b);
+// Integer shifts. The amount reads as unsigned: a negative one, or one of the bit width or
+// more, shifts everything out (0, or copies of the sign bit for the arithmetic shift).
+// right_shift is numpy's: arithmetic on signed dtypes, logical on unsigned ones.
+Tensor left_shift(const Tensor& a, const Tensor& b);
+Tensor right_shift(const Tensor& a, const Tensor& b);
+Tensor right_shift_logical(const Tensor& a, const Tensor& b);
+Tensor right_shift_arithmetic(const Tensor& a, const Tensor& b);
+// Set bits and leading zero bits of integers, in their own dtype (numpy's bitwise_count, lax's
+// clz; clz(0) is the bit width).
+Tensor popcount(const Tensor& x);
+Tensor clz(const Tensor& x);
+// The same bits read as another dtype of one width (numpy's and MLX's view; IR bitcast_convert).
+Tensor view(const Tensor& x, DType dtype);
 
 // cond ? a : b elementwise; cond is made bool (nonzero is true), all three broadcast.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
@@ -120,6 +133,12 @@ inline Tensor operator&(const Tensor& a, const Tensor& b) {
 }
 inline Tensor operator|(const Tensor& a, const Tensor& b) {
   return bitwise_or(a, b);
+}
+inline Tensor operator<<(const Tensor& a, const Tensor& b) {
+  return left_shift(a, b);
+}
+inline Tensor operator>>(const Tensor& a, const Tensor& b) {
+  return right_shift(a, b);
 }
 inline Tensor operator^(const Tensor& a, const Tensor& b) {
   return bitwise_xor(a, b);

@@ -107,6 +107,11 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
       if (x().dtype() == DType::Bool)
         return map_unary(x(), kNoFloat, [](int64_t v) { return 1 - v; });
       return map_unary(x(), kNoFloat, [](int64_t v) { return ~v; });
+    case OpKind::Popcount:
+      return map_unary(x(), kNoFloat, [d = x().dtype()](int64_t v) { return popcount(v, d); });
+    case OpKind::Clz:
+      return map_unary(x(), kNoFloat,
+                       [d = x().dtype()](int64_t v) { return count_leading_zeros(v, d); });
 
     case OpKind::Add:
       return binary(
@@ -138,6 +143,17 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
       return binary(x(), y(), kNoFloat, [](int64_t a, int64_t b) { return a | b; });
     case OpKind::Xor:
       return binary(x(), y(), kNoFloat, [](int64_t a, int64_t b) { return a ^ b; });
+    case OpKind::ShiftLeft:
+      return binary(x(), y(), kNoFloat,
+                    [d = x().dtype()](int64_t a, int64_t b) { return shift_left(a, b, d); });
+    case OpKind::ShiftRightLogical:
+      return binary(x(), y(), kNoFloat, [d = x().dtype()](int64_t a, int64_t b) {
+        return shift_right_logical(a, b, d);
+      });
+    case OpKind::ShiftRightArithmetic:
+      return binary(x(), y(), kNoFloat, [d = x().dtype()](int64_t a, int64_t b) {
+        return shift_right_arithmetic(a, b, d);
+      });
 
     case OpKind::Eq:
       return compare(x(), y(), [](auto a, auto b) { return a == b; });
@@ -154,12 +170,24 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
 
     case OpKind::Select:
       return select(*in[0], *in[1], *in[2]);
+    case OpKind::IsFinite: {
+      HostArray out(node.type);
+      map_into<double, int64_t>(x(), out, [](double v) { return std::isfinite(v); });
+      return out;
+    }
     case OpKind::Convert:
       return convert(x(), node.type.dtype);
+    case OpKind::BitcastConvert: {
+      HostArray out(node.type);  // the same bytes, read as another dtype
+      std::copy(x().bytes().begin(), x().bytes().end(), out.bytes().begin());
+      return out;
+    }
     case OpKind::Constant:
       return constant(node.type, constant_value(node));
     case OpKind::Iota:
       return iota(node.type, iota_attrs(node).axis);
+    case OpKind::RngBits:
+      return rng_bits(x(), node.type);
 
     case OpKind::Broadcast: {
       const BroadcastAttrs a = broadcast_attrs(node);

@@ -233,6 +233,19 @@ HostArray iota(const TensorType& type, int64_t axis) {
   return from_f64(type, as_float);
 }
 
+HostArray rng_bits(const HostArray& key, const TensorType& type) {
+  HostArray out(type);
+  const int64_t keys = key.num_elements() / 2;
+  const int64_t per_key = keys == 0 ? 0 : type.num_elements() / keys;
+  for (int64_t k = 0; k < keys; ++k) {
+    const auto k0 = static_cast<uint32_t>(key.get_i64(2 * k));
+    const auto k1 = static_cast<uint32_t>(key.get_i64(2 * k + 1));
+    for (int64_t i = 0; i < per_key; ++i)
+      out.set_i64(k * per_key + i, rng_bits_element(k0, k1, static_cast<uint64_t>(i)));
+  }
+  return out;
+}
+
 HostArray select(const HostArray& pred, const HostArray& on_true, const HostArray& on_false) {
   HostArray out(on_true.type());
   const size_t size = dtype_size(out.dtype());

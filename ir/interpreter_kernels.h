@@ -142,6 +142,8 @@ HostArray select(const HostArray& pred, const HostArray& on_true, const HostArra
 HostArray convert(const HostArray& x, DType to);
 HostArray constant(const TensorType& type, const Attr& value);
 HostArray iota(const TensorType& type, int64_t axis);
+// One key per row of `key` (u32[..., 2]); each row's bits count from 0 (scalar::threefry2x32).
+HostArray rng_bits(const HostArray& key, const TensorType& type);
 
 HostArray broadcast(const HostArray& x, const Shape& shape, const std::vector<int64_t>& dims);
 HostArray reshape(const HostArray& x, const Shape& shape);

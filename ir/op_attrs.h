@@ -56,6 +56,8 @@ struct AttrSpec {
          FIELD(Value, value, Required))                                            \
   FAMILY(Iota, iota,                                                               \
          FIELD(Int, axis, Required))                                               \
+  FAMILY(RngBits, rng_bits,                                                        \
+         FIELD(IntList, shape, Required))                                          \
   FAMILY(Broadcast, broadcast,                                                     \
          FIELD(IntList, shape, Required)                                           \
          FIELD(IntList, dims, Required))                                           \

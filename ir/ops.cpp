@@ -37,6 +37,8 @@ std::vector<OpInfo> build_table() {
   for (auto [k, name] : float_unary)
     row(k, name, unary | kFloatOnly, 1, 1);
   row(K::Not, "not", unary | kBoolOrInteger, 1, 1);
+  row(K::Popcount, "popcount", unary | OpTraits{T::AcceptsInteger}, 1, 1);
+  row(K::Clz, "clz", unary | OpTraits{T::AcceptsInteger}, 1, 1);
   row(K::Add, "add", binary | kNumeric | linear_in_both, 2, 2);
   row(K::Sub, "sub", binary | kNumeric | linear_in_both, 2, 2);
   row(K::Mul, "mul", binary | kNumeric | linear_in_both, 2, 2);
@@ -48,14 +50,23 @@ std::vector<OpInfo> build_table() {
   row(K::And, "and", binary | kBoolOrInteger, 2, 2);
   row(K::Or, "or", binary | kBoolOrInteger, 2, 2);
   row(K::Xor, "xor", binary | kBoolOrInteger, 2, 2);
+  row(K::ShiftLeft, "shift_left", binary | OpTraits{T::AcceptsInteger}, 2, 2);
+  row(K::ShiftRightLogical, "shift_right_logical", binary | OpTraits{T::AcceptsInteger}, 2, 2);
+  row(K::ShiftRightArithmetic, "shift_right_arithmetic", binary | OpTraits{T::AcceptsInteger}, 2,
+      2);
   const std::pair<K, std::string_view> compare[] = {{K::Eq, "eq"}, {K::Ne, "ne"}, {K::Lt, "lt"},
                                                     {K::Le, "le"}, {K::Gt, "gt"}, {K::Ge, "ge"}};
   for (auto [k, name] : compare)
     row(k, name, OpTraits{T::Elementwise, T::Comparison} | kAnyDtype, 2, 2);
   row(K::Select, "select", OpTraits{T::Elementwise, T::LinearIn1, T::LinearIn2} | kAnyDtype, 3, 3);
+  row(K::IsFinite, "is_finite", OpTraits{T::Elementwise} | kFloatOnly, 1, 1);
   row(K::Convert, "convert", OpTraits{T::Elementwise} | kAnyDtype | linear, 1, 1, F::None, true);
+  row(K::BitcastConvert, "bitcast_convert", OpTraits{T::Elementwise} | kNumeric, 1, 1, F::None,
+      true);
   row(K::Constant, "constant", kAnyDtype, 0, 0, F::Constant, true);
   row(K::Iota, "iota", kNumeric, 0, 0, F::Iota, true);
+  // Its key is u32 and its bits are u32: the dtype class both take.
+  row(K::RngBits, "rng_bits", OpTraits{T::AcceptsInteger}, 1, 1, F::RngBits);
   row(K::Broadcast, "broadcast", kAnyDtype | linear, 1, 1, F::Broadcast);
   row(K::Reshape, "reshape", kAnyDtype | linear, 1, 1, F::Reshape);
   row(K::Transpose, "transpose", kAnyDtype | linear, 1, 1, F::Transpose);

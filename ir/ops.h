@@ -38,6 +38,8 @@ enum class OpKind : uint8_t {
   Ceil,
   Round,
   Not,
+  Popcount,  // set bits of an integer, in its dtype
+  Clz,       // leading zero bits of an integer at its dtype's width, in its dtype
   // elementwise binary
   Add,
   Sub,
@@ -50,6 +52,11 @@ enum class OpKind : uint8_t {
   And,
   Or,
   Xor,
+  // Integer shifts; the amount reads as unsigned, and at the width or more the result is 0
+  // (arithmetic: copies of the top bit, on unsigned dtypes too).
+  ShiftLeft,
+  ShiftRightLogical,
+  ShiftRightArithmetic,
   // comparisons, result bool
   Eq,
   Ne,
@@ -58,9 +65,12 @@ enum class OpKind : uint8_t {
   Gt,
   Ge,
   Select,
+  IsFinite,  // float to bool: neither infinite nor NaN
   Convert,
+  BitcastConvert,  // reinterprets an element's bits as another dtype of the same width
   Constant,
   Iota,
+  RngBits,  // Threefry-2x32 counter-mode bits (ir/scalar_semantics.h)
   // index movement
   Broadcast,
   Reshape,

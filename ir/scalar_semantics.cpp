@@ -1,5 +1,6 @@
 #include "ir/scalar_semantics.h"
 
+#include <algorithm>
 #include <bit>
 #include <cassert>
 #include <cmath>
@@ -158,6 +159,77 @@ int64_t saturating_trunc(double v, int64_t lo, int64_t hi) {
   if (v < static_cast<double>(lo)) return lo;
   if (v >= static_cast<double>(hi) + 1.0) return hi;
   return static_cast<int64_t>(v);
+}
+
+namespace {
+int bit_width(DType d) {
+  return static_cast<int>(dtype_size(d) * 8);
+}
+// The value's bit pattern at its dtype's width, zero-extended.
+uint64_t pattern(int64_t value, DType d) {
+  const int w = bit_width(d);
+  const uint64_t bits = static_cast<uint64_t>(value);
+  return w == 64 ? bits : bits & ((uint64_t{1} << w) - 1);
+}
+// A pattern of d's width back to the interpreter's value of d (sign-extended when signed).
+int64_t from_pattern(uint64_t bits, DType d) {
+  const int w = bit_width(d);
+  if (w == 64) return static_cast<int64_t>(bits);
+  bits &= (uint64_t{1} << w) - 1;
+  if (is_signed_int(d) && (bits >> (w - 1)) != 0) bits |= ~uint64_t{0} << w;
+  return static_cast<int64_t>(bits);
+}
+}  // namespace
+
+int64_t shift_left(int64_t value, int64_t amount, DType d) {
+  const uint64_t n = pattern(amount, d);
+  if (n >= static_cast<uint64_t>(bit_width(d))) return 0;
+  return from_pattern(pattern(value, d) << n, d);
+}
+
+int64_t shift_right_logical(int64_t value, int64_t amount, DType d) {
+  const uint64_t n = pattern(amount, d);
+  if (n >= static_cast<uint64_t>(bit_width(d))) return 0;
+  return from_pattern(pattern(value, d) >> n, d);
+}
+
+int64_t shift_right_arithmetic(int64_t value, int64_t amount, DType d) {
+  const int w = bit_width(d);
+  const uint64_t n = std::min<uint64_t>(pattern(amount, d), static_cast<uint64_t>(w - 1));
+  // The pattern sign-extended from its top bit to 64 bits, shifted, and cut back to w bits.
+  uint64_t bits = pattern(value, d);
+  if (w < 64 && (bits >> (w - 1)) != 0) bits |= ~uint64_t{0} << w;
+  return from_pattern(static_cast<uint64_t>(static_cast<int64_t>(bits) >> n), d);
+}
+
+int64_t popcount(int64_t value, DType d) {
+  return std::popcount(pattern(value, d));
+}
+
+int64_t count_leading_zeros(int64_t value, DType d) {
+  return std::countl_zero(pattern(value, d)) - (64 - bit_width(d));
+}
+
+std::pair<uint32_t, uint32_t> threefry2x32(uint32_t key0, uint32_t key1, uint32_t counter0,
+                                           uint32_t counter1) {
+  const uint32_t ks[3] = {key0, key1, key0 ^ key1 ^ kThreefryParity};
+  uint32_t x0 = counter0 + ks[0], x1 = counter1 + ks[1];
+  for (int round = 0; round < 20; ++round) {
+    x0 += x1;
+    x1 = std::rotl(x1, kThreefryRotations[round % 8]) ^ x0;
+    if (round % 4 == 3) {
+      const uint32_t s = static_cast<uint32_t>(round / 4 + 1);
+      x0 += ks[s % 3];
+      x1 += ks[(s + 1) % 3] + s;
+    }
+  }
+  return {x0, x1};
+}
+
+uint32_t rng_bits_element(uint32_t key0, uint32_t key1, uint64_t index) {
+  const auto [a, b] =
+      threefry2x32(key0, key1, static_cast<uint32_t>(index >> 32), static_cast<uint32_t>(index));
+  return a ^ b;
 }
 
 }  // namespace kiln::ir::scalar

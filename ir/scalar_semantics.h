@@ -64,4 +64,27 @@ double round_to_float_dtype(double value, DType d);
 // (XLA's choice; C leaves it undefined).
 int64_t saturating_trunc(double v, int64_t lo, int64_t hi);
 
+// Bit operations on an integer of dtype `d`, read as its width's bit pattern (values as the
+// interpreter holds them: int64, unsigned ones non-negative) and wrapped back to `d`. The shift
+// amount is read as an unsigned number of that width, so a negative amount is a huge one; a
+// shift by the width or more gives 0, or, arithmetic, copies of the top bit (on unsigned
+// dtypes as well: the arithmetic shift reads the pattern as signed). As StableHLO.
+int64_t shift_left(int64_t value, int64_t amount, DType d);
+int64_t shift_right_logical(int64_t value, int64_t amount, DType d);
+int64_t shift_right_arithmetic(int64_t value, int64_t amount, DType d);
+int64_t popcount(int64_t value, DType d);
+int64_t count_leading_zeros(int64_t value, DType d);  // the width for 0
+
+// Threefry-2x32 with 20 rounds (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3",
+// and Random123's threefry2x32): rotations 13, 15, 26, 6, 17, 29, 16, 24; key schedule word
+// k0 ^ k1 ^ 0x1BD11BDA; the key injected every 4 rounds with the injection count added to the
+// second word. rng_bits' element i (row-major, as a 64-bit counter with high word h and low
+// word l) is a ^ b for (a, b) = threefry2x32(key, {h, l}): the one definition the interpreter
+// uses and lowering's expansion is tested against.
+std::pair<uint32_t, uint32_t> threefry2x32(uint32_t key0, uint32_t key1, uint32_t counter0,
+                                           uint32_t counter1);
+uint32_t rng_bits_element(uint32_t key0, uint32_t key1, uint64_t index);
+inline constexpr int kThreefryRotations[8] = {13, 15, 26, 6, 17, 29, 16, 24};
+inline constexpr uint32_t kThreefryParity = 0x1BD11BDA;
+
 }  // namespace kiln::ir::scalar

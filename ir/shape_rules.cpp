@@ -198,7 +198,8 @@ TensorType infer_elementwise(const OpInfo& info, std::span<const TensorType> in)
       fail(std::string(info.name) + " expects operands of one shape and dtype, got " +
            types_str(in));
   check_dtype(info, in[0].dtype);
-  if (info.traits.has(OpTrait::Comparison)) return {DType::Bool, in[0].shape};
+  if (info.traits.has(OpTrait::Comparison) || info.kind == OpKind::IsFinite)
+    return {DType::Bool, in[0].shape};
   return in[0];
 }
 
@@ -219,6 +220,32 @@ TensorType infer_convert(const OpInfo& info, const TensorType& in, const TensorT
   check_dtype(info, in.dtype);
   check_dtype(info, declared.dtype);
   return declared;
+}
+
+TensorType infer_bitcast_convert(const OpInfo& info, const TensorType& in,
+                                 const TensorType& declared) {
+  if (declared.shape != in.shape)
+    fail("bitcast_convert keeps the shape: " + in.str() + " cannot become " + declared.str());
+  check_dtype(info, in.dtype);
+  check_dtype(info, declared.dtype);
+  if (dtype_size(in.dtype) != dtype_size(declared.dtype))
+    fail("bitcast_convert needs dtypes of one bit width, got " + std::string(dtype_name(in.dtype)) +
+         " and " + std::string(dtype_name(declared.dtype)));
+  return declared;
+}
+
+// The key is u32[2], or u32[b..., 2] for one key per leading index (what vmap makes); the
+// result is u32[b..., shape...].
+TensorType infer_rng_bits(const OpInfo& info, const TensorType& key, const Attrs& attrs) {
+  const RngBitsAttrs rng = rng_bits_attrs(attrs);
+  check_shape(info.name, rng.shape);
+  if (key.dtype != DType::U32 || key.rank() < 1 || key.shape.back() != 2)
+    fail("rng_bits expects a key of type u32[2] (or u32[..., 2]), got " + key.str());
+  Shape shape(key.shape.begin(), key.shape.end() - 1);
+  shape.insert(shape.end(), rng.shape.begin(), rng.shape.end());
+  TensorType result{DType::U32, shape};
+  check_shape(info.name, result.shape);
+  return result;
 }
 
 TensorType infer_constant(const OpInfo& info, const Attrs& attrs, const TensorType& declared) {
@@ -489,6 +516,9 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
     case OpKind::Ceil:
     case OpKind::Round:
     case OpKind::Not:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::IsFinite:
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
@@ -500,6 +530,9 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
@@ -512,6 +545,10 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
       return infer_select(info, in);
     case OpKind::Convert:
       return infer_convert(info, in[0], *declared);
+    case OpKind::BitcastConvert:
+      return infer_bitcast_convert(info, in[0], *declared);
+    case OpKind::RngBits:
+      return infer_rng_bits(info, in[0], attrs);
     case OpKind::Constant:
       return infer_constant(info, attrs, *declared);
     case OpKind::Iota:
@@ -609,6 +646,9 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Ceil:
     case OpKind::Round:
     case OpKind::Not:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::IsFinite:
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
@@ -620,6 +660,9 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
@@ -628,7 +671,9 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Ge:
     case OpKind::Select:
     case OpKind::Convert:
+    case OpKind::BitcastConvert:
     case OpKind::Iota:
+    case OpKind::RngBits:
     case OpKind::Broadcast:
     case OpKind::Reshape:
     case OpKind::Transpose:

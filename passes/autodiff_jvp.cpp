@@ -335,6 +335,14 @@ MaybeValue jvp_rule(GraphBuilder& e, const Site& s, bool linearize_calls) {
     case OpKind::Argmax:
     case OpKind::Argmin:
     case OpKind::StopGradient:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+    case OpKind::IsFinite:
+    case OpKind::BitcastConvert:
+    case OpKind::RngBits:
       return std::nullopt;
     case OpKind::Add:
       return e.add(s.t[0], s.t[1]);

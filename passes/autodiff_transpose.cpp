@@ -401,6 +401,14 @@ void Transposer::transpose(const Node& node, Value c) {
     case OpKind::Argmax:
     case OpKind::Argmin:
     case OpKind::StopGradient:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+    case OpKind::IsFinite:
+    case OpKind::BitcastConvert:
+    case OpKind::RngBits:
     case OpKind::Call:  // placeholders go back per call site, in run()
       break;
   }

@@ -87,6 +87,9 @@ int64_t op_cost(OpKind op) {
     case OpKind::Erf:
     case OpKind::Pow:
       return 8;
+    // 20 rounds of add, rotate and xor, and 5 key injections: about 100 integer ops.
+    case OpKind::RngBits:
+      return 64;
     case OpKind::Div:
     case OpKind::Rem:
     case OpKind::Sqrt:
@@ -117,6 +120,13 @@ int64_t op_cost(OpKind op) {
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+    case OpKind::IsFinite:
+    case OpKind::BitcastConvert:
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:

@@ -358,6 +358,14 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
     case OpKind::Argmin:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::Popcount:
+    case OpKind::Clz:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+    case OpKind::IsFinite:
+    case OpKind::BitcastConvert:
+    case OpKind::RngBits:
     // stop_gradient stays until lowering: it means something to the transforms that may run
     // after simplify.
     case OpKind::StopGradient:

@@ -157,6 +157,8 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::Ceil:
     case OpKind::Round:
     case OpKind::Not:
+    case OpKind::Popcount:
+    case OpKind::Clz:
     case OpKind::Add:
     case OpKind::Sub:
     case OpKind::Mul:
@@ -168,6 +170,9 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::And:
     case OpKind::Or:
     case OpKind::Xor:
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
@@ -175,9 +180,17 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::Gt:
     case OpKind::Ge:
     case OpKind::Select:
+    case OpKind::IsFinite:
     case OpKind::Convert:
+    case OpKind::BitcastConvert:
     case OpKind::StopGradient:
       return elementwise(node, in);
+    case OpKind::RngBits: {
+      // One key per batch index: rng_bits takes a leading batch of keys itself, each row's
+      // bits counting from 0, so element for element what a loop over the batch gives.
+      TensorType result{node.type.dtype, with_dim(node.type.shape, 0, batch_)};
+      return {add(OpKind::RngBits, {materialize(in[0], 0)}, node.attrs, result), 0};
+    }
     case OpKind::Broadcast:
       return broadcast(node, in[0]);
     case OpKind::Reshape: {

@@ -16,7 +16,7 @@ namespace kiln::codegen {
 // Changes whenever the code this backend generates for a kernel changes (the emitter, the
 // math approximations, the optimization pipeline), so that no disk cache serves code from
 // before the change. Part of cache_description().
-inline constexpr int kCpuCodegenVersion = 8;
+inline constexpr int kCpuCodegenVersion = 9;
 
 class CpuCompiler {
  public:

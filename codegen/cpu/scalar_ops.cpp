@@ -37,6 +37,10 @@ unsigned bit_width(DType d) {
   return static_cast<unsigned>(ir::dtype_size(d) * 8);
 }
 
+unsigned bit_width_of(llvm::Type* t) {
+  return t->getIntegerBitWidth();
+}
+
 Value* bool_from(IRBuilderBase& b, Value* i1) {
   return b.CreateZExt(i1, b.getInt8Ty());
 }
@@ -110,6 +114,28 @@ Value* int_pow(IRBuilderBase& b, Value* x, Value* y, DType d) {
                                        llvm::FunctionType::get(i64, {i64, i64}, false));
   Value* r = b.CreateCall(callee, {widen(x), widen(y)});
   return b.CreateTrunc(r, x->getType());
+}
+
+// Integer shifts (ir::scalar::shift_left and the right shifts): LLVM's shifts are poison from
+// the width on, so the amount is clamped and the out-of-range result selected.
+Value* int_shift(IRBuilderBase& b, OpKind op, Value* x, Value* amount) {
+  llvm::Type* t = x->getType();
+  Value* width_minus_one = llvm::ConstantInt::get(t, bit_width_of(t) - 1);
+  Value* too_far = b.CreateICmpUGT(amount, width_minus_one);
+  Value* n = b.CreateSelect(too_far, width_minus_one, amount);
+  if (op == OpKind::ShiftRightArithmetic) return b.CreateAShr(x, n);
+  Value* shifted = op == OpKind::ShiftLeft ? b.CreateShl(x, n) : b.CreateLShr(x, n);
+  return b.CreateSelect(too_far, llvm::ConstantInt::get(t, 0), shifted);
+}
+
+// An element's bits read as another dtype of the same width. f16 and bf16 live in float
+// registers, so their bits are their memory form.
+Value* bitcast_convert(IRBuilderBase& b, Value* x, DType from, DType to) {
+  Value* bits = to_memory(b, x, from);
+  llvm::Type* int_type = b.getIntNTy(bit_width(from));
+  if (!bits->getType()->isIntegerTy()) bits = b.CreateBitCast(bits, int_type);
+  llvm::Type* memory = memory_type(b.getContext(), to);
+  return from_memory(b, memory->isIntegerTy() ? bits : b.CreateBitCast(bits, memory), to);
 }
 
 // The transcendental and rounding unary ops on floats.
@@ -232,6 +258,13 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
     case OpKind::Not:
       if (d == DType::Bool) return b.CreateXor(x(), b.getInt8(1));
       return b.CreateNot(x());
+    case OpKind::Popcount:
+      return b.CreateUnaryIntrinsic(llvm::Intrinsic::ctpop, x());
+    case OpKind::Clz:  // defined at 0: the width
+      return b.CreateBinaryIntrinsic(llvm::Intrinsic::ctlz, x(), b.getFalse());
+    case OpKind::IsFinite:
+      return bool_from(b, b.CreateFCmpOLT(b.CreateUnaryIntrinsic(llvm::Intrinsic::fabs, x()),
+                                          fconst(b, x()->getType(), INFINITY)));
 
     case OpKind::Add:
       return fp ? b.CreateFAdd(x(), y()) : b.CreateAdd(x(), y());
@@ -260,6 +293,10 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
       return b.CreateOr(x(), y());
     case OpKind::Xor:
       return b.CreateXor(x(), y());
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+      return int_shift(b, op, x(), y());
 
     case OpKind::Eq:
     case OpKind::Ne:
@@ -272,11 +309,14 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
       return b.CreateSelect(b.CreateICmpNE(a[0], b.getInt8(0)), a[1], a[2]);
     case OpKind::Convert:
       return emit_convert(b, x(), d, result);
+    case OpKind::BitcastConvert:
+      return bitcast_convert(b, x(), d, result);
 
     // Not scalar ops: lowering turns these into indices, loads, phases or a Matmul.
     case OpKind::Parameter:
     case OpKind::Constant:
     case OpKind::Iota:
+    case OpKind::RngBits:
     case OpKind::Broadcast:
     case OpKind::Reshape:
     case OpKind::Transpose:

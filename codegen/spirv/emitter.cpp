@@ -43,7 +43,11 @@ void Emitter::analyze() {
             x.dtype != DType::I64 || (x.int_value >= INT32_MIN && x.int_value <= INT32_MAX);
         break;
       case ExprKind::Op: {
-        bool all = true;
+        // Bit-level ops see the width itself (clz, popcount of a negative value, shifts past
+        // bit 31, a bitcast's 64 bits), so their i64 results are never narrowed.
+        bool all = x.op != OpKind::Popcount && x.op != OpKind::Clz && x.op != OpKind::ShiftLeft &&
+                   x.op != OpKind::ShiftRightLogical && x.op != OpKind::ShiftRightArithmetic &&
+                   x.op != OpKind::BitcastConvert;
         for (ExprId o : x.operands)
           all = all && narrowable_[o];
         narrowable_[e] = all;
@@ -216,9 +220,17 @@ Id Emitter::compute(ExprId e) {
       }
       DType result = effective(e);
       // An op over narrowable operands is narrowable itself, so an i64 result is never
-      // computed from narrowed operands alone (a convert from a narrower dtype aside).
-      assert((result != DType::I64 || x.op == OpKind::Convert || !all_narrow) &&
-             "narrowing mismatch");
+      // computed from narrowed operands alone (a convert from a narrower dtype, and the
+      // bit-level ops analyze() keeps wide, aside).
+      if (result == DType::I64 && all_narrow) {
+        // Those ops read their i64 operands at full width.
+        for (size_t i = 0; i < args.size(); ++i)
+          if (dtypes[i] == DType::I32 && k_.exprs[x.operands[i]].dtype == DType::I64) {
+            args[i] = widen_to_64(b_, args[i], DType::I32);
+            dtypes[i] = DType::I64;
+          }
+        assert((x.op == OpKind::Convert || !narrowable_[e]) && "narrowing mismatch");
+      }
       return emit_scalar_op(b_, x.op, result, dtypes, args);
     }
   }

@@ -112,6 +112,56 @@ Id int_pow(Builder& b, Id x, Id y, DType d) {
   return b.select(b.compare(Op::OpSLessThan, y, zero), negative, positive);
 }
 
+// The bit pattern of integer register x at dtype d's width, zero-extended to the register.
+Id int_pattern(Builder& b, Id x, DType d) {
+  const uint32_t w = static_cast<uint32_t>(ir::dtype_size(d) * 8);
+  if (w == b.int_width(b.type_of(x))) return x;
+  return b.bit_and(x, b.u32((uint32_t{1} << w) - 1));
+}
+
+// Shifts with the interpreter's rules (ir::scalar::shift_left and the right shifts). SPIR-V
+// leaves shifts by the register width or more undefined, so the amount is clamped and the
+// out-of-range result selected. Narrow signed registers hold sign-extended values, so any
+// negative amount, read as unsigned, is past the width here too.
+Id int_shift(Builder& b, OpKind op, Id x, Id amount, DType d) {
+  const int64_t w = static_cast<int64_t>(ir::dtype_size(d) * 8);
+  Id last = int_like(b, amount, w - 1);
+  Id too_far = b.compare(Op::OpUGreaterThan, amount, last);
+  Id n = b.select(too_far, last, amount);
+  if (op == OpKind::ShiftRightArithmetic) {
+    // The pattern read as signed: narrow unsigned registers are zero-extended.
+    Id signed_x = x;
+    const int64_t spare = b.int_width(b.type_of(x)) - w;
+    if (ir::is_unsigned(d) && spare > 0)
+      signed_x = b.ashr(b.shl(x, int_like(b, x, spare)), int_like(b, x, spare));
+    return wrap_to_dtype(b, b.ashr(signed_x, n), d);
+  }
+  Id shifted = op == OpKind::ShiftLeft ? b.shl(x, n) : b.lshr(int_pattern(b, x, d), n);
+  return b.select(too_far, int_like(b, x, 0), wrap_to_dtype(b, shifted, d));
+}
+
+// popcount and clz. Vulkan allows OpBitCount and FindUMsb on 32-bit integers only, so an i64
+// is counted as two halves.
+Id count_bits(Builder& b, OpKind op, Id x, DType d) {
+  Id u32 = b.type_int(32);
+  auto count32 = [&](Id v) {
+    if (op == OpKind::Popcount) return b.emit(Op::OpBitCount, u32, {v});
+    // FindUMsb gives -1 for 0, so 31 - msb is 32 there.
+    return b.isub(b.u32(31), b.glsl(u32, GLSLstd450FindUMsb, {v}));
+  };
+  if (d != DType::I64) {
+    Id r = count32(int_pattern(b, x, d));
+    const uint32_t spare = 32 - static_cast<uint32_t>(ir::dtype_size(d) * 8);
+    return op == OpKind::Clz && spare > 0 ? b.isub(r, b.u32(spare)) : r;
+  }
+  Id lo = b.convert(Op::OpUConvert, u32, x);
+  Id hi = b.convert(Op::OpUConvert, u32, b.lshr(x, b.u64(32)));
+  Id r = op == OpKind::Popcount ? b.iadd(count32(lo), count32(hi))
+                                : b.select(b.compare(Op::OpIEqual, hi, b.u32(0)),
+                                           b.iadd(b.u32(32), count32(lo)), count32(hi));
+  return b.convert(Op::OpUConvert, b.type_int(64), r);
+}
+
 // fmod, exact as C's (OpFRem need not be): the magnitudes' significands as integers, the
 // larger reduced modulo the smaller a chunk of exponent difference at a time (as many bits as
 // keep the shifted significand below 2^63), then scaled back. x's sign; NaN for y = 0, an
@@ -246,6 +296,8 @@ Id compare(Builder& b, OpKind op, Id x, Id y, DType d) {
   return bool_register(b, b.compare(o, x, y));
 }
 
+Id bitcast_convert(Builder& b, Id x, DType from, DType to);
+
 Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<const Id> a) {
   const bool fp = ir::is_float(d);
   auto x = [&] { return a[0]; };
@@ -287,6 +339,12 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
     case OpKind::Not:
       if (d == DType::Bool) return b.bit_xor(x(), int_like(b, x(), 1));
       return wrap_to_dtype(b, b.bit_not(x()), d);
+    case OpKind::Popcount:
+    case OpKind::Clz:
+      return count_bits(b, op, x(), d);
+    case OpKind::IsFinite:
+      return bool_register(
+          b, b.compare(Op::OpFOrdLessThan, b.fabs(x()), float_like(b, x(), INFINITY)));
 
     case OpKind::Add:
       return fp ? b.fadd(x(), y()) : wrap_to_dtype(b, b.iadd(x(), y()), d);
@@ -319,6 +377,10 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
       return b.bit_or(x(), y());
     case OpKind::Xor:
       return b.bit_xor(x(), y());
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+      return int_shift(b, op, x(), y(), d);
 
     case OpKind::Eq:
     case OpKind::Ne:
@@ -331,11 +393,14 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
       return b.select(is_true(b, a[0]), a[1], a[2]);
     case OpKind::Convert:
       return emit_convert(b, x(), d, result);
+    case OpKind::BitcastConvert:
+      return bitcast_convert(b, x(), d, result);
 
     // Not scalar ops: lowering turns these into indices, loads, phases or a Dot phase.
     case OpKind::Parameter:
     case OpKind::Constant:
     case OpKind::Iota:
+    case OpKind::RngBits:
     case OpKind::Broadcast:
     case OpKind::Reshape:
     case OpKind::Transpose:
@@ -434,6 +499,24 @@ Id float_to_int(Builder& b, Id x, DType to) {
     r = b.select(b.compare(Op::OpFOrdLessThan, x, float_like(b, x, 1.0)), b.int_constant(target, 0),
                  r);
   return b.select(b.is_nan(x), b.int_constant(target, 0), r);
+}
+
+// An element's bits read as another dtype of the same width; f16 and bf16 registers are
+// floats, so their bits are their memory form (a NaN's payload is not kept).
+Id bitcast_convert(Builder& b, Id x, DType from, DType to) {
+  Id bits;
+  if (from == DType::F16)
+    bits = f16_bits(b, x);
+  else if (from == DType::BF16)
+    bits = bf16_bits(b, x);
+  else if (ir::is_float(from))
+    bits = bits_of(b, x);
+  else
+    bits = int_pattern(b, x, from);
+  if (to == DType::F16) return f16_to_float(b, bits);
+  if (to == DType::BF16) return bf16_to_float(b, bits);
+  if (ir::is_float(to)) return b.bitcast(register_type(b, to), bits);
+  return wrap_to_dtype(b, bits, to);
 }
 
 }  // namespace

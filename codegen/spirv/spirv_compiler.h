@@ -39,7 +39,7 @@ namespace kiln::codegen::spirv {
 
 // Changes whenever the code this backend generates for a kernel changes, so that no disk cache
 // serves code from before the change.
-inline constexpr int kSpirvCodegenVersion = 4;
+inline constexpr int kSpirvCodegenVersion = 5;
 
 // What code generation reads from the device (filled from runtime::vulkan's capabilities by
 // the compiler). `description` names all of it and keys caches and plans.

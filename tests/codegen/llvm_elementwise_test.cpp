@@ -133,6 +133,20 @@ TEST(LlvmElementwise, ConvertBetweenEveryPairOfDtypes) {
           << ir::dtype_name(from) << " -> " << ir::dtype_name(to);
 }
 
+TEST(LlvmElementwise, IsFiniteAndBitcastConvert) {
+  for (DType d : ir::kAllDTypes) {
+    if (ir::is_float(d)) {
+      EXPECT_TRUE(check_op(OpKind::IsFinite, {d}, std::nullopt));
+    }
+    for (DType to : ir::kAllDTypes) {
+      if (d == DType::Bool || to == DType::Bool || ir::dtype_size(d) != ir::dtype_size(to))
+        continue;
+      EXPECT_TRUE(check_op(OpKind::BitcastConvert, {d}, to))
+          << ir::dtype_name(d) << " -> " << ir::dtype_name(to);
+    }
+  }
+}
+
 TEST(LlvmElementwise, SelectOnEveryDtype) {
   for (DType d : ir::kAllDTypes)
     EXPECT_TRUE(check_op(OpKind::Select, {DType::Bool, d, d}, std::nullopt)) << ir::dtype_name(d);

@@ -742,7 +742,98 @@ def gen_dot():
     cases.write("dot.json")
 
 
+def threefry2x32(key, counter):
+    """Random123's threefry2x32 with 20 rounds, written from its definition."""
+    mask = 0xFFFFFFFF
+    rotations = [13, 15, 26, 6, 17, 29, 16, 24]
+    ks = [key[0], key[1], key[0] ^ key[1] ^ 0x1BD11BDA]
+    x = [(counter[0] + ks[0]) & mask, (counter[1] + ks[1]) & mask]
+    for r in range(20):
+        x[0] = (x[0] + x[1]) & mask
+        rot = rotations[r % 8]
+        x[1] = (((x[1] << rot) | (x[1] >> (32 - rot))) & mask) ^ x[0]
+        if r % 4 == 3:
+            i = r // 4 + 1
+            x[0] = (x[0] + ks[i % 3]) & mask
+            x[1] = (x[1] + ks[(i + 1) % 3] + i) & mask
+    return x
+
+
+def gen_bits():
+    """Shifts, popcount and clz on Python integers at each width (StableHLO's rules: the
+    amount is unsigned, shifting by the width or more empties the value or fills it with
+    the sign), is_finite, bitcast_convert through numpy's view, rng_bits by threefry2x32."""
+    cases = Cases()
+    for d in INTS:
+        bits = BITS[d]
+        mask = 2**bits - 1
+        a, b = int_pairs(d)
+        a = a + [1, 1, -1 if d in SIGNED else mask, 5]
+        b = b + [bits - 1, bits, bits + 1, -1 if d in SIGNED else mask]
+
+        def signed(v):
+            v &= mask
+            return v - 2**bits if v >> (bits - 1) else v
+
+        def shl(x, n):
+            return 0 if n & mask >= bits else wrap(d, (x & mask) << (n & mask))
+
+        def shr_logical(x, n):
+            return 0 if n & mask >= bits else wrap(d, (x & mask) >> (n & mask))
+
+        def shr_arith(x, n):
+            return wrap(d, signed(x) >> min(n & mask, bits - 1))
+
+        for op, fn in [("shift_left", shl), ("shift_right_logical", shr_logical),
+                       ("shift_right_arithmetic", shr_arith)]:
+            cases.add(op, [tensor(d, [len(a)], a), tensor(d, [len(b)], b)],
+                      tensor(d, [len(a)], [fn(x, n) for x, n in zip(a, b)]))
+        x = int_edges(d)
+        cases.add("popcount", [tensor(d, [len(x)], x)],
+                  tensor(d, [len(x)], [bin(v & mask).count("1") for v in x]))
+        cases.add("clz", [tensor(d, [len(x)], x)],
+                  tensor(d, [len(x)], [bits - (v & mask).bit_length() for v in x]))
+    for d in FLOATS:
+        x = [v for v in FLOAT_EDGES]
+        cases.add("is_finite", [tensor(d, [len(x)], x)],
+                  tensor("bool", [len(x)], [math.isfinite(v) for v in x]))
+    # bitcast_convert: same-width pairs, through numpy's view (bf16 as f32's top half).
+    views = [("f32", "i32", np.float32, np.int32), ("f32", "u32", np.float32, np.uint32),
+             ("i32", "f32", np.int32, np.float32), ("f64", "i64", np.float64, np.int64),
+             ("i64", "f64", np.int64, np.float64), ("f16", "i16", np.float16, np.int16),
+             ("i16", "f16", np.int16, np.float16), ("u8", "i8", np.uint8, np.int8),
+             ("i8", "u8", np.int8, np.uint8), ("u32", "i32", np.uint32, np.int32)]
+    for src, dst, src_np, dst_np in views:
+        x = ([0.0, -0.0, 1.0, -2.5, 1e-3, inf, -inf, 0.1] if src in FLOATS
+             else [0, 1, -1 if src in SIGNED else 255, 7, 100, 0x3c00 if BITS[src] >= 16 else 60])
+        if src in FLOATS:
+            x = to_dtype(src, x)
+        out = np.array(x, dtype=src_np).view(dst_np)
+        result = [float(v) for v in out] if dst in FLOATS else [int(v) for v in out]
+        cases.add("bitcast_convert", [tensor(src, [len(x)], x)], tensor(dst, [len(x)], result),
+                  tag=f"{src}-{dst}")
+    bf = to_dtype("bf16", [1.0, -2.5, 0.1, inf])
+    bf_bits = [int(v) >> 16 for v in np.array(bf, dtype=np.float32).view(np.uint32)]
+    cases.add("bitcast_convert", [tensor("bf16", [4], bf)],
+              tensor("i16", [4], [wrap("i16", v) for v in bf_bits]), tag="bf16-i16")
+    # rng_bits: element i is a ^ b for (a, b) = threefry2x32(key, (i >> 32, i & 0xffffffff)).
+    for key, shape in [((0, 0), [4]), ((0x13198A2E, 0x03707344), [2, 3]),
+                       ((0xFFFFFFFF, 0xFFFFFFFF), [5])]:
+        n = math.prod(shape)
+        data = [reduce(operator.xor, threefry2x32(key, (i >> 32, i & 0xFFFFFFFF)))
+                for i in range(n)]
+        cases.add("rng_bits", [tensor("u32", [2], list(key))], tensor("u32", shape, data),
+                  attrs={"shape": shape})
+    keys = [1, 2, 3, 4]
+    data = [reduce(operator.xor, threefry2x32((keys[2 * k], keys[2 * k + 1]), (0, i)))
+            for k in range(2) for i in range(3)]
+    cases.add("rng_bits", [tensor("u32", [2, 2], keys)], tensor("u32", [2, 3], data),
+              attrs={"shape": [3]}, tag="batched")
+    cases.write("bits.json")
+
+
 def main():
+    gen_bits()
     gen_unary()
     gen_binary()
     gen_compare()

@@ -27,7 +27,8 @@ using nlohmann::json;
 
 const char* const kGoldenFiles[] = {"unary.json",          "binary.json",        "compare.json",
                                     "select_convert.json", "constant_iota.json", "movement.json",
-                                    "gather.json",         "reduce.json",        "dot.json"};
+                                    "gather.json",         "reduce.json",        "dot.json",
+                                    "bits.json"};
 
 json load_golden(const std::string& file) {
   std::ifstream in(std::filesystem::path(KILN_GOLDEN_DIR) / file);
@@ -218,6 +219,9 @@ TEST(GoldenTest, Reduce) {
 }
 TEST(GoldenTest, Dot) {
   run_file("dot.json");
+}
+TEST(GoldenTest, BitsShiftsBitcastsAndRngBits) {
+  run_file("bits.json");
 }
 
 // Every op in the table has goldens, so a new op cannot slip in without them.

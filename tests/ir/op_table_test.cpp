@@ -215,6 +215,8 @@ Attrs through_view(const Node& node) {
       return make_attrs(constant_attrs(node));
     case AttrFamily::Iota:
       return make_attrs(iota_attrs(node));
+    case AttrFamily::RngBits:
+      return make_attrs(rng_bits_attrs(node));
     case AttrFamily::Broadcast:
       return make_attrs(broadcast_attrs(node));
     case AttrFamily::Reshape:

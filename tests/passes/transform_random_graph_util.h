@@ -368,7 +368,9 @@ class RandomGraph {
         *any(f, [&](const ir::TensorType& t) { return o_.integers || ir::is_float(t.dtype); });
     const ir::Value b = partner(f, a);
     const K compares[] = {K::Eq, K::Ne, K::Lt, K::Le, K::Gt, K::Ge};
-    const ir::Value p = add(f, compares[pick(0, 6)], {a, b});
+    const ir::Value p = ir::is_float(f.type(a).dtype) && chance(6)
+                            ? add(f, K::IsFinite, {a})
+                            : add(f, compares[pick(0, 6)], {a, b});
     if (o_.integers && chance(3)) return p;  // a bool value for the integer ops
     const ir::Value c = partner(f, a), d = partner(f, a);
     return add(f, K::Select, {p, c, d});
@@ -401,14 +403,34 @@ class RandomGraph {
 
   std::optional<ir::Value> integer_op(ir::Function& f) {
     using K = ir::OpKind;
-    static const K unary_ops[] = {K::Neg, K::Abs, K::Sign, K::Not};
-    static const K binary_ops[] = {K::Add, K::Sub, K::Mul, K::Div, K::Rem, K::Pow,
-                                   K::Max, K::Min, K::And, K::Or,  K::Xor};
+    static const K unary_ops[] = {K::Neg, K::Abs, K::Sign, K::Not, K::Popcount, K::Clz};
+    static const K binary_ops[] = {K::Add, K::Sub, K::Mul,       K::Div,
+                                   K::Rem, K::Pow, K::Max,       K::Min,
+                                   K::And, K::Or,  K::Xor,       K::ShiftLeft,
+                                   K::ShiftRightLogical,         K::ShiftRightArithmetic};
     const std::optional<ir::Value> v = any(f, [](const ir::TensorType& t) {
       return ir::is_integer(t.dtype) || t.dtype == ir::DType::Bool;
     });
     if (!v) return std::nullopt;
     if (chance(3)) return add(f, unary_ops[pick(0, std::size(unary_ops))], {*v});
+    if (chance(8)) {
+      // Counter-based bits of a value's shape under a constant key.
+      const ir::Attrs key_value{{"value", ir::AttrList{static_cast<int64_t>(rng_() >> 32),
+                                                       static_cast<int64_t>(rng_() >> 32)}}};
+      const ir::Value key = add(f, K::Constant, {}, key_value, ir::TensorType{ir::DType::U32, {2}});
+      return add(f, K::RngBits, {key}, ir::Attrs{{"shape", ir::int_list(f.type(*v).shape)}});
+    }
+    if (chance(8)) {
+      // The same bits under the other signedness (i8 <-> u8, i32 <-> u32).
+      const ir::TensorType t = f.type(*v);
+      const ir::DType other = t.dtype == ir::DType::I8    ? ir::DType::U8
+                              : t.dtype == ir::DType::U8  ? ir::DType::I8
+                              : t.dtype == ir::DType::I32 ? ir::DType::U32
+                              : t.dtype == ir::DType::U32 ? ir::DType::I32
+                                                          : t.dtype;
+      if (other == t.dtype) return std::nullopt;
+      return add(f, K::BitcastConvert, {*v}, {}, ir::TensorType{other, t.shape});
+    }
     if (chance(4)) {
       const ir::TensorType t = f.type(*v);
       return add(f, K::Convert, {*v}, {}, ir::TensorType{o_.dtype, t.shape});

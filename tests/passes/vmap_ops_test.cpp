@@ -52,6 +52,35 @@ std::vector<std::string> programs_for(OpKind kind) {
       return {unary(name, "f32[2,3]")};
     case OpKind::Not:
       return {unary(name, "i32[2,3]"), unary(name, "bool[3]")};
+    case OpKind::Popcount:
+    case OpKind::Clz:
+      return {unary(name, "i32[2,3]"), unary(name, "u8[4]")};
+    case OpKind::ShiftLeft:
+    case OpKind::ShiftRightLogical:
+    case OpKind::ShiftRightArithmetic:
+      return {binary(name, "i32[2,3]", "i32[2,3]"), binary(name, "u8[4]", "u8[4]")};
+    case OpKind::IsFinite:
+      return {R"(func @is_finite(%x: f32[2,3]) -> bool[2,3] {
+  %0 = is_finite %x : bool[2,3]
+  return %0
+})"};
+    case OpKind::BitcastConvert:
+      return {R"(func @bitcast_convert(%x: f32[2,3]) -> i32[2,3] {
+  %0 = bitcast_convert %x : i32[2,3]
+  return %0
+})"};
+    case OpKind::RngBits:
+      // A batched key gives one row of bits per key; an unbatched one meets batched values.
+      return {R"(func @rng_bits(%key: u32[2], %x: u32[3,4]) -> (u32[3,4], u32[5]) {
+  %0 = rng_bits %key {shape=[3,4]} : u32[3,4]
+  %1 = xor %0, %x : u32[3,4]
+  %2 = rng_bits %key {shape=[5]} : u32[5]
+  return %1, %2
+})",
+              R"(func @rng_bits_keys(%keys: u32[3,2]) -> u32[3,2,2] {
+  %0 = rng_bits %keys {shape=[2,2]} : u32[3,2,2]
+  return %0
+})"};
     case OpKind::StopGradient:
       return {unary(name, "f32[2,3]"), unary(name, "i8[]")};
     case OpKind::Add:

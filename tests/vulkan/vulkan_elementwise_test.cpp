@@ -107,8 +107,11 @@ OpTable every_op(DType d) {
       add(op, {a, b}, {1, 2});
   }
   add(OpKind::Select, {c, a, b}, {3, 1, 2});
-  for (DType to : ir::kAllDTypes)
+  for (DType to : ir::kAllDTypes) {
     add(OpKind::Convert, {u}, {0}, ir::TensorType{to, {n}});
+    add(OpKind::BitcastConvert, {u}, {0}, ir::TensorType{to, {n}});
+  }
+  add(OpKind::IsFinite, {u}, {0});
   t.f.set_results(results);
   return t;
 }
@@ -135,8 +138,9 @@ void check_every_op(DType d) {
         for (size_t p : row.operands)
           operands += (operands.empty() ? "" : ", ") + show(t.args[p], i);
         ADD_FAILURE() << ir::op_name(row.op) << " " << ir::dtype_name(d)
-                      << (row.op == OpKind::Convert ? " -> " + std::string(ir::dtype_name(row.to))
-                                                    : "")
+                      << (row.op == OpKind::Convert || row.op == OpKind::BitcastConvert
+                              ? " -> " + std::string(ir::dtype_name(row.to))
+                              : "")
                       << (fuse ? " fused" : " unfused") << " of (" << operands << "): got "
                       << show(got[r], i) << ", want " << show(want.exact[r], i) << " (" << ulps
                       << " ulp)";
