@@ -1,0 +1,158 @@
+// numpy's array functions made of existing frontend ops: flip, roll, tile, repeat, pad, diff,
+// einsum, tensordot, inner, kron, diagonal, diag, trace, tri, tril, triu, linspace, meshgrid,
+// logaddexp, isclose, allclose, nan_to_num. Expected values were computed with numpy (pad's
+// wide reflections by the periodic rule of numpy >= 2.1, see shape_ops.h).
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include "tests/frontend/test_util.h"
+
+namespace kiln {
+namespace {
+
+using ir::OpKind;
+using test::expect_values;
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// 0, 1, 2, ... in the given shape, as f32 data.
+Tensor counting(const Shape& shape) {
+  std::vector<float> v(static_cast<size_t>(ir::TensorType{DType::F32, shape}.num_elements()));
+  std::iota(v.begin(), v.end(), 0.0f);
+  return Tensor(v, shape);
+}
+
+void expect_bools(const Tensor& t, const std::vector<bool>& want) {
+  EXPECT_EQ(t.dtype(), DType::Bool);
+  std::vector<bool> got = t.to_vector<bool>();
+  EXPECT_EQ(got, want);
+}
+
+TEST(NumpySurface, Flip) {
+  Tensor x = counting({2, 3});
+  expect_values(flip(x), {5, 4, 3, 2, 1, 0});
+  expect_values(flip(x, 1), {2, 1, 0, 5, 4, 3});
+  expect_values(flip(x, {-2}), {3, 4, 5, 0, 1, 2});
+  EXPECT_TRUE(flip(x, std::vector<int>{}).same_node(x));
+  EXPECT_EQ(flip(zeros({0, 2})).shape(), (Shape{0, 2}));
+  EXPECT_ERROR(flip(x, 2), "[frontend] flip: axis 2 is out of range for rank 2");
+  EXPECT_ERROR(flip(x, {0, -2}), "[frontend] flip: axes [0,-2] name axis 0 twice");
+}
+
+TEST(NumpySurface, Roll) {
+  Tensor x = counting({2, 3});
+  expect_values(roll(x, 1), {5, 0, 1, 2, 3, 4});  // flattened, then reshaped
+  EXPECT_EQ(roll(x, 1).shape(), (Shape{2, 3}));
+  expect_values(roll(x, -1, 1), {1, 2, 0, 4, 5, 3});
+  expect_values(roll(x, 7, 1), {2, 0, 1, 5, 3, 4});
+  expect_values(roll(x, {1, 2}, {0, 1}), {4, 5, 3, 1, 2, 0});
+  expect_values(roll(x, {1, 1}, {1, 1}), {1, 2, 0, 4, 5, 3});  // an axis twice: shifts add
+  EXPECT_TRUE(roll(x, 3, 1).same_node(x));
+  EXPECT_EQ(roll(zeros({0, 3}), 2, 0).shape(), (Shape{0, 3}));
+  expect_values(roll(Tensor(4.0f), 3), {4});
+  EXPECT_ERROR(roll(x, 1, 2), "[frontend] roll: axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(roll(x, {1, 2, 3}, {0, 1}),
+               "[frontend] roll: shifts [1,2,3] and axes [0,1] must have one length");
+}
+
+TEST(NumpySurface, Tile) {
+  expect_values(tile(Tensor({1, 2}), {2, 2}), {1, 2, 1, 2, 1, 2, 1, 2});
+  EXPECT_EQ(tile(Tensor({1, 2}), {2, 2}).shape(), (Shape{2, 4}));
+  Tensor x = counting({2, 3});
+  Tensor t = tile(x, {2});
+  EXPECT_EQ(t.shape(), (Shape{2, 6}));
+  expect_values(t, {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+  EXPECT_EQ(tile(x, {2, 1, 1}).shape(), (Shape{2, 2, 3}));
+  EXPECT_EQ(tile(x, {0, 2}).shape(), (Shape{0, 6}));
+  EXPECT_TRUE(tile(x, {1, 1}).same_node(x));
+  EXPECT_EQ(tile(x, {1, 1, 1}).shape(), (Shape{1, 2, 3}));
+  EXPECT_ERROR(tile(x, {2, -1}), "[frontend] tile: reps [2,-1] must be non-negative");
+}
+
+TEST(NumpySurface, Repeat) {
+  Tensor x = counting({2, 3});
+  expect_values(repeat(x, 2), {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5});
+  EXPECT_EQ(repeat(x, 2).shape(), (Shape{12}));
+  Tensor r = repeat(x, 2, 1);
+  EXPECT_EQ(r.shape(), (Shape{2, 6}));
+  expect_values(r, {0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5});
+  expect_values(repeat(x, 2, 0), {0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5});
+  EXPECT_EQ(repeat(x, 0, 0).shape(), (Shape{0, 3}));
+  EXPECT_TRUE(repeat(x, 1, -1).same_node(x));
+  EXPECT_ERROR(repeat(x, -1), "[frontend] repeat: repeats must be non-negative, got -1");
+  EXPECT_ERROR(repeat(x, 2, 2), "[frontend] repeat: axis 2 is out of range for f32[2,3]");
+}
+
+TEST(NumpySurface, PadConstant) {
+  Tensor x = counting({2, 3});
+  Tensor p = pad(x, {{1, 0}, {0, 2}}, "constant", 7);
+  EXPECT_EQ(p.shape(), (Shape{3, 5}));
+  expect_values(p, {7, 7, 7, 7, 7, 0, 1, 2, 7, 7, 3, 4, 5, 7, 7});
+  EXPECT_EQ(pad(x, {{1, 1}}).shape(), (Shape{4, 5}));  // one pair for every axis
+  // The value takes x's dtype, truncated as numpy casts it.
+  Tensor ints = pad(Tensor({0, 1, 2}), {{1, 1}}, "constant", 1.5);
+  EXPECT_EQ(ints.dtype(), DType::I32);
+  expect_values(ints, {1, 0, 1, 2, 1});
+  EXPECT_TRUE(pad(x, {{0, 0}, {0, 0}}).same_node(x));
+  EXPECT_EQ(pad(zeros({0, 2}), {{1, 0}, {0, 0}}).shape(), (Shape{1, 2}));
+}
+
+TEST(NumpySurface, PadCopyingModes) {
+  Tensor a = {1.0f, 2.0f, 3.0f};
+  Tensor x = counting({2, 3});
+  expect_values(pad(a, {{2, 3}}, "edge"), {1, 1, 1, 2, 3, 3, 3, 3});
+  expect_values(pad(a, {{2, 3}}, "reflect"), {3, 2, 1, 2, 3, 2, 1, 2});
+  expect_values(pad(a, {{2, 3}}, "symmetric"), {2, 1, 1, 2, 3, 3, 2, 1});
+  // Corners: each axis pads the previous axes' result, as numpy does.
+  expect_values(pad(x, {{1, 0}, {2, 1}}, "edge"),
+                {0, 0, 0, 1, 2, 2, 0, 0, 0, 1, 2, 2, 3, 3, 3, 4, 5, 5});
+  expect_values(pad(x, {{1, 0}, {2, 1}}, "reflect"),
+                {5, 4, 3, 4, 5, 4, 2, 1, 0, 1, 2, 1, 5, 4, 3, 4, 5, 4});
+  expect_values(pad(x, {{1, 0}, {2, 1}}, "symmetric"),
+                {1, 0, 0, 1, 2, 2, 1, 0, 0, 1, 2, 2, 4, 3, 3, 4, 5, 5});
+  // Widths past the axis keep mirroring.
+  expect_values(pad(a, {{7, 7}}, "reflect"), {2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2});
+  expect_values(pad(a, {{1, 8}}, "reflect"), {2, 1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3});
+  expect_values(pad(a, {{5, 6}}, "symmetric"), {2, 3, 3, 2, 1, 1, 2, 3, 3, 2, 1, 1, 2, 3});
+  // Reflecting a single element repeats it (numpy's legacy rule).
+  expect_values(pad(Tensor({5}), {{3, 3}}, "reflect"), {5, 5, 5, 5, 5, 5, 5});
+  // Unpadded empty axes are fine, and so is padding the other axes of an empty tensor.
+  EXPECT_EQ(pad(zeros({0, 2}), {{0, 0}, {1, 1}}, "edge").shape(), (Shape{0, 4}));
+}
+
+TEST(NumpySurface, PadErrors) {
+  Tensor x = counting({2, 3});
+  EXPECT_ERROR(pad(x, {{1, 1}, {1, 1}, {1, 1}}),
+               "[frontend] pad: pad_width has 3 pairs for f32[2,3]: it needs one (before, after) "
+               "pair per axis, or one for all");
+  EXPECT_ERROR(pad(x, {{1, -1}}),
+               "[frontend] pad: pad_width (1, -1) for axis 0 must be non-negative");
+  EXPECT_ERROR(pad(x, {{1, 1}}, "wrap"),
+               "[frontend] pad: unknown mode \"wrap\" (expected constant, edge, reflect or "
+               "symmetric)");
+  EXPECT_ERROR(pad(zeros({0, 2}), {{1, 0}, {0, 0}}, "reflect"),
+               "[frontend] pad: cannot pad empty axis 0 of f32[0,2] in mode reflect");
+  EXPECT_ERROR(pad(x, {{1, 1}}, "constant", Tensor({1, 2})),
+               "[frontend] pad: constant_value must be a scalar, got i32[2]");
+}
+
+TEST(NumpySurface, Diff) {
+  Tensor y = {1.0f, 4.0f, 9.0f, 16.0f};
+  expect_values(diff(y), {3, 5, 7});
+  expect_values(diff(y, 2), {2, 2});
+  EXPECT_EQ(diff(y, 9).shape(), (Shape{0}));
+  EXPECT_TRUE(diff(y, 0).same_node(y));
+  expect_values(diff(counting({2, 3}), 1, 0), {3, 3, 3});
+  expect_bools(diff(Tensor({true, false, false, true})), {true, false, true});
+  EXPECT_ERROR(diff(y, -1), "[frontend] diff: n must be non-negative, got -1");
+  EXPECT_ERROR(diff(Tensor(1.0f)), "[frontend] diff: x must have at least one axis, got f32[]");
+  EXPECT_ERROR(diff(y, 1, 1), "[frontend] diff: axis 1 is out of range for f32[4]");
+}
+
+}  // namespace
+}  // namespace kiln
