@@ -27,6 +27,20 @@ Tensor counting(const Shape& shape) {
   return Tensor(v, shape);
 }
 
+// Like expect_values, where infinities must match exactly and NaN must be NaN.
+void expect_special(const Tensor& t, const std::vector<double>& want, double tol = 1e-6) {
+  std::vector<double> got = test::values(t);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    if (std::isnan(want[i]))
+      EXPECT_TRUE(std::isnan(got[i])) << "element " << i << " is " << got[i];
+    else if (std::isinf(want[i]))
+      EXPECT_EQ(got[i], want[i]) << "element " << i;
+    else
+      EXPECT_NEAR(got[i], want[i], tol) << "element " << i;
+  }
+}
+
 void expect_bools(const Tensor& t, const std::vector<bool>& want) {
   EXPECT_EQ(t.dtype(), DType::Bool);
   std::vector<bool> got = t.to_vector<bool>();
@@ -152,6 +166,57 @@ TEST(NumpySurface, Diff) {
   EXPECT_ERROR(diff(y, -1), "[frontend] diff: n must be non-negative, got -1");
   EXPECT_ERROR(diff(Tensor(1.0f)), "[frontend] diff: x must have at least one axis, got f32[]");
   EXPECT_ERROR(diff(y, 1, 1), "[frontend] diff: axis 1 is out of range for f32[4]");
+}
+
+TEST(NumpySurface, Logaddexp) {
+  Tensor a = Tensor({0.0, 1.0, -kInf, kInf, -kInf, kNaN, 1000.0, -1000.0, 3.0}, DType::F32);
+  Tensor b = Tensor({0.0, 2.0, -kInf, kInf, 5.0, 1.0, 1000.0, -1001.0, -kInf}, DType::F32);
+  Tensor r = logaddexp(a, b);
+  EXPECT_EQ(r.dtype(), DType::F32);
+  expect_special(r,
+                 {0.6931471824645996, 2.3132617473602295, -kInf, kInf, 5.0, kNaN,
+                  1000.6931762695312, -999.686767578125, 3.0},
+                 1e-4);
+  expect_special(logaddexp(Tensor({kNaN}, DType::F32), Tensor({kInf}, DType::F32)), {kNaN});
+  EXPECT_EQ(logaddexp(Tensor({1, 2}), 0).dtype(), DType::F32);  // integers compute in f32
+  EXPECT_EQ(logaddexp(Tensor({1.0}, DType::F16), 0.5).dtype(), DType::F16);
+  EXPECT_ERROR(logaddexp(zeros({2}), zeros({3})),
+               "[frontend] logaddexp: shapes [2] and [3] do not broadcast");
+}
+
+TEST(NumpySurface, IscloseAndAllclose) {
+  Tensor a = Tensor({1.0, 1.0, kInf, kInf, kNaN, kNaN, 1e-9, 100.0}, DType::F64);
+  Tensor b = Tensor({1.0 + 1e-6, 1.1, kInf, -kInf, kNaN, 1.0, 0.0, 100.001}, DType::F64);
+  expect_bools(isclose(a, b), {true, false, true, false, false, false, true, true});
+  Tensor n = Tensor({kNaN, 1.0}, DType::F64);
+  expect_bools(isclose(n, n), {false, true});
+  expect_bools(isclose(n, n, 1e-5, 1e-8, true), {true, true});
+  expect_bools(isclose(Tensor({1, 2}), Tensor({1, 3})), {true, false});
+  expect_bools(isclose(Tensor({1.0f, 2.0f}), 2.0f), {false, true});  // broadcasts
+  Tensor all_close = allclose(Tensor({1.0f, 2.0f}), Tensor({1.0f, 2.000001f}));
+  EXPECT_EQ(all_close.dtype(), DType::Bool);
+  EXPECT_EQ(all_close.shape(), (Shape{}));
+  EXPECT_TRUE(all_close.item<bool>());
+  EXPECT_FALSE(allclose(Tensor({1.0f, 2.0f}), Tensor({1.0f, 2.1f})).item<bool>());
+  EXPECT_TRUE(allclose(Tensor({1.0f, 2.0f}), Tensor({1.0f, 2.1f}), 0.1).item<bool>());
+  EXPECT_FALSE(allclose(n, n).item<bool>());
+  EXPECT_TRUE(allclose(n, n, 1e-5, 1e-8, true).item<bool>());
+  EXPECT_ERROR(isclose(zeros({2}), zeros({3})),
+               "[frontend] isclose: shapes [2] and [3] do not broadcast");
+  EXPECT_ERROR(allclose(zeros({2}), zeros({3})),
+               "[frontend] allclose: shapes [2] and [3] do not broadcast");
+}
+
+TEST(NumpySurface, NanToNum) {
+  Tensor x = Tensor({kNaN, kInf, -kInf, 1.5}, DType::F32);
+  const double f32_max = std::numeric_limits<float>::max();
+  expect_special(nan_to_num(x), {0, f32_max, -f32_max, 1.5});
+  expect_special(nan_to_num(Tensor({kNaN, kInf, -kInf, 1.5}, DType::F64), -1, 9, -9),
+                 {-1, 9, -9, 1.5});
+  expect_special(nan_to_num(Tensor({kInf, -kInf}, DType::F16)), {65504, -65504});
+  expect_special(nan_to_num(Tensor({kInf}, DType::F64)), {std::numeric_limits<double>::max()});
+  Tensor ints = Tensor({1, 2});
+  EXPECT_TRUE(nan_to_num(ints).same_node(ints));
 }
 
 }  // namespace
