@@ -168,6 +168,65 @@ TEST(NumpySurface, Diff) {
   EXPECT_ERROR(diff(y, 1, 1), "[frontend] diff: axis 1 is out of range for f32[4]");
 }
 
+TEST(NumpySurface, Triangles) {
+  Tensor m = tri(3, 4, 1);
+  EXPECT_EQ(m.shape(), (Shape{3, 4}));
+  EXPECT_EQ(m.dtype(), DType::F32);
+  expect_values(m, {1, 1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 1});
+  expect_values(tri(3, std::nullopt, -1, DType::I32), {0, 0, 0, 1, 0, 0, 1, 1, 0});
+  Tensor b = counting({3, 4});
+  expect_values(tril(b), {0, 0, 0, 0, 4, 5, 0, 0, 8, 9, 10, 0});
+  expect_values(tril(b, -1), {0, 0, 0, 0, 4, 0, 0, 0, 8, 9, 0, 0});
+  expect_values(triu(b), {0, 1, 2, 3, 0, 5, 6, 7, 0, 0, 10, 11});
+  expect_values(triu(b, 1), {0, 1, 2, 3, 0, 0, 6, 7, 0, 0, 0, 11});
+  Tensor stack = slice(counting({2, 3, 4}), {0, 0, 0}, {2, 3, 3});
+  expect_values(tril(stack), {0, 0, 0, 4, 5, 0, 8, 9, 10, 12, 0, 0, 16, 17, 0, 20, 21, 22});
+  EXPECT_EQ(tril(Tensor({true, true}).reshape({1, 2})).dtype(), DType::Bool);
+  EXPECT_ERROR(tril(Tensor({1, 2})), "[frontend] tril: x must have at least two axes, got i32[2]");
+  EXPECT_ERROR(tri(-1), "[frontend] tri: shape [-1,-1] has a negative dimension");
+}
+
+TEST(NumpySurface, Linspace) {
+  expect_values(linspace(0, 1, 5), {0, 0.25, 0.5, 0.75, 1});
+  expect_values(linspace(0, 1, 5, false), {0, 0.2, 0.4, 0.6, 0.8});
+  expect_values(linspace(1, 0, 3), {1, 0.5, 0});
+  expect_values(linspace(2, 3, 1), {2});
+  EXPECT_EQ(linspace(0, 1, 0).shape(), (Shape{0}));
+  Tensor ints = linspace(-1, 4, 4, true, DType::I32);  // floors -1, 0.67, 2.33, 4
+  EXPECT_EQ(ints.dtype(), DType::I32);
+  expect_values(ints, {-1, 0, 2, 4});
+  // numpy's values rounded to f32; the compiled f32 arithmetic may differ in the last place.
+  Tensor fine = linspace(0, 0.3, 7);
+  EXPECT_EQ(fine.dtype(), DType::F32);
+  expect_values(fine,
+                {0.0, 0.05000000074505806, 0.10000000149011612, 0.15000000596046448,
+                 0.20000000298023224, 0.25, 0.30000001192092896},
+                1e-7);
+  EXPECT_EQ(linspace(0, 1, 3, true, DType::F64).dtype(), DType::F64);
+  EXPECT_ERROR(linspace(0, 1, -1), "[frontend] linspace: num must be non-negative, got -1");
+  EXPECT_ERROR(linspace(0, kInf, 3), "[frontend] linspace: start and stop must be finite");
+}
+
+TEST(NumpySurface, Meshgrid) {
+  Tensor x = {1, 2, 3}, y = {4, 5};
+  std::vector<Tensor> xy = meshgrid({x, y});
+  ASSERT_EQ(xy.size(), 2u);
+  EXPECT_EQ(xy[0].shape(), (Shape{2, 3}));
+  expect_values(xy[0], {1, 2, 3, 1, 2, 3});
+  expect_values(xy[1], {4, 4, 4, 5, 5, 5});
+  std::vector<Tensor> ij = meshgrid({x, y}, "ij");
+  EXPECT_EQ(ij[0].shape(), (Shape{3, 2}));
+  expect_values(ij[0], {1, 1, 2, 2, 3, 3});
+  expect_values(ij[1], {4, 5, 4, 5, 4, 5});
+  std::vector<Tensor> three = meshgrid({x, y, Tensor({7, 8})});
+  EXPECT_EQ(three[2].shape(), (Shape{2, 3, 2}));
+  expect_values(three[2], {7, 8, 7, 8, 7, 8, 7, 8, 7, 8, 7, 8});
+  EXPECT_EQ(meshgrid({counting({2, 2})})[0].shape(), (Shape{4}));  // inputs are flattened
+  EXPECT_TRUE(meshgrid({}).empty());
+  EXPECT_ERROR(meshgrid({x}, "xyz"),
+               "[frontend] meshgrid: indexing must be \"xy\" or \"ij\", got \"xyz\"");
+}
+
 TEST(NumpySurface, Logaddexp) {
   Tensor a = Tensor({0.0, 1.0, -kInf, kInf, -kInf, kNaN, 1000.0, -1000.0, 3.0}, DType::F32);
   Tensor b = Tensor({0.0, 2.0, -kInf, kInf, 5.0, 1.0, 1000.0, -1001.0, -kInf}, DType::F32);
