@@ -168,6 +168,132 @@ TEST(NumpySurface, Diff) {
   EXPECT_ERROR(diff(y, 1, 1), "[frontend] diff: axis 1 is out of range for f32[4]");
 }
 
+TEST(NumpySurface, Einsum) {
+  Tensor a = counting({2, 3}), b = counting({3, 4}), c = counting({3, 3});
+  const std::vector<double> ab = {20, 23, 26, 29, 56, 68, 80, 92};
+  expect_values(einsum("ij,jk->ik", {a, b}), ab);
+  expect_values(einsum("ij,jk", {a, b}), ab);  // implicit output: i, k
+  expect_values(einsum("ii->i", {c}), {0, 4, 8});
+  expect_values(einsum("ii", {c}), {12});
+  expect_values(einsum("ij->", {a}), {15});
+  expect_values(einsum("ij->j", {a}), {3, 5, 7});
+  expect_values(einsum("ji", {a}), {0, 3, 1, 4, 2, 5});  // implicit: alphabetical, a transpose
+  EXPECT_EQ(einsum("aB", {a}).shape(), (Shape{3, 2}));   // capitals sort first, as numpy
+  expect_values(einsum("i,j->ij", {Tensor({1.0f, 2.0f, 3.0f}), Tensor({1.0f, 2.0f})}),
+                {1, 2, 2, 4, 3, 6});
+  expect_values(einsum("i, i", {Tensor({1.0f, 2.0f, 3.0f}), Tensor({1.0f, 2.0f, 3.0f})}), {14});
+  expect_values(einsum("ij,ij->i", {a, a}), {5, 50});
+  expect_values(einsum("ij,kj->ik", {a, a}), {5, 14, 14, 50});
+  expect_values(einsum("ab,cd->", {a, a}), {225});
+  expect_values(einsum("iij->j", {counting({3, 3, 2})}), {24, 27});
+  expect_values(einsum("ij,jk,kl->il", {a, b, ones({4, 2})}), {98, 98, 296, 296});
+  Tensor t = counting({2, 3, 4});
+  Tensor lhs = slice(t, {0, 0, 0}, {2, 2, 3}), rhs = slice(t, {0, 0, 0}, {2, 3, 4});
+  expect_values(einsum("bij,bjk->bik", {lhs, rhs}),
+                {20, 23, 26, 29, 68, 83, 98, 113, 632, 671, 710, 749, 824, 875, 926, 977});
+  EXPECT_TRUE(einsum("ij->ij", {a}).same_node(a));
+  // Operands promote; bool products are logical, as in numpy.
+  EXPECT_EQ(einsum("i,i", {Tensor({1, 2}), Tensor({0.5f, 1.0f})}).dtype(), DType::F32);
+  Tensor flags = Tensor({true, false, true});
+  expect_bools(einsum("i,i", {flags, flags}), {true});
+  expect_bools(einsum("i->", {Tensor({false, false})}), {false});
+}
+
+TEST(NumpySurface, EinsumIsOneDotGeneralPerContraction) {
+  ir::Function f = kiln::trace(
+      [](Tensor x, Tensor y) {
+        return einsum("bij,bjk->bik", {x, y});
+      },
+      {test::ty(DType::F32, {5, 2, 3}), test::ty(DType::F32, {5, 3, 4})});
+  EXPECT_EQ(test::count_op(f, OpKind::DotGeneral), 1);
+  EXPECT_EQ(f.result_types()[0], test::ty(DType::F32, {5, 2, 4}));
+}
+
+TEST(NumpySurface, EinsumErrors) {
+  Tensor a = counting({2, 3}), b = counting({3, 4});
+  EXPECT_ERROR(einsum("ij,jk->ik", {a}),
+               "[frontend] einsum: subscripts \"ij,jk->ik\" name 2 operands, got 1");
+  EXPECT_ERROR(einsum("ijk,jk", {a, b}),
+               "[frontend] einsum: subscripts \"ijk,jk\" give operand 0 (f32[2,3]) 3 indices, "
+               "one per axis needed");
+  EXPECT_ERROR(einsum("ij,ik->jk", {a, b}),
+               "[frontend] einsum: index 'i' has size 2 in operand 0 (f32[2,3]) and 3 in "
+               "operand 1 (f32[3,4])");
+  EXPECT_ERROR(einsum("ij->iz", {a}),
+               "[frontend] einsum: subscripts \"ij->iz\": output index 'z' is in no operand");
+  EXPECT_ERROR(einsum("ij->ii", {a}),
+               "[frontend] einsum: subscripts \"ij->ii\": output index 'i' appears twice");
+  EXPECT_ERROR(einsum("i1", {a}), "[frontend] einsum: subscripts \"i1\": '1' is not a letter");
+  EXPECT_ERROR(einsum("...i->i", {a}), "ellipsis (...) is not supported");
+  EXPECT_ERROR(einsum("ii", {a}), "[frontend] einsum: index 'i' has size 2 in operand 0");
+  EXPECT_ERROR(einsum("", {}), "[frontend] einsum: needs at least one operand");
+}
+
+TEST(NumpySurface, Tensordot) {
+  Tensor a = counting({2, 3}), b = counting({3, 4}), t = counting({2, 3, 4});
+  expect_values(tensordot(t, counting({3, 4})), {506, 1298});
+  expect_values(tensordot(a, b, 1), {20, 23, 26, 29, 56, 68, 80, 92});
+  expect_values(tensordot(Tensor({1.0f, 2.0f, 3.0f}), Tensor({1.0f, 2.0f}), 0), {1, 2, 2, 4, 3, 6});
+  Tensor pairs = tensordot(t, counting({3, 2}), {{1, 0}, {0, 1}});
+  EXPECT_EQ(pairs.shape(), (Shape{4}));
+  expect_values(pairs, {200, 215, 230, 245});
+  EXPECT_ERROR(tensordot(a, b, 3),
+               "[frontend] tensordot: axes 3 must be between 0 and the "
+               "smaller rank of f32[2,3] and f32[3,4]");
+  EXPECT_ERROR(tensordot(a, b, {{1}, {1}}),
+               "[frontend] tensordot: axis 1 of f32[2,3] and axis 1 of f32[3,4] differ in size");
+  EXPECT_ERROR(tensordot(a, b, {{1, 0}, {0}}),
+               "[frontend] tensordot: axes name 2 axes of a and 1 of b");
+  EXPECT_ERROR(tensordot(a, b, {{2}, {0}}),
+               "[frontend] tensordot: axis 2 is out of range for f32[2,3]");
+  EXPECT_ERROR(tensordot(t, t, {{0, 0}, {0, 1}}),
+               "[frontend] tensordot: an axis is contracted twice");
+}
+
+TEST(NumpySurface, InnerAndKron) {
+  Tensor a = counting({2, 3});
+  expect_values(inner(a, a), {5, 14, 14, 50});
+  expect_values(inner(Tensor({1.0f, 2.0f, 3.0f}), Tensor({1.0f, 2.0f, 3.0f})), {14});
+  expect_values(inner(Tensor(2.0f), a), {0, 2, 4, 6, 8, 10});
+  EXPECT_ERROR(inner(a, counting({3, 2})),
+               "[frontend] inner: axis 1 of f32[2,3] and axis 1 of f32[3,2] differ in size");
+  Tensor k = kron(Tensor({{1, 2}, {3, 4}}), Tensor({{0, 1}, {1, 0}}));
+  EXPECT_EQ(k.shape(), (Shape{4, 4}));
+  EXPECT_EQ(k.dtype(), DType::I32);
+  expect_values(k, {0, 1, 0, 2, 1, 0, 2, 0, 0, 3, 0, 4, 3, 0, 4, 0});
+  Tensor mixed = kron(Tensor({1, 10}), Tensor({{1, 2}, {3, 4}}));
+  EXPECT_EQ(mixed.shape(), (Shape{2, 4}));
+  expect_values(mixed, {1, 2, 10, 20, 3, 4, 30, 40});
+}
+
+TEST(NumpySurface, DiagonalDiagTrace) {
+  Tensor v = {1.0f, 2.0f, 3.0f};
+  Tensor b = counting({3, 4}), c = counting({3, 3}), t = counting({2, 3, 4});
+  EXPECT_EQ(diag(v, 1).shape(), (Shape{4, 4}));
+  expect_values(diag(v, 1), {0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0, 0, 0, 0});
+  expect_values(diag(v, -1), {0, 0, 0, 0, 1, 0, 0, 0, 0, 2, 0, 0, 0, 0, 3, 0});
+  expect_values(diag(v), {1, 0, 0, 0, 2, 0, 0, 0, 3});
+  expect_values(diag(Tensor({7})), {7});
+  EXPECT_EQ(diag(zeros({0}), 2).shape(), (Shape{2, 2}));
+  expect_values(diag(b), {0, 5, 10});
+  expect_values(diag(b, 1), {1, 6, 11});
+  expect_values(diag(b, -1), {4, 9});
+  EXPECT_EQ(diag(b, 5).shape(), (Shape{0}));
+  Tensor d = diagonal(t, 1, 2, 1);
+  EXPECT_EQ(d.shape(), (Shape{2, 2}));
+  expect_values(d, {4, 9, 16, 21});
+  expect_values(trace(c), {12});
+  expect_values(trace(b, 1), {18});
+  expect_values(trace(t), {16, 18, 20, 22});
+  expect_values(trace(t, 0, 1, 2), {15, 51});
+  expect_values(trace(t, -1, 2, 1), {18, 54});
+  EXPECT_ERROR(diag(t), "[frontend] diag: x must be 1-D or 2-D, got f32[2,3,4]");
+  EXPECT_ERROR(trace(v), "[frontend] trace: x must have at least two axes, got f32[3]");
+  EXPECT_ERROR(trace(c, 0, 1, -1),
+               "[frontend] trace: axis1 and axis2 name one axis (1) of f32[3,3]");
+  EXPECT_ERROR(diagonal(c, 0, 0, 2), "[frontend] diagonal: axis 2 is out of range for f32[3,3]");
+}
+
 TEST(NumpySurface, Triangles) {
   Tensor m = tri(3, 4, 1);
   EXPECT_EQ(m.shape(), (Shape{3, 4}));
