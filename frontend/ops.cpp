@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <numbers>
 #include <utility>
 
 #include "frontend/promotion.h"
@@ -260,11 +261,14 @@ Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi) {
 
 Tensor logaddexp(const Tensor& a, const Tensor& b) {
   auto [x, y] = as_float_pair(a, b, "logaddexp");
-  // Equal operands (equal infinities among them, where x - y is NaN) add log 2 to the max:
-  // a gap of 0 gives exactly that, and keeps -inf + log 2 = -inf. NaN fails the equality and
-  // reaches the max, which propagates it.
-  Tensor gap = where(x == y, 0, abs(x - y));
-  return maximum(x, y) + log1p(exp(-gap));
+  // Apart, the max plus a log1p term in (0, log 2]: no overflow, and no precision lost when
+  // that term is tiny. Its derivative in x is sigmoid(x - y) except at ties, where max gives
+  // its whole tangent to one operand; there (and for equal infinities, whose difference is
+  // NaN) the mean plus log 2 is the same value (x/2 + y/2 rather than (x + y)/2, which could
+  // overflow) with the derivative 1/2 for each. NaN fails the equality and reaches the max,
+  // which propagates it.
+  Tensor apart = maximum(x, y) + log1p(exp(-abs(x - y)));
+  return where(x == y, x * 0.5 + y * 0.5 + std::numbers::ln2, apart);
 }
 
 Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {

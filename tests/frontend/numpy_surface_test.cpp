@@ -353,6 +353,22 @@ TEST(NumpySurface, Meshgrid) {
                "[frontend] meshgrid: indexing must be \"xy\" or \"ij\", got \"xyz\"");
 }
 
+TEST(NumpySurface, ComposeWithTransforms) {
+  // A gather's gradient scatters: each element collects the weights of its mirrored copies.
+  Tensor w = counting({8});
+  auto padded = [&](Tensor x) { return sum(w * pad(x, {{2, 3}}, "reflect")); };
+  expect_values(grad(padded)(Tensor({1.0f, 2.0f, 3.0f}))[0], {8, 16, 4});
+  Tensor b = counting({3, 4});
+  auto product = [&](Tensor a) { return sum(einsum("ij,jk->ik", {a, b})); };
+  expect_values(grad(product)(counting({2, 3}))[0], {6, 22, 38, 6, 22, 38});
+  // d/da logaddexp(a, b) = sigmoid(a - b), a half at a tie (max alone would give 1 or 0).
+  auto lse = [](Tensor a) { return sum(logaddexp(a, Tensor({0.0f, 2.0f, 0.0f}))); };
+  expect_values(grad(lse)(Tensor({0.0f, 1.0f, -1000.0f}))[0], {0.5, 0.2689414213699951, 0});
+  expect_values(vmap([](Tensor m) { return trace(m); })(counting({2, 3, 3}))[0], {12, 39});
+  auto moved = compile([](Tensor x) { return roll(flip(x, 0), 1, 1); });
+  expect_values(moved(counting({2, 3}))[0], {5, 3, 4, 2, 0, 1});
+}
+
 TEST(NumpySurface, Logaddexp) {
   Tensor a = Tensor({0.0, 1.0, -kInf, kInf, -kInf, kNaN, 1000.0, -1000.0, 3.0}, DType::F32);
   Tensor b = Tensor({0.0, 2.0, -kInf, kInf, 5.0, 1.0, 1000.0, -1001.0, -kInf}, DType::F32);
