@@ -191,6 +191,12 @@ TEST(NumpySurface, Einsum) {
   Tensor lhs = slice(t, {0, 0, 0}, {2, 2, 3}), rhs = slice(t, {0, 0, 0}, {2, 3, 4});
   expect_values(einsum("bij,bjk->bik", {lhs, rhs}),
                 {20, 23, 26, 29, 68, 83, 98, 113, 632, 671, 710, 749, 824, 875, 926, 977});
+  expect_values(einsum("ij,jk->ki", {a, b}), {20, 56, 23, 68, 26, 80, 29, 92});
+  // Shared indices that stay are batch axes; without a contracted one it is a multiply.
+  expect_values(einsum("ij,ij->ij", {a, a}), {0, 1, 4, 9, 16, 25});
+  expect_values(einsum("ij,ji->", {a, transpose(a)}), {55});
+  expect_values(einsum("bi,bj->bij", {a, slice(a, 1, 0, 2)}),
+                {0, 0, 0, 1, 0, 2, 9, 12, 12, 16, 15, 20});
   EXPECT_TRUE(einsum("ij->ij", {a}).same_node(a));
   // Operands promote; bool products are logical, as in numpy.
   EXPECT_EQ(einsum("i,i", {Tensor({1, 2}), Tensor({0.5f, 1.0f})}).dtype(), DType::F32);
