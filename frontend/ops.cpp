@@ -1,8 +1,12 @@
 #include "frontend/ops.h"
 
+#include <cmath>
 #include <limits>
+#include <numbers>
+#include <utility>
 
 #include "frontend/promotion.h"
+#include "frontend/reductions.h"
 #include "frontend/shape_ops.h"
 
 namespace kiln {
@@ -99,6 +103,31 @@ Tensor integer_unary(OpKind op, const Tensor& x, std::string_view fn) {
 // floor semantics need a correction.
 Tensor needs_floor_fix(const Tensor& r, const Tensor& b) {
   return logical_and(r != 0, (r < 0) != (b < 0));
+}
+
+// The operands of a float-valued binary function (logaddexp, isclose) in their common type,
+// or the default float type where that is not a float. Checks that they broadcast, so that
+// an error names `fn` rather than an op it is made of.
+std::pair<Tensor, Tensor> as_float_pair(const Tensor& a, const Tensor& b, std::string_view fn) {
+  check_valid({a, b}, fn);
+  broadcast_shapes(a.shape(), b.shape(), fn);
+  DType common = result_type(std::vector<Tensor>{a, b}).dtype;
+  DType d = ir::is_float(common) ? common : kDefaultFloat;
+  return {cast_operand(a, d, fn), cast_operand(b, d, fn)};
+}
+
+// The largest finite value of a float dtype.
+double float_max(DType d) {
+  switch (d) {
+    case DType::F16:
+      return 65504.0;
+    case DType::BF16:
+      return 3.3895313892515355e38;  // (2 - 2^-7) * 2^127
+    case DType::F32:
+      return std::numeric_limits<float>::max();
+    default:
+      return std::numeric_limits<double>::max();
+  }
 }
 
 }  // namespace
@@ -242,6 +271,44 @@ Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi) {
   check_valid({x, lo, hi}, "clip");
   broadcast_shapes(broadcast_shapes(x.shape(), lo.shape(), "clip"), hi.shape(), "clip");
   return minimum(maximum(x, lo), hi);
+}
+
+Tensor logaddexp(const Tensor& a, const Tensor& b) {
+  auto [x, y] = as_float_pair(a, b, "logaddexp");
+  // Apart, the max plus a log1p term in (0, log 2]: no overflow, and no precision lost when
+  // that term is tiny. Its derivative in x is sigmoid(x - y) except at ties, where max gives
+  // its whole tangent to one operand; there (and for equal infinities, whose difference is
+  // NaN) the mean plus log 2 is the same value (x/2 + y/2 rather than (x + y)/2, which could
+  // overflow) with the derivative 1/2 for each. NaN fails the equality and reaches the max,
+  // which propagates it.
+  Tensor apart = maximum(x, y) + log1p(exp(-abs(x - y)));
+  return where(x == y, x * 0.5 + y * 0.5 + std::numbers::ln2, apart);
+}
+
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  auto [x, y] = as_float_pair(a, b, "isclose");
+  // numpy's formula: an infinite b makes the tolerance infinite, so that case is left to the
+  // equality, which holds for equal infinities only.
+  Tensor close = logical_and(abs(x - y) <= atol + rtol * abs(y), isfinite(y));
+  close = logical_or(close, x == y);
+  return equal_nan ? logical_or(close, logical_and(isnan(x), isnan(y))) : close;
+}
+
+Tensor allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  check_valid({a, b}, "allclose");
+  broadcast_shapes(a.shape(), b.shape(), "allclose");
+  return all(isclose(a, b, rtol, atol, equal_nan));
+}
+
+Tensor nan_to_num(const Tensor& x, double nan, std::optional<double> posinf,
+                  std::optional<double> neginf) {
+  check_valid({x}, "nan_to_num");
+  const DType d = x.dtype();
+  if (!ir::is_float(d)) return x;
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor out = where(isnan(x), Tensor::scalar(nan, d), x);
+  out = where(x == inf, Tensor::scalar(posinf.value_or(float_max(d)), d), out);
+  return where(x == -inf, Tensor::scalar(neginf.value_or(-float_max(d)), d), out);
 }
 
 Tensor equal(const Tensor& a, const Tensor& b) {

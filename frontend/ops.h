@@ -6,6 +6,8 @@
 // Transcendental functions of integer or bool inputs compute in f32 (as JAX does); floor,
 // ceil and round leave integers as they are. operator== and friends return bool Tensors.
 
+#include <optional>
+
 #include "frontend/tensor.h"
 
 namespace kiln {
@@ -51,6 +53,10 @@ Tensor maximum(const Tensor& a, const Tensor& b);
 Tensor minimum(const Tensor& a, const Tensor& b);
 Tensor clip(const Tensor& x, const Tensor& lo, const Tensor& hi);
 
+// log(exp(a) + exp(b)) without overflow: max(a, b) + log1p(exp(-|a - b|)). As numpy:
+// logaddexp(-inf, -inf) is -inf, logaddexp(inf, inf) is inf, and NaN propagates. Integer and
+// bool inputs compute in f32.
+Tensor logaddexp(const Tensor& a, const Tensor& b);
 // Comparisons (bool results).
 Tensor equal(const Tensor& a, const Tensor& b);
 Tensor not_equal(const Tensor& a, const Tensor& b);
@@ -61,6 +67,20 @@ Tensor greater_equal(const Tensor& a, const Tensor& b);
 Tensor isnan(const Tensor& x);
 Tensor isinf(const Tensor& x);
 Tensor isfinite(const Tensor& x);
+
+// numpy isclose: |a - b| <= atol + rtol * |b| elementwise (not symmetric in a and b, as in
+// numpy), computed in the operands' common float type (f32 for integers and bools). Equal
+// infinities are close, NaN is close to NaN only with equal_nan. allclose is all of it: a
+// bool scalar, as mx.allclose returns.
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+               bool equal_nan = false);
+Tensor allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8,
+                bool equal_nan = false);
+
+// numpy nan_to_num: NaN becomes `nan`, inf `posinf` and -inf `neginf`, by default the largest
+// and the lowest finite value of x's dtype. Integers and bools are returned as they are.
+Tensor nan_to_num(const Tensor& x, double nan = 0.0, std::optional<double> posinf = std::nullopt,
+                  std::optional<double> neginf = std::nullopt);
 
 // Logical ops take any dtype (nonzero is true) and return bool; bitwise ops take bool or
 // integers.

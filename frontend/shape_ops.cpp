@@ -64,12 +64,53 @@ Range resolve(const Slice& s, int64_t n) {
   return {start, count, s.step};
 }
 
-Tensor index_table(int64_t first, int64_t count, int64_t step, int64_t n) {
+// Indices into an axis of size n as an embedded table (i64 only where i32 cannot count n), for
+// the gathers that movement the IR has no op for (backward steps, mirrored padding) becomes.
+Tensor index_table(const std::vector<int64_t>& indices, int64_t n) {
   DType dtype = n > std::numeric_limits<int32_t>::max() ? DType::I64 : DType::I32;
-  ir::HostArray table(ir::TensorType{dtype, {count}});
-  for (int64_t i = 0; i < count; ++i)
-    table.set_i64(i, first + i * step);
+  ir::HostArray table(ir::TensorType{dtype, {static_cast<int64_t>(indices.size())}});
+  for (size_t i = 0; i < indices.size(); ++i)
+    table.set_i64(static_cast<int64_t>(i), indices[i]);
   return detail::embedded(std::move(table));
+}
+
+Tensor index_table(int64_t first, int64_t count, int64_t step, int64_t n) {
+  std::vector<int64_t> indices(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i)
+    indices[i] = first + i * step;
+  return index_table(indices, n);
+}
+
+// x rolled by `shift` along axis a: the last `shift` elements (mod n) move to the front.
+Tensor roll_axis(const Tensor& x, int a, int64_t shift) {
+  int64_t n = x.shape()[a];
+  if (n == 0) return x;
+  int64_t s = (shift % n + n) % n;
+  if (s == 0) return x;
+  return concatenate({slice(x, a, n - s, std::nullopt), slice(x, a, 0, n - s)}, a);
+}
+
+enum class PadMode { Constant, Edge, Reflect, Symmetric };
+
+PadMode pad_mode(std::string_view mode) {
+  if (mode == "constant") return PadMode::Constant;
+  if (mode == "edge") return PadMode::Edge;
+  if (mode == "reflect") return PadMode::Reflect;
+  if (mode == "symmetric") return PadMode::Symmetric;
+  fail("pad", "unknown mode \"" + std::string(mode) +
+                  "\" (expected constant, edge, reflect or symmetric)");
+}
+
+// Which element of an axis of size n > 0 position i (negative before it, >= n after it) of
+// the padded axis copies. The mirrored modes are periodic: reflect repeats every 2(n-1)
+// elements, symmetric every 2n, so any width folds back into range in one step.
+int64_t padded_source(PadMode mode, int64_t i, int64_t n) {
+  if (mode == PadMode::Edge || (mode == PadMode::Reflect && n == 1))
+    return std::clamp<int64_t>(i, 0, n - 1);
+  int64_t period = mode == PadMode::Reflect ? 2 * (n - 1) : 2 * n;
+  int64_t m = (i % period + period) % period;
+  if (m < n) return m;
+  return mode == PadMode::Reflect ? period - m : period - 1 - m;
 }
 
 }  // namespace
@@ -336,6 +377,147 @@ Tensor take(const Tensor& x, const Tensor& indices, std::optional<int> axis) {
   }
   return make(OpKind::Take, {source, idx}, make_attrs(ir::TakeAttrs{a}), std::nullopt, "take",
               x.is_weak());
+}
+
+Tensor flip(const Tensor& x) {
+  check_valid(x, "flip");
+  std::vector<int> axes(x.ndim());
+  std::iota(axes.begin(), axes.end(), 0);
+  return flip(x, axes);
+}
+
+Tensor flip(const Tensor& x, int axis) {
+  return flip(x, std::vector<int>{axis});
+}
+
+Tensor flip(const Tensor& x, const std::vector<int>& axes) {
+  check_valid(x, "flip");
+  std::vector<Slice> slices(x.ndim());
+  for (int a : normalize_axes("flip", axes, x.ndim()))
+    slices[a].step = -1;
+  return slice(x, slices);
+}
+
+Tensor roll(const Tensor& x, int64_t shift, std::optional<int> axis) {
+  check_valid(x, "roll");
+  if (axis) return roll(x, std::vector<int64_t>{shift}, std::vector<int>{*axis});
+  return reshape(roll_axis(flatten(x), 0, shift), x.shape());
+}
+
+Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int>& axes) {
+  check_valid(x, "roll");
+  // numpy broadcasts one shift over several axes, or one axis over several shifts.
+  size_t count = std::max(shifts.size(), axes.size());
+  if (shifts.empty() || (shifts.size() != axes.size() && shifts.size() != 1 && axes.size() != 1))
+    fail("roll", "shifts " + ir::shape_str(shifts) + " and axes " + ints_str(axes) +
+                     " must have one length, or one of them a single entry");
+  std::vector<int64_t> total(x.ndim(), 0);
+  for (size_t i = 0; i < count && !axes.empty(); ++i) {
+    int a = normalize_axis("roll", axes[axes.size() == 1 ? 0 : i], x.type());
+    total[a] += shifts[shifts.size() == 1 ? 0 : i];
+  }
+  Tensor out = x;
+  for (int a = 0; a < x.ndim(); ++a)
+    out = roll_axis(out, a, total[a]);
+  return out;
+}
+
+Tensor tile(const Tensor& x, const std::vector<int64_t>& reps) {
+  check_valid(x, "tile");
+  for (int64_t r : reps)
+    if (r < 0) fail("tile", "reps " + ir::shape_str(reps) + " must be non-negative");
+  size_t rank = std::max(reps.size(), static_cast<size_t>(x.ndim()));
+  Shape shape(rank - x.ndim(), 1), times(rank - reps.size(), 1);
+  shape.insert(shape.end(), x.shape().begin(), x.shape().end());
+  times.insert(times.end(), reps.begin(), reps.end());
+  if (times == Shape(rank, 1)) return reshape(x, shape);
+  // Each axis d of x becomes the pair (times[d], d): broadcast along the new outer axis of
+  // every pair, then merge the pairs, so one broadcast makes every copy.
+  Shape paired, tiled, out;
+  for (size_t d = 0; d < rank; ++d) {
+    paired.insert(paired.end(), {1, shape[d]});
+    tiled.insert(tiled.end(), {times[d], shape[d]});
+    out.push_back(times[d] * shape[d]);
+  }
+  return reshape(broadcast_to(reshape(x, paired), tiled), out);
+}
+
+Tensor repeat(const Tensor& x, int64_t repeats, std::optional<int> axis) {
+  check_valid(x, "repeat");
+  if (repeats < 0) fail("repeat", "repeats must be non-negative, got " + std::to_string(repeats));
+  Tensor source = axis ? x : flatten(x);
+  int a = axis ? normalize_axis("repeat", *axis, x.type()) : 0;
+  if (repeats == 1) return source;
+  // A new size-1 axis after `a`, broadcast to `repeats` and merged into `a`: each element is
+  // followed by its copies (tile puts the new axis before instead, repeating whole blocks).
+  Shape paired = source.shape(), out = source.shape();
+  paired.insert(paired.begin() + a + 1, 1);
+  Shape repeated = paired;
+  repeated[a + 1] = repeats;
+  out[a] *= repeats;
+  return reshape(broadcast_to(reshape(source, paired), repeated), out);
+}
+
+Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pad_width,
+           std::string_view mode, const Tensor& constant_value) {
+  check_valid(x, "pad");
+  if (!constant_value.valid())
+    fail("pad", "constant_value is an empty (default-constructed) Tensor");
+  const int rank = x.ndim();
+  if (static_cast<int>(pad_width.size()) != rank && pad_width.size() != 1)
+    fail("pad", "pad_width has " + std::to_string(pad_width.size()) + " pairs for " +
+                    x.type().str() +
+                    ": it needs one (before, after) pair per axis, or one for all");
+  std::vector<int64_t> low(rank), high(rank);
+  for (int d = 0; d < rank; ++d) {
+    auto [before, after] = pad_width[pad_width.size() == 1 ? 0 : d];
+    if (before < 0 || after < 0)
+      fail("pad", "pad_width (" + std::to_string(before) + ", " + std::to_string(after) +
+                      ") for axis " + std::to_string(d) + " must be non-negative");
+    low[d] = before;
+    high[d] = after;
+  }
+  PadMode how = pad_mode(mode);
+  if (how == PadMode::Constant) {
+    if (constant_value.ndim() != 0)
+      fail("pad", "constant_value must be a scalar, got " + constant_value.type().str());
+    if (low == std::vector<int64_t>(rank, 0) && high == low) return x;
+    ir::PadAttrs amounts{low, high, std::vector<int64_t>(rank, 0)};
+    return make(OpKind::Pad, {x, astype(constant_value, x.dtype())}, make_attrs(std::move(amounts)),
+                std::nullopt, "pad", x.is_weak());
+  }
+  // The other modes copy elements of x: one gather per padded axis, whose host-made table
+  // maps each output position to its source. Later axes gather from the earlier ones'
+  // results, so corners come out as numpy's axis-by-axis padding makes them.
+  Tensor out = x;
+  for (int d = 0; d < rank; ++d) {
+    if (low[d] == 0 && high[d] == 0) continue;
+    int64_t n = x.shape()[d];
+    if (n == 0)
+      fail("pad", "cannot pad empty axis " + std::to_string(d) + " of " + x.type().str() +
+                      " in mode " + std::string(mode) +
+                      " (only constant mode widens an empty axis)");
+    std::vector<int64_t> sources;
+    for (int64_t i = -low[d]; i < n + high[d]; ++i)
+      sources.push_back(padded_source(how, i, n));
+    out = make(OpKind::Take, {out, index_table(sources, n)}, make_attrs(ir::TakeAttrs{d}),
+               std::nullopt, "pad", x.is_weak());
+  }
+  return out;
+}
+
+Tensor diff(const Tensor& x, int n, int axis) {
+  check_valid(x, "diff");
+  if (x.ndim() == 0) fail("diff", "x must have at least one axis, got " + x.type().str());
+  if (n < 0) fail("diff", "n must be non-negative, got " + std::to_string(n));
+  int a = normalize_axis("diff", axis, x.type());
+  Tensor out = x;
+  // Once the axis is empty, further differences leave it so.
+  for (int i = 0; i < n && out.shape()[a] > 0; ++i) {
+    Tensor next = slice(out, a, 1, std::nullopt), prev = slice(out, a, 0, -1);
+    out = x.dtype() == DType::Bool ? not_equal(next, prev) : subtract(next, prev);
+  }
+  return out;
 }
 
 }  // namespace kiln

@@ -1,10 +1,12 @@
 #pragma once
-// Index movement: broadcasting, reshapes, transposes, slicing, joining and gathering. Axes may
-// be negative (counted from the end) everywhere. Identity requests return the input itself,
-// so they add nothing to the graph.
+// Index movement: broadcasting, reshapes, transposes, slicing, joining and gathering, and the
+// numpy functions made of them (flip, roll, tile, repeat, pad, diff). Axes may be negative
+// (counted from the end) everywhere. Identity requests return the input itself, so they add
+// nothing to the graph.
 
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "frontend/tensor.h"
@@ -53,5 +55,37 @@ Tensor stack(const std::vector<Tensor>& xs, int axis = 0);
 // numpy take: gathers along `axis` (flattened input when nullopt). Negative indices count
 // from the end.
 Tensor take(const Tensor& x, const Tensor& indices, std::optional<int> axis = std::nullopt);
+
+// numpy flip: the order of the given axes reversed (every axis when none are named).
+Tensor flip(const Tensor& x);
+Tensor flip(const Tensor& x, int axis);
+Tensor flip(const Tensor& x, const std::vector<int>& axes);
+
+// numpy roll: elements shifted by `shift` along `axis`, those pushed past the end coming back
+// at the start. Without an axis the flattened tensor rolls and gets its shape back. Several
+// axes take one shift each, or one shift for all; an axis named twice rolls by the sum.
+Tensor roll(const Tensor& x, int64_t shift, std::optional<int> axis = std::nullopt);
+Tensor roll(const Tensor& x, const std::vector<int64_t>& shifts, const std::vector<int>& axes);
+
+// numpy tile: x repeated reps[i] times along axis i. Shorter reps are padded with leading 1s,
+// and a lower-rank x with leading size-1 axes, so the result has the larger rank.
+Tensor tile(const Tensor& x, const std::vector<int64_t>& reps);
+// numpy repeat: each element `repeats` times in a row along `axis` (of the flattened tensor
+// when nullopt): repeat([1, 2], 2) is [1, 1, 2, 2].
+Tensor repeat(const Tensor& x, int64_t repeats, std::optional<int> axis = std::nullopt);
+
+// numpy pad: pad_width holds a (before, after) pair per axis, or one pair for every axis.
+// Modes: "constant" (constant_value, cast to x's dtype as numpy does), "edge" (the edge
+// element repeated), "reflect" (mirrored about the edge element, which is not repeated:
+// [1, 2, 3] -> 3 2 | 1 2 3 | 2 1) and "symmetric" (mirrored including it: 2 1 | 1 2 3 | 3 2).
+// Widths past the axis length keep mirroring, as numpy >= 2.1 does (older numpy loses values
+// there, numpy issue 25926); reflect on a size-1 axis repeats its element, as numpy does.
+// Only constant mode may widen an empty axis.
+Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pad_width,
+           std::string_view mode = "constant", const Tensor& constant_value = 0);
+
+// numpy diff: the n-th forward difference x[i+1] - x[i] along `axis`, which shrinks by n (to
+// no elements, if n reaches its size). Bools differ by not_equal, as in numpy.
+Tensor diff(const Tensor& x, int n = 1, int axis = -1);
 
 }  // namespace kiln
