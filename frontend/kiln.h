@@ -8,6 +8,7 @@
 #include "frontend/linalg.h"      // IWYU pragma: export
 #include "frontend/ops.h"         // IWYU pragma: export
 #include "frontend/promotion.h"   // IWYU pragma: export
+#include "frontend/random.h"      // IWYU pragma: export
 #include "frontend/reductions.h"  // IWYU pragma: export
 #include "frontend/shape_ops.h"   // IWYU pragma: export
 #include "frontend/tensor.h"      // IWYU pragma: export
