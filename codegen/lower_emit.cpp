@@ -5,6 +5,7 @@
 
 #include <cassert>
 
+#include "codegen/math_expand.h"
 #include "ir/scalar_semantics.h"
 
 namespace kiln::codegen::lowering {
@@ -251,6 +252,24 @@ Step ScalarLowering::compute(Value v, Index index) {
       for (Value operand : node.operands)
         operands.push_back(co_await at(operand, index));
       co_return b_.op(node.op, dtype, std::move(operands));
+    }
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
+    case OpKind::Atan2: {
+      std::vector<ExprId> operands;
+      for (Value operand : node.operands)
+        operands.push_back(co_await at(operand, index));
+      co_return expand_math(b_, node.op, dtype, operands);
     }
     case OpKind::Constant:
       co_return constant(node, index);

@@ -192,6 +192,47 @@ Tensor sigmoid(const Tensor& x) {
 Tensor erf(const Tensor& x) {
   return float_unary(OpKind::Erf, x, "erf");
 }
+Tensor tan(const Tensor& x) {
+  return float_unary(OpKind::Tan, x, "tan");
+}
+Tensor arcsin(const Tensor& x) {
+  return float_unary(OpKind::Asin, x, "arcsin");
+}
+Tensor arccos(const Tensor& x) {
+  return float_unary(OpKind::Acos, x, "arccos");
+}
+Tensor arctan(const Tensor& x) {
+  return float_unary(OpKind::Atan, x, "arctan");
+}
+Tensor sinh(const Tensor& x) {
+  return float_unary(OpKind::Sinh, x, "sinh");
+}
+Tensor cosh(const Tensor& x) {
+  return float_unary(OpKind::Cosh, x, "cosh");
+}
+Tensor arcsinh(const Tensor& x) {
+  return float_unary(OpKind::Asinh, x, "arcsinh");
+}
+Tensor arccosh(const Tensor& x) {
+  return float_unary(OpKind::Acosh, x, "arccosh");
+}
+Tensor arctanh(const Tensor& x) {
+  return float_unary(OpKind::Atanh, x, "arctanh");
+}
+Tensor erfinv(const Tensor& x) {
+  return float_unary(OpKind::ErfInv, x, "erfinv");
+}
+Tensor lgamma(const Tensor& x) {
+  return float_unary(OpKind::Lgamma, x, "lgamma");
+}
+Tensor digamma(const Tensor& x) {
+  return float_unary(OpKind::Digamma, x, "digamma");
+}
+Tensor arctan2(const Tensor& a, const Tensor& b) {
+  check_valid({a, b}, "arctan2");
+  const DType d = result_type(std::vector<Tensor>{a, b}).dtype;
+  return binary(OpKind::Atan2, a, b, "arctan2", ir::is_float(d) ? d : kDefaultFloat);
+}
 Tensor floor(const Tensor& x) {
   return rounding(OpKind::Floor, x, "floor");
 }

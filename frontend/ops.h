@@ -32,6 +32,21 @@ inline Tensor logistic(const Tensor& x) {
   return sigmoid(x);
 }
 Tensor erf(const Tensor& x);
+// numpy's and MLX's names; lowering writes these out in the ops above (codegen/math_expand.h).
+Tensor tan(const Tensor& x);
+Tensor arcsin(const Tensor& x);
+Tensor arccos(const Tensor& x);
+Tensor arctan(const Tensor& x);
+Tensor sinh(const Tensor& x);
+Tensor cosh(const Tensor& x);
+Tensor arcsinh(const Tensor& x);
+Tensor arccosh(const Tensor& x);
+Tensor arctanh(const Tensor& x);
+Tensor erfinv(const Tensor& x);
+Tensor lgamma(const Tensor& x);   // log |Gamma(x)|
+Tensor digamma(const Tensor& x);  // Gamma'(x) / Gamma(x)
+// The angle of the point (b, a) in [-pi, pi], with IEEE's signed zeros and infinities.
+Tensor arctan2(const Tensor& a, const Tensor& b);
 Tensor floor(const Tensor& x);
 Tensor ceil(const Tensor& x);
 Tensor round(const Tensor& x);  // half to even, as numpy

@@ -11,6 +11,7 @@
 #include "ir/error.h"
 #include "ir/interpreter.h"
 #include "ir/interpreter_kernels.h"
+#include "ir/special_functions.h"
 
 namespace kiln::ir {
 
@@ -96,6 +97,33 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
       return float_unary(x(), logistic);
     case OpKind::Erf:
       return float_unary(x(), [](double v) { return std::erf(v); });
+    case OpKind::Tan:
+      return float_unary(x(), [](double v) { return std::tan(v); });
+    case OpKind::Asin:
+      return float_unary(x(), [](double v) { return std::asin(v); });
+    case OpKind::Acos:
+      return float_unary(x(), [](double v) { return std::acos(v); });
+    case OpKind::Atan:
+      return float_unary(x(), [](double v) { return std::atan(v); });
+    case OpKind::Sinh:
+      return float_unary(x(), [](double v) { return std::sinh(v); });
+    case OpKind::Cosh:
+      return float_unary(x(), [](double v) { return std::cosh(v); });
+    case OpKind::Asinh:
+      return float_unary(x(), [](double v) { return std::asinh(v); });
+    case OpKind::Acosh:
+      return float_unary(x(), [](double v) { return std::acosh(v); });
+    case OpKind::Atanh:
+      return float_unary(x(), [](double v) { return std::atanh(v); });
+    case OpKind::ErfInv:
+      return float_unary(x(), special::erf_inv);
+    case OpKind::Lgamma:
+      return float_unary(x(), [](double v) {
+        int sign = 0;  // lgamma_r: std::lgamma may write the global signgam
+        return ::lgamma_r(v, &sign);
+      });
+    case OpKind::Digamma:
+      return float_unary(x(), special::digamma);
     case OpKind::Floor:
       return float_unary(x(), [](double v) { return std::floor(v); });
     case OpKind::Ceil:
@@ -131,6 +159,9 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
     case OpKind::Pow:
       return binary(
           x(), y(), [](double a, double b) { return std::pow(a, b); }, int_pow);
+    case OpKind::Atan2:
+      return binary(
+          x(), y(), [](double a, double b) { return std::atan2(a, b); }, kNoInt);
     // On bool (0 and 1) max is or and min is and.
     case OpKind::Max:
       return binary(x(), y(), max_f64, [](int64_t a, int64_t b) { return std::max(a, b); });

@@ -30,10 +30,13 @@ std::vector<OpInfo> build_table() {
   row(K::Abs, "abs", unary | kNumeric, 1, 1);
   row(K::Sign, "sign", unary | kNumeric, 1, 1);
   const std::pair<K, std::string_view> float_unary[] = {
-      {K::Exp, "exp"},   {K::Log, "log"},           {K::Log1p, "log1p"}, {K::Expm1, "expm1"},
-      {K::Sqrt, "sqrt"}, {K::Rsqrt, "rsqrt"},       {K::Sin, "sin"},     {K::Cos, "cos"},
-      {K::Tanh, "tanh"}, {K::Logistic, "logistic"}, {K::Erf, "erf"},     {K::Floor, "floor"},
-      {K::Ceil, "ceil"}, {K::Round, "round"}};
+      {K::Exp, "exp"},       {K::Log, "log"},           {K::Log1p, "log1p"}, {K::Expm1, "expm1"},
+      {K::Sqrt, "sqrt"},     {K::Rsqrt, "rsqrt"},       {K::Sin, "sin"},     {K::Cos, "cos"},
+      {K::Tanh, "tanh"},     {K::Logistic, "logistic"}, {K::Erf, "erf"},     {K::Floor, "floor"},
+      {K::Ceil, "ceil"},     {K::Round, "round"},       {K::Tan, "tan"},     {K::Asin, "asin"},
+      {K::Acos, "acos"},     {K::Atan, "atan"},         {K::Sinh, "sinh"},   {K::Cosh, "cosh"},
+      {K::Asinh, "asinh"},   {K::Acosh, "acosh"},       {K::Atanh, "atanh"}, {K::ErfInv, "erf_inv"},
+      {K::Lgamma, "lgamma"}, {K::Digamma, "digamma"}};
   for (auto [k, name] : float_unary)
     row(k, name, unary | kFloatOnly, 1, 1);
   row(K::Not, "not", unary | kBoolOrInteger, 1, 1);
@@ -45,6 +48,7 @@ std::vector<OpInfo> build_table() {
   row(K::Div, "div", binary | kNumeric | linear, 2, 2);
   row(K::Rem, "rem", binary | kNumeric, 2, 2);
   row(K::Pow, "pow", binary | kNumeric, 2, 2);
+  row(K::Atan2, "atan2", binary | kFloatOnly, 2, 2);
   row(K::Max, "max", binary | kAnyDtype, 2, 2);
   row(K::Min, "min", binary | kAnyDtype, 2, 2);
   row(K::And, "and", binary | kBoolOrInteger, 2, 2);

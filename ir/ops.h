@@ -34,6 +34,20 @@ enum class OpKind : uint8_t {
   Tanh,
   Logistic,
   Erf,
+  // Lowering writes these out in the ops above (codegen/math_expand.h); the interpreter
+  // computes them in double (libm, or ir/special_functions.h).
+  Tan,
+  Asin,
+  Acos,
+  Atan,
+  Sinh,
+  Cosh,
+  Asinh,
+  Acosh,
+  Atanh,
+  ErfInv,
+  Lgamma,   // log |Gamma(x)|
+  Digamma,  // Gamma'(x) / Gamma(x)
   Floor,
   Ceil,
   Round,
@@ -47,6 +61,7 @@ enum class OpKind : uint8_t {
   Div,
   Rem,
   Pow,
+  Atan2,  // atan2(a, b): the angle of the point (b, a), in [-pi, pi]
   Max,
   Min,
   And,

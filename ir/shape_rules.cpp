@@ -512,6 +512,18 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
     case OpKind::Tanh:
     case OpKind::Logistic:
     case OpKind::Erf:
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
     case OpKind::Floor:
     case OpKind::Ceil:
     case OpKind::Round:
@@ -525,6 +537,7 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
     case OpKind::Div:
     case OpKind::Rem:
     case OpKind::Pow:
+    case OpKind::Atan2:
     case OpKind::Max:
     case OpKind::Min:
     case OpKind::And:
@@ -642,6 +655,18 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Tanh:
     case OpKind::Logistic:
     case OpKind::Erf:
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
     case OpKind::Floor:
     case OpKind::Ceil:
     case OpKind::Round:
@@ -655,6 +680,7 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Div:
     case OpKind::Rem:
     case OpKind::Pow:
+    case OpKind::Atan2:
     case OpKind::Max:
     case OpKind::Min:
     case OpKind::And:

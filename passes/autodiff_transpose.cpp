@@ -376,12 +376,25 @@ void Transposer::transpose(const Node& node, Value c) {
     case OpKind::Tanh:
     case OpKind::Logistic:
     case OpKind::Erf:
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
     case OpKind::Floor:
     case OpKind::Ceil:
     case OpKind::Round:
     case OpKind::Not:
     case OpKind::Rem:
     case OpKind::Pow:
+    case OpKind::Atan2:
     case OpKind::Max:
     case OpKind::Min:
     case OpKind::And:

@@ -86,7 +86,24 @@ int64_t op_cost(OpKind op) {
     case OpKind::Logistic:
     case OpKind::Erf:
     case OpKind::Pow:
+    case OpKind::Tan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
       return 8;
+    // Written out by lowering in a dozen ops or more (codegen/math_expand.h).
+    case OpKind::Atan:
+    case OpKind::ErfInv:
+      return 12;
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan2:
+      return 16;
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
+      return 32;
     // 20 rounds of add, rotate and xor, and 5 key injections: about 100 integer ops.
     case OpKind::RngBits:
       return 64;

@@ -153,6 +153,18 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::Tanh:
     case OpKind::Logistic:
     case OpKind::Erf:
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
     case OpKind::Floor:
     case OpKind::Ceil:
     case OpKind::Round:
@@ -165,6 +177,7 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
     case OpKind::Div:
     case OpKind::Rem:
     case OpKind::Pow:
+    case OpKind::Atan2:
     case OpKind::Max:
     case OpKind::Min:
     case OpKind::And:

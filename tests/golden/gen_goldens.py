@@ -12,8 +12,10 @@ Data is flat and row-major. Floats are JSON numbers except "nan", "inf" and "-in
 float value is exactly representable in its dtype. bool data is true/false. Attribute values
 are integers, lists of integers, or (constant's value) nested lists of numbers, bools and
 the float strings. "approx" allows a few ulps of the result dtype (transcendental functions,
-whose libm results may differ by an ulp); everything else must match bit for bit, with any
-NaN matching any NaN.
+whose libm results may differ by an ulp); "special" allows 16 ulps of f64 (lgamma and
+digamma, whose double implementations, glibc's lgamma_r and kiln's digamma, lose a few bits
+to cancellation between the recurrence and the series); everything else must match bit for
+bit, with any NaN matching any NaN.
 
 The semantics are StableHLO's where they differ from numpy's (integer div truncates and
 x / 0 = -1, rem takes the dividend's sign and x % 0 = x, integer pow with negative exponents,
@@ -29,6 +31,7 @@ from fractions import Fraction
 import operator
 from functools import reduce
 
+import mpmath
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -221,6 +224,33 @@ def int_pow(a, b, dtype):
     return pow(a, b, 2 ** BITS[dtype])
 
 
+def mp_erf_inv(y):
+    """erf's inverse by mpmath, with IEEE's special values."""
+    if math.isnan(y) or abs(y) > 1:
+        return nan
+    if abs(y) == 1:
+        return math.copysign(inf, y)
+    return y if y == 0 else float(mpmath.erfinv(y))
+
+
+def mp_lgamma(x):
+    """log |Gamma(x)|: +inf at the poles and at +-inf."""
+    if math.isnan(x):
+        return nan
+    if math.isinf(x) or (x <= 0 and x == math.floor(x)):
+        return inf
+    return float(mpmath.log(abs(mpmath.gamma(x))))
+
+
+def mp_digamma(x):
+    """Gamma'/Gamma: NaN at the poles and at -inf, +inf at +inf."""
+    if math.isnan(x) or x == -inf or (x <= 0 and x == math.floor(x)):
+        return nan
+    if x == inf:
+        return inf
+    return float(mpmath.digamma(x))
+
+
 def f64_unary(fn):
     def apply(values):
         with np.errstate(all="ignore"):
@@ -246,6 +276,18 @@ FLOAT_UNARY = {
     "floor": (f64_unary(np.floor), "exact"),
     "ceil": (f64_unary(np.ceil), "exact"),
     "round": (f64_unary(np.round), "exact"),  # numpy rounds half to even
+    "tan": (f64_unary(np.tan), "approx"),
+    "asin": (f64_unary(np.arcsin), "approx"),
+    "acos": (f64_unary(np.arccos), "approx"),
+    "atan": (f64_unary(np.arctan), "approx"),
+    "sinh": (f64_unary(np.sinh), "approx"),
+    "cosh": (f64_unary(np.cosh), "approx"),
+    "asinh": (f64_unary(np.arcsinh), "approx"),
+    "acosh": (f64_unary(np.arccosh), "approx"),
+    "atanh": (f64_unary(np.arctanh), "approx"),
+    "erf_inv": (lambda values: [mp_erf_inv(v) for v in values], "approx"),
+    "lgamma": (lambda values: [mp_lgamma(v) for v in values], "special"),
+    "digamma": (lambda values: [mp_digamma(v) for v in values], "special"),
 }
 
 INT_UNARY = {
@@ -262,6 +304,7 @@ FLOAT_BINARY = {
     "div": (np.divide, "exact"),
     "rem": (np.fmod, "exact"),
     "pow": (np.power, "approx"),
+    "atan2": (np.arctan2, "approx"),
     "max": (np.vectorize(ieee_max, otypes=[np.float64]), "exact"),
     "min": (np.vectorize(ieee_min, otypes=[np.float64]), "exact"),
 }

@@ -25,10 +25,10 @@ namespace {
 
 using nlohmann::json;
 
-const char* const kGoldenFiles[] = {"unary.json",          "binary.json",        "compare.json",
-                                    "select_convert.json", "constant_iota.json", "movement.json",
-                                    "gather.json",         "reduce.json",        "dot.json",
-                                    "bits.json"};
+const char* const kGoldenFiles[] = {
+    "unary.json",         "binary.json",   "compare.json", "select_convert.json",
+    "constant_iota.json", "movement.json", "gather.json",  "reduce.json",
+    "dot.json",           "bits.json"};
 
 json load_golden(const std::string& file) {
   std::ifstream in(std::filesystem::path(KILN_GOLDEN_DIR) / file);
@@ -103,7 +103,9 @@ int64_t float_ordinal(double v, DType dtype) {
   return (bits & sign_bit) ? -magnitude : magnitude;
 }
 
-int64_t allowed_ulps(DType dtype) {
+// "special" cases (lgamma, digamma) allow more in f64, where the interpreter's double is the
+// result itself (see gen_goldens.py).
+int64_t allowed_ulps(DType dtype, bool special) {
   switch (dtype) {
     case DType::F16:
     case DType::BF16:
@@ -111,12 +113,12 @@ int64_t allowed_ulps(DType dtype) {
     case DType::F32:
       return 2;
     default:
-      return 4;
+      return special ? 16 : 4;
   }
 }
 
 // Empty if the element matches, else why not.
-std::string mismatch(double expected, double actual, DType dtype, bool approx) {
+std::string mismatch(double expected, double actual, DType dtype, bool approx, bool special) {
   const bool nan_e = std::isnan(expected), nan_a = std::isnan(actual);
   if (nan_e || nan_a) return nan_e == nan_a ? "" : "NaN on one side only";
   if (!approx || std::isinf(expected) || std::isinf(actual)) {
@@ -124,7 +126,7 @@ std::string mismatch(double expected, double actual, DType dtype, bool approx) {
     return "not bit-identical";
   }
   const int64_t ulps = std::llabs(float_ordinal(expected, dtype) - float_ordinal(actual, dtype));
-  if (ulps <= allowed_ulps(dtype)) return "";
+  if (ulps <= allowed_ulps(dtype, special)) return "";
   return std::to_string(ulps) + " ulps apart";
 }
 
@@ -165,13 +167,14 @@ void run_case(const json& c) {
                   << expected.type().str();
     return;
   }
-  const bool approx = c.value("tolerance", "exact") == "approx";
+  const std::string tolerance = c.value("tolerance", "exact");
+  const bool special = tolerance == "special", approx = tolerance == "approx" || special;
   const bool floats = is_float(expected.dtype());
   int reported = 0;
   for (int64_t i = 0; i < expected.num_elements() && reported < 5; ++i) {
     std::string why;
     if (floats)
-      why = mismatch(expected.get_f64(i), out[0].get_f64(i), expected.dtype(), approx);
+      why = mismatch(expected.get_f64(i), out[0].get_f64(i), expected.dtype(), approx, special);
     else if (expected.get_i64(i) != out[0].get_i64(i))
       why = "differs";
     if (why.empty()) continue;

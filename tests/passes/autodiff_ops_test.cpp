@@ -39,6 +39,30 @@ TEST(AutodiffOps, UnaryOnPositives) {
     check_derivatives(parse_function(unary(op)), kPositive);
 }
 
+// The math ops lowering writes out: on the interpreter their derivatives are JAX's rules
+// (digamma's is trigamma, itself a graph whose derivative the second order checks).
+TEST(AutodiffOps, InverseTrigonometricAndHyperbolic) {
+  for (const char* op : {"tan", "atan", "sinh", "cosh", "asinh"})
+    check_derivatives(parse_function(unary(op)));
+  for (const char* op : {"asin", "acos", "atanh", "erf_inv"})
+    check_derivatives(parse_function(unary(op)), {.lo = -0.8, .hi = 0.8});
+  check_derivatives(parse_function(unary("acosh")), {.lo = 1.2, .hi = 3.0, .positive = true});
+}
+
+TEST(AutodiffOps, GammaFunctions) {
+  // Positive arguments, small and past the recurrence's reach, and negative ones between
+  // poles (the reflection).
+  for (const char* op : {"lgamma", "digamma"}) {
+    check_derivatives(parse_function(unary(op)), kPositive);
+    check_derivatives(parse_function(unary(op)), {.lo = 9.5, .hi = 12.0, .positive = true});
+    check_derivatives(parse_function(unary(op)), {.lo = -2.8, .hi = -2.2, .positive = true});
+  }
+}
+
+TEST(AutodiffOps, Atan2) {
+  check_derivatives(parse_function(binary("atan2")), kPositive);
+}
+
 TEST(AutodiffOps, PiecewiseConstantOpsHaveZeroDerivative) {
   // floor, ceil, round and sign are locally constant: x * op(x) has derivative op(x).
   for (const char* op : {"floor", "ceil", "round", "sign"})

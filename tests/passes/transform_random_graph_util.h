@@ -169,14 +169,26 @@ class RandomGraph {
 
   std::optional<ir::Value> unary(ir::Function& f) {
     using K = ir::OpKind;
-    static const K smooth[] = {K::Neg, K::Exp, K::Sin,  K::Cos,   K::Tanh,  K::Logistic,
-                               K::Erf, K::Log, K::Sqrt, K::Rsqrt, K::Log1p, K::Expm1};
+    static const K smooth[] = {K::Neg,   K::Exp,   K::Sin,   K::Cos,    K::Tanh,   K::Logistic,
+                               K::Erf,   K::Log,   K::Sqrt,  K::Rsqrt,  K::Log1p,  K::Expm1,
+                               K::Tan,   K::Asin,  K::Acos,  K::Atan,   K::Sinh,   K::Cosh,
+                               K::Asinh, K::Acosh, K::Atanh, K::ErfInv, K::Lgamma, K::Digamma};
     static const K rough[] = {K::Abs, K::Sign, K::Floor, K::Ceil, K::Round};
     const size_t n = std::size(smooth) + (o_.smooth ? 0 : std::size(rough));
     const size_t i = pick(0, n);
     const K op = i < std::size(smooth) ? smooth[i] : rough[i - std::size(smooth)];
     ir::Value v = any_float(f);
-    if (op == K::Log || op == K::Sqrt || op == K::Rsqrt || op == K::Log1p) v = positive(f, v);
+    if (op == K::Log || op == K::Sqrt || op == K::Rsqrt || op == K::Log1p || op == K::Lgamma ||
+        op == K::Digamma)
+      v = positive(f, v);
+    // Inside (-0.9, 0.9): the domains of asin, acos, atanh and erf_inv, and tan far from its
+    // poles.
+    if ((op == K::Asin || op == K::Acos || op == K::Atanh || op == K::ErfInv || op == K::Tan) &&
+        o_.guard_domains)
+      v = add(f, K::Mul, {add(f, K::Tanh, {v}), constant(f, f.type(v), 0.9)});
+    if (op == K::Acosh && o_.guard_domains)
+      v = add(f, K::Add, {positive(f, v), constant(f, f.type(v), 1.0)});
+    if ((op == K::Sinh || op == K::Cosh) && o_.guard_domains) v = add(f, K::Tanh, {v});
     // exp of a big value overflows; bound its argument when values must stay finite.
     if ((op == K::Exp || op == K::Expm1) && o_.guard_domains) v = add(f, K::Tanh, {v});
     return add(f, op, {v});
@@ -184,7 +196,7 @@ class RandomGraph {
 
   std::optional<ir::Value> binary(ir::Function& f) {
     using K = ir::OpKind;
-    static const K smooth[] = {K::Add, K::Sub, K::Mul, K::Div, K::Pow};
+    static const K smooth[] = {K::Add, K::Sub, K::Mul, K::Div, K::Pow, K::Atan2};
     static const K rough[] = {K::Max, K::Min, K::Rem};
     const size_t n = std::size(smooth) + (o_.smooth ? 0 : std::size(rough));
     const size_t i = pick(0, n);
@@ -193,6 +205,7 @@ class RandomGraph {
     ir::Value b = partner(f, a);
     if (op == K::Div || op == K::Rem) b = positive(f, b);
     if (op == K::Pow) a = positive(f, a);
+    if (op == K::Atan2) b = positive(f, b);  // away from the origin and the branch cut
     return add(f, op, {a, b});
   }
 
@@ -404,10 +417,20 @@ class RandomGraph {
   std::optional<ir::Value> integer_op(ir::Function& f) {
     using K = ir::OpKind;
     static const K unary_ops[] = {K::Neg, K::Abs, K::Sign, K::Not, K::Popcount, K::Clz};
-    static const K binary_ops[] = {K::Add, K::Sub, K::Mul,       K::Div,
-                                   K::Rem, K::Pow, K::Max,       K::Min,
-                                   K::And, K::Or,  K::Xor,       K::ShiftLeft,
-                                   K::ShiftRightLogical,         K::ShiftRightArithmetic};
+    static const K binary_ops[] = {K::Add,
+                                   K::Sub,
+                                   K::Mul,
+                                   K::Div,
+                                   K::Rem,
+                                   K::Pow,
+                                   K::Max,
+                                   K::Min,
+                                   K::And,
+                                   K::Or,
+                                   K::Xor,
+                                   K::ShiftLeft,
+                                   K::ShiftRightLogical,
+                                   K::ShiftRightArithmetic};
     const std::optional<ir::Value> v = any(f, [](const ir::TensorType& t) {
       return ir::is_integer(t.dtype) || t.dtype == ir::DType::Bool;
     });

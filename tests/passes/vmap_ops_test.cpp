@@ -46,6 +46,18 @@ std::vector<std::string> programs_for(OpKind kind) {
     case OpKind::Tanh:
     case OpKind::Logistic:
     case OpKind::Erf:
+    case OpKind::Tan:
+    case OpKind::Asin:
+    case OpKind::Acos:
+    case OpKind::Atan:
+    case OpKind::Sinh:
+    case OpKind::Cosh:
+    case OpKind::Asinh:
+    case OpKind::Acosh:
+    case OpKind::Atanh:
+    case OpKind::ErfInv:
+    case OpKind::Lgamma:
+    case OpKind::Digamma:
     case OpKind::Floor:
     case OpKind::Ceil:
     case OpKind::Round:
@@ -96,6 +108,8 @@ std::vector<std::string> programs_for(OpKind kind) {
     case OpKind::Or:
     case OpKind::Xor:
       return {binary(name, "i32[2,3]", "i32[2,3]"), binary(name, "bool[4]", "bool[4]")};
+    case OpKind::Atan2:
+      return {binary(name, "f32[2,3]", "f32[2,3]"), binary(name, "f64[4]", "f64[4]")};
     case OpKind::Eq:
     case OpKind::Ne:
     case OpKind::Lt:
