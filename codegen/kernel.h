@@ -82,7 +82,7 @@ struct Phase {
   // anyway, so that a later phase loads them instead of computing them again.
   std::vector<Store> stores;
   // The inner iterations must run one after another, in row-major order: a later one reads what
-  // an earlier one stored (scatter_add's duplicate indices). A backend must not vectorize,
+  // an earlier one stored (the scatters' repeated indices). A backend must not vectorize,
   // reorder or split them; different outer indices stay independent.
   bool sequential = false;
   bool operator==(const Phase&) const = default;

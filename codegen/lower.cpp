@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cassert>
 #include <set>
+#include <string>
 #include <unordered_map>
 
 #include "codegen/lower_emit.h"
@@ -75,7 +76,7 @@ class KernelBuilder {
   }
 
   Kernel build(std::vector<Value>& values) {
-    if (f_.node(root_).op == OpKind::ScatterAdd)
+    if (ir::has_trait(f_.node(root_).op, ir::OpTrait::Scatter))
       scatter();
     else if (group_.kind == passes::KernelKind::Dot)
       dot();
@@ -306,14 +307,18 @@ class KernelBuilder {
     return -1;
   }
 
-  // ---- scatter_add --------------------------------------------------------------------------
+  // ---- scatter_add, scatter_along_axis -------------------------------------------------------
 
   // Outer = the dims before the axis; per outer point, phase 0 copies the operand's slab and
-  // phase 1 adds each update into place. Phase 1 reads the output it writes: duplicates
-  // accumulate in order, so its loops over the index dims must run in sequence.
+  // phase 1 combines each update into place. Phase 1 reads the output it writes: duplicates
+  // combine in order (and the last `set` wins), so its loops over the index dims must run in
+  // sequence. scatter_add's indices replace the axis by their own dims; scatter_along_axis's
+  // have the operand's rank, read at the update's own position.
   void scatter() {
     const Node& n = f_.node(root_);
-    const int64_t axis = ir::scatter_add_attrs(n).axis;
+    const bool along = n.op == OpKind::ScatterAlongAxis;
+    const int64_t axis =
+        along ? ir::scatter_along_axis_attrs(n).axis : ir::scatter_add_attrs(n).axis;
     const ir::Shape& shape = n.type.shape;
     const ir::Shape& idx_shape = f_.type(n.operands[1]).shape;
     auto& math = emitter_->math();
@@ -334,33 +339,49 @@ class KernelBuilder {
     copy.extents = extents;
     copy.stores.push_back({out_, math.linear(at, shape), emitter_->emit(n.operands[0], at)});
     kernel_.phases.push_back(std::move(copy));
-    // Phase 1: out[.., clamp(idx[j]), ..] += upd[.., j, ..].
+    // Phase 1: out[.., clamp(idx[j]), ..] = combine(out[..], upd[.., j, ..]).
     extents.clear();
     Index upd_at = outer;
-    for (int64_t e : idx_shape) {
+    const size_t idx_dims = along ? 1 : idx_shape.size();
+    for (size_t d = 0; d < idx_dims; ++d) {
+      const int64_t e = along ? idx_shape[static_cast<size_t>(axis)] : idx_shape[d];
       extents.push_back(e);
       upd_at.push_back(index(LoopLevel::Inner, static_cast<int>(extents.size()) - 1, e));
     }
     Index target = outer;
-    const Index j(upd_at.begin() + axis, upd_at.end());
-    const ExprId i = lowering::to_index(b_, emitter_->emit(n.operands[1], j));
-    target.push_back(math.clamp(i, 0, shape[axis] - 1));
+    target.push_back(0);  // the clamped index, below
     for (size_t d = static_cast<size_t>(axis) + 1; d < shape.size(); ++d) {
       extents.push_back(shape[d]);
       const ExprId t = index(LoopLevel::Inner, static_cast<int>(extents.size()) - 1, shape[d]);
       upd_at.push_back(t);
       target.push_back(t);
     }
+    const Index j = along ? upd_at
+                          : Index(upd_at.begin() + axis,
+                                  upd_at.begin() + axis + static_cast<int64_t>(idx_dims));
+    const ExprId i = lowering::to_index(b_, emitter_->emit(n.operands[1], j));
+    target[static_cast<size_t>(axis)] = math.clamp(i, 0, shape[axis] - 1);
     const ExprId offset = math.linear(target, shape);
     const ExprId old = b_.load(out_, n.type.dtype, offset);
-    const ExprId sum =
-        b_.op(OpKind::Add, n.type.dtype, {old, emitter_->emit(n.operands[2], upd_at)});
-    Phase add;
-    add.kind = PhaseKind::Store;
-    add.extents = extents;
-    add.stores.push_back({out_, offset, sum});
-    add.sequential = true;
-    kernel_.phases.push_back(std::move(add));
+    const ExprId update = emitter_->emit(n.operands[2], upd_at);
+    Phase combine;
+    combine.kind = PhaseKind::Store;
+    combine.extents = extents;
+    combine.stores.push_back({out_, offset, combined(n, old, update)});
+    combine.sequential = true;
+    kernel_.phases.push_back(std::move(combine));
+  }
+
+  // What phase 1 stores: the old element combined with the update by the op's mode.
+  ExprId combined(const Node& n, ExprId old, ExprId update) {
+    const std::string mode =
+        n.op == OpKind::ScatterAlongAxis ? ir::scatter_along_axis_attrs(n).mode : "add";
+    if (mode == "set") return update;
+    const OpKind op = mode == "add"   ? OpKind::Add
+                      : mode == "mul" ? OpKind::Mul
+                      : mode == "max" ? OpKind::Max
+                                      : OpKind::Min;
+    return b_.op(op, n.type.dtype, {old, update});
   }
 
   const ir::Function& f_;

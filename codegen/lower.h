@@ -29,8 +29,9 @@ namespace kiln::codegen {
 //   when the product is not the kernel's output.
 // - A dot_general whose layout fits no MatmulLayout is a Reduce phase (ReduceSum) of products
 //   in the dtype's accumulator (dot_accumulator) with the dot's dtype as result_dtype.
-// - scatter_add: phase 0 copies the operand, phase 1 (marked sequential) loads and stores the
-//   output buffer at indices read from memory; duplicates must accumulate in order.
+// - scatter_add, scatter_along_axis: phase 0 copies the operand, phase 1 (marked sequential)
+//   loads and stores the output buffer at indices read from memory; duplicates must combine
+//   in order (the last `set` wins).
 struct LoweredFunction {
   std::vector<Kernel> kernels;  // in execution order (the plan's group order)
   // kernel_values[k][i]: the function value that buffer i of kernel k holds (a parameter or a

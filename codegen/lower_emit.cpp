@@ -307,6 +307,16 @@ Step ScalarLowering::compute(Value v, Index index) {
       co_return co_await run(concatenate(node, std::move(index)));
     case OpKind::Take:
       co_return co_await run(take(node, std::move(index)));
+    case OpKind::TakeAlongAxis: {
+      // The same index, its coordinate along the axis read from the indices, clamped.
+      const Value x = node.operands[0];
+      const int64_t axis = ir::along_axis_attrs(node).axis;
+      const int64_t size = f_.type(x).shape[axis];
+      Index from = index;
+      const ExprId i = to_index(b_, co_await at(node.operands[1], index));
+      from[axis] = size == 1 ? math_.cst(0) : math_.clamp(i, 0, size - 1);
+      co_return co_await at(x, from);
+    }
     case OpKind::ReduceSum:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
@@ -318,6 +328,7 @@ Step ScalarLowering::compute(Value v, Index index) {
     case OpKind::StopGradient:
       co_return co_await at(node.operands[0], index);  // the identity, once the transforms are done
     case OpKind::ScatterAdd:
+    case OpKind::ScatterAlongAxis:
       break;  // always a kernel's root, lowered by the kernel builder
     case OpKind::Call:
       break;  // inlined before fusion

@@ -162,6 +162,19 @@ Tensor normal(const Shape& shape, DType dtype, const Tensor& loc, const Tensor& 
   return astype(astype(loc, work) + astype(scale, work) * z, dtype);
 }
 
+Tensor truncated_normal(const Tensor& lower, const Tensor& upper, const Shape& shape, DType dtype,
+                        const Tensor& key) {
+  check_float(dtype, "truncated_normal");
+  const DType work = compute_dtype(dtype);
+  const Tensor lo = astype(lower, work), hi = astype(upper, work);
+  const double sqrt2 = std::numbers::sqrt2;
+  const Tensor a = erf(lo / sqrt2), b = erf(hi / sqrt2);
+  const Tensor u =
+      unit_uniform(shape, work, resolve(key, "truncated_normal"), 0.5, "truncated_normal");
+  const Tensor z = erfinv(a + u * (b - a)) * sqrt2;
+  return astype(clip(z, lo, hi), dtype);
+}
+
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype, const Tensor& key) {
   if (!ir::is_integer(dtype))
     fail("randint", "expects an integer dtype, got " + std::string(ir::dtype_name(dtype)));

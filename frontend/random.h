@@ -38,6 +38,11 @@ Tensor uniform(const Tensor& low, const Tensor& high, const Shape& shape, DType 
 // by `loc`.
 Tensor normal(const Shape& shape, DType dtype = DType::F32, const Tensor& loc = 0.0,
               const Tensor& scale = 1.0, const Tensor& key = {});
+// A standard normal truncated to [lower, upper] (broadcast against `shape`), by the inverse
+// CDF as JAX does: uniform between erf(lower / sqrt 2) and erf(upper / sqrt 2), then
+// sqrt 2 * erf_inv, clipped into the interval against rounding.
+Tensor truncated_normal(const Tensor& lower, const Tensor& upper, const Shape& shape,
+                        DType dtype = DType::F32, const Tensor& key = {});
 // Integers in [low, high) (the bits modulo the range, bias below 2^-32 * range).
 Tensor randint(int64_t low, int64_t high, const Shape& shape, DType dtype = DType::I32,
                const Tensor& key = {});

@@ -353,30 +353,110 @@ Tensor stack(const std::vector<Tensor>& xs, int axis) {
   return concatenate(expanded, a);
 }
 
+namespace {
+// Indices into an axis of size n, negative ones counting from the end (numpy's rule).
+Tensor wrapped_indices(const Tensor& indices, int64_t n) {
+  Tensor idx = indices;
+  if (!ir::is_signed_int(idx.dtype())) return idx;
+  if (ir::dtype_size(idx.dtype()) < 4) idx = astype(idx, DType::I32);
+  // Known non-negative indices (literals, index tables) need no wrap-around.
+  bool known_nonnegative = false;
+  if (const auto& data = idx.node()->data) {
+    known_nonnegative = true;
+    for (int64_t i = 0; i < data->num_elements() && known_nonnegative; ++i)
+      known_nonnegative = data->get_i64(i) >= 0;
+  }
+  return known_nonnegative ? idx : where(idx < 0, idx + n, idx);
+}
+
+void check_indices(const Tensor& indices, std::string_view fn) {
+  check_valid(indices, fn);
+  if (!ir::is_integer(indices.dtype()))
+    fail(fn, "indices must be integers, got " + indices.type().str());
+}
+
+// x, the indices broadcast against it (all but the axis) and the axis, for the along-axis
+// functions; without an axis both are flattened, as numpy does.
+struct AlongAxis {
+  Tensor x, indices;
+  int axis;
+};
+
+AlongAxis along_axis(const Tensor& x, const Tensor& indices, std::optional<int> axis,
+                     std::string_view fn) {
+  check_valid(x, fn);
+  check_indices(indices, fn);
+  AlongAxis a{axis ? x : flatten(x), axis ? indices : flatten(indices), 0};
+  if (a.indices.ndim() != a.x.ndim())
+    fail(fn, "indices must have the operand's rank, got " + indices.type().str() + " for " +
+                 x.type().str());
+  a.axis = normalize_axis(fn, axis.value_or(0), a.x.ndim());
+  const int64_t n = a.x.shape()[a.axis];
+  if (n == 0 && a.indices.size() > 0)
+    fail(fn, "cannot index the empty axis " + std::to_string(a.axis) + " of " + x.type().str());
+  Shape shape = a.x.shape();
+  shape[a.axis] = a.indices.shape()[a.axis];
+  a.indices = wrapped_indices(broadcast_to(a.indices, shape), n);
+  return a;
+}
+}  // namespace
+
 Tensor take(const Tensor& x, const Tensor& indices, std::optional<int> axis) {
   check_valid(x, "take");
-  check_valid(indices, "take");
-  if (!ir::is_integer(indices.dtype()))
-    fail("take", "indices must be integers, got " + indices.type().str());
+  check_indices(indices, "take");
   Tensor source = axis ? x : flatten(x);
   int a = axis ? normalize_axis("take", *axis, x.ndim()) : 0;
   int64_t n = source.shape()[a];
   if (n == 0)
     fail("take", "cannot take from empty axis " + std::to_string(a) + " of " + x.type().str());
-  Tensor idx = indices;
-  if (ir::is_signed_int(idx.dtype())) {
-    if (ir::dtype_size(idx.dtype()) < 4) idx = astype(idx, DType::I32);
-    // Known non-negative indices (literals, index tables) need no wrap-around.
-    bool known_nonnegative = false;
-    if (const auto& data = idx.node()->data) {
-      known_nonnegative = true;
-      for (int64_t i = 0; i < data->num_elements() && known_nonnegative; ++i)
-        known_nonnegative = data->get_i64(i) >= 0;
-    }
-    if (!known_nonnegative) idx = where(idx < 0, idx + n, idx);
-  }
-  return make(OpKind::Take, {source, idx}, make_attrs(ir::TakeAttrs{a}), std::nullopt, "take",
-              x.is_weak());
+  return make(OpKind::Take, {source, wrapped_indices(indices, n)}, make_attrs(ir::TakeAttrs{a}),
+              std::nullopt, "take", x.is_weak());
+}
+
+Tensor take_along_axis(const Tensor& x, const Tensor& indices, std::optional<int> axis) {
+  const AlongAxis a = along_axis(x, indices, axis, "take_along_axis");
+  return make(OpKind::TakeAlongAxis, {a.x, a.indices}, make_attrs(ir::AlongAxisAttrs{a.axis}),
+              std::nullopt, "take_along_axis", x.is_weak());
+}
+
+Tensor put_along_axis(const Tensor& x, const Tensor& indices, const Tensor& values,
+                      std::optional<int> axis, std::string_view mode) {
+  const AlongAxis a = along_axis(x, indices, axis, "put_along_axis");
+  check_valid(values, "put_along_axis");
+  if (mode != "add" && mode != "mul" && mode != "max" && mode != "min" && mode != "set")
+    fail("put_along_axis",
+         "mode must be add, mul, max, min or set, got \"" + std::string(mode) + "\"");
+  const Tensor v = broadcast_to(astype(values, a.x.dtype()), a.indices.shape());
+  Tensor out = make(OpKind::ScatterAlongAxis, {a.x, a.indices, v},
+                    make_attrs(ir::ScatterAlongAxisAttrs{a.axis, std::string(mode)}), std::nullopt,
+                    "put_along_axis");
+  return axis ? out : reshape(out, x.shape());
+}
+
+Tensor IndexedUpdate::update(const Tensor& values, std::string_view mode) const {
+  const std::string fn = "at(...)." + std::string(mode == "mul"   ? "multiply"
+                                                  : mode == "max" ? "maximum"
+                                                  : mode == "min" ? "minimum"
+                                                                  : mode);
+  check_valid(x_, fn);
+  check_indices(indices_, fn);
+  if (x_.ndim() == 0) fail(fn, "needs an operand with an axis to index, got a scalar");
+  // Each index picks a slice along axis 0; as an along-axis scatter, the index is repeated
+  // over the slice and the values fill it.
+  const int64_t m = indices_.size();
+  Shape slices = x_.shape();
+  slices[0] = m;
+  Shape index_shape(slices.size(), 1);
+  index_shape[0] = m;
+  Shape value_shape = indices_.shape();
+  value_shape.insert(value_shape.end(), x_.shape().begin() + 1, x_.shape().end());
+  const Tensor idx = broadcast_to(reshape(indices_, index_shape), slices);
+  const Tensor v = reshape(broadcast_to(astype(values, x_.dtype()), value_shape), slices);
+  return put_along_axis(x_, idx, v, 0, mode);
+}
+
+IndexedUpdate Tensor::at(const Tensor& indices) const {
+  return IndexedUpdate(*this, indices);
 }
 
 Tensor flip(const Tensor& x) {

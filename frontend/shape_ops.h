@@ -88,4 +88,31 @@ Tensor pad(const Tensor& x, const std::vector<std::pair<int64_t, int64_t>>& pad_
 // no elements, if n reaches its size). Bools differ by not_equal, as in numpy.
 Tensor diff(const Tensor& x, int n = 1, int axis = -1);
 
+// numpy's take_along_axis: indices of x's rank (size-1 dims broadcast, except along the
+// axis), clamped into range, negative ones counting from the end; without an axis, x and the
+// indices are flattened.
+Tensor take_along_axis(const Tensor& x, const Tensor& indices, std::optional<int> axis);
+// The other direction, returning a new tensor (numpy's writes in place): values (broadcast to
+// the indices' shape) written at those positions, combined by mode: "set" (the later one in
+// the indices' row-major order wins), "add", "mul", "max" or "min" (NaN propagating).
+Tensor put_along_axis(const Tensor& x, const Tensor& indices, const Tensor& values,
+                      std::optional<int> axis, std::string_view mode = "set");
+
+// x.at(indices).add(v), as MLX's array.at: the slices of x along axis 0 that the indices name
+// (any shape; negative ones from the end) updated by the values, broadcast to
+// indices.shape + x.shape[1:]; duplicates combine in order.
+class IndexedUpdate {
+ public:
+  IndexedUpdate(Tensor x, Tensor indices) : x_(std::move(x)), indices_(std::move(indices)) {}
+  Tensor add(const Tensor& values) const { return update(values, "add"); }
+  Tensor set(const Tensor& values) const { return update(values, "set"); }
+  Tensor multiply(const Tensor& values) const { return update(values, "mul"); }
+  Tensor maximum(const Tensor& values) const { return update(values, "max"); }
+  Tensor minimum(const Tensor& values) const { return update(values, "min"); }
+
+ private:
+  Tensor update(const Tensor& values, std::string_view mode) const;
+  Tensor x_, indices_;
+};
+
 }  // namespace kiln

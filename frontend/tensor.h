@@ -109,6 +109,8 @@ struct Node {
 
 }  // namespace detail
 
+class IndexedUpdate;
+
 class Tensor {
  public:
   // An empty handle; every operation on it throws. Exists so Tensors fit in containers.
@@ -223,6 +225,8 @@ class Tensor {
 
   // Member spellings of common free functions.
   Tensor astype(DType dtype) const;
+  // x.at(indices).add(v) and the other updates of MLX's array.at (frontend/shape_ops.h).
+  IndexedUpdate at(const Tensor& indices) const;
   Tensor reshape(const Shape& shape) const;
   Tensor transpose() const;
   Tensor transpose(const std::vector<int>& axes) const;

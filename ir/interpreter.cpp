@@ -260,6 +260,12 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
       return take(x(), y(), take_attrs(node).axis);
     case OpKind::ScatterAdd:
       return scatter_add(x(), y(), *in[2], scatter_add_attrs(node).axis);
+    case OpKind::TakeAlongAxis:
+      return take_along_axis(x(), y(), along_axis_attrs(node).axis);
+    case OpKind::ScatterAlongAxis: {
+      const ScatterAlongAxisAttrs a = scatter_along_axis_attrs(node);
+      return scatter_along_axis(x(), y(), *in[2], a.axis, a.mode);
+    }
     case OpKind::StopGradient:
       return x();
     case OpKind::Call:

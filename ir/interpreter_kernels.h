@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,12 @@ HostArray concatenate(std::span<const HostArray* const> parts, int64_t axis);
 HostArray take(const HostArray& x, const HostArray& indices, int64_t axis);
 HostArray scatter_add(const HostArray& x, const HostArray& indices, const HostArray& updates,
                       int64_t axis);
+// Along one axis: the indices have x's rank; element (.., i, ..) of the result is x at
+// (.., clamp(idx(.., i, ..)), ..). The scatter writes update (.., i, ..) there in row-major
+// order of the indices, combined by mode (add, mul, max, min, set: the later update wins).
+HostArray take_along_axis(const HostArray& x, const HostArray& indices, int64_t axis);
+HostArray scatter_along_axis(const HostArray& x, const HostArray& indices, const HostArray& updates,
+                             int64_t axis, const std::string& mode);
 
 enum class Reduction { Sum, Max, Min, Prod };
 HostArray reduce(const HostArray& x, const std::vector<int64_t>& axes, Reduction kind);

@@ -183,4 +183,56 @@ HostArray scatter_add(const HostArray& x, const HostArray& indices, const HostAr
   return from_i64(x.type(), acc);
 }
 
+namespace {
+// The flat position in x that element e of the indices addresses: e's own position with its
+// coordinate along the axis replaced by the clamped index.
+template <typename Fn>
+void for_each_along_axis(const Shape& x_shape, const HostArray& indices, int64_t axis, Fn fn) {
+  const AxisSplit in = split_at(x_shape, axis);
+  const int64_t count = indices.shape()[axis];
+  const std::vector<int64_t> index = clamped_indices(indices, in.size);
+  for (int64_t o = 0; o < in.outer; ++o)
+    for (int64_t j = 0; j < count; ++j)
+      for (int64_t t = 0; t < in.inner; ++t) {
+        const int64_t e = (o * count + j) * in.inner + t;
+        fn(e, (o * in.size + index[e]) * in.inner + t);
+      }
+}
+}  // namespace
+
+HostArray take_along_axis(const HostArray& x, const HostArray& indices, int64_t axis) {
+  HostArray out(TensorType{x.dtype(), indices.shape()});
+  for_each_along_axis(x.shape(), indices, axis,
+                      [&](int64_t e, int64_t from) { copy_element(out, e, x, from); });
+  return out;
+}
+
+// Floats combine in double and round once at the end, as scatter_add.
+HostArray scatter_along_axis(const HostArray& x, const HostArray& indices, const HostArray& updates,
+                             int64_t axis, const std::string& mode) {
+  auto run = [&](auto acc, auto upd, auto combine) {
+    for_each_along_axis(x.shape(), indices, axis,
+                        [&](int64_t e, int64_t to) { acc[to] = combine(acc[to], upd[e]); });
+    return acc;
+  };
+  auto pick = [&](auto add, auto mul, auto max, auto min) {
+    return [=](auto a, auto b) {
+      if (mode == "add") return add(a, b);
+      if (mode == "mul") return mul(a, b);
+      if (mode == "max") return max(a, b);
+      if (mode == "min") return min(a, b);
+      return b;  // set
+    };
+  };
+  if (is_float(x.dtype())) {
+    auto combine = pick([](double a, double b) { return a + b; },
+                        [](double a, double b) { return a * b; }, max_f64, min_f64);
+    return from_f64(x.type(), run(to_f64(x), to_f64(updates), combine));
+  }
+  auto combine = pick(
+      wrap_add, wrap_mul, [](int64_t a, int64_t b) { return std::max(a, b); },
+      [](int64_t a, int64_t b) { return std::min(a, b); });
+  return from_i64(x.type(), run(to_i64(x), to_i64(updates), combine));
+}
+
 }  // namespace kiln::ir::interp

@@ -88,6 +88,11 @@ struct AttrSpec {
          FIELD(Int, axis, Required))                                               \
   FAMILY(ScatterAdd, scatter_add,                                                  \
          FIELD(Int, axis, Required))                                               \
+  FAMILY(AlongAxis, along_axis, /* take_along_axis */                            \
+         FIELD(Int, axis, Required))                                               \
+  FAMILY(ScatterAlongAxis, scatter_along_axis,                                     \
+         FIELD(Int, axis, Required)                                                \
+         FIELD(String, mode, Elided, std::string("add")))                          \
   FAMILY(Call, call,                                                               \
          FIELD(String, callee, Required)                                           \
          FIELD(Int, result, Elided, int64_t{0})                                    \

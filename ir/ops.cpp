@@ -87,8 +87,13 @@ std::vector<OpInfo> build_table() {
   row(K::Argmin, "argmin", arg_reduction | kAnyDtype, 1, 1, F::ArgReduce);
   row(K::DotGeneral, "dot_general", kNumeric | linear_in_both, 2, 2, F::DotGeneral);
   row(K::Take, "take", kAnyDtype | linear, 2, 2, F::Take);
-  row(K::ScatterAdd, "scatter_add", kNumeric | OpTraits{T::LinearIn0, T::LinearIn2}, 3, 3,
-      F::ScatterAdd);
+  row(K::ScatterAdd, "scatter_add", kNumeric | OpTraits{T::LinearIn0, T::LinearIn2, T::Scatter}, 3,
+      3, F::ScatterAdd);
+  row(K::TakeAlongAxis, "take_along_axis", kAnyDtype | linear, 2, 2, F::AlongAxis);
+  // Linear in x and the updates for modes add and set (the shape rule knows the mode); the
+  // transposer checks the mode, as only those two reach it.
+  row(K::ScatterAlongAxis, "scatter_along_axis",
+      kAnyDtype | OpTraits{T::LinearIn0, T::LinearIn2, T::Scatter}, 3, 3, F::ScatterAlongAxis);
   row(K::StopGradient, "stop_gradient", OpTraits{T::Elementwise} | kAnyDtype, 1, 1);
   // A call's result type is the callee's, which only the module knows: it is written out, and
   // verify(Module) checks it against the callee.

@@ -103,8 +103,10 @@ enum class OpKind : uint8_t {
   DotGeneral,
   Take,
   ScatterAdd,
-  StopGradient,  // identity when evaluated; its tangent is zero
-  Call,          // one result of another function of the same module
+  TakeAlongAxis,     // result[..., i, ...] = x[..., idx[..., i, ...], ...] along one axis
+  ScatterAlongAxis,  // the same positions written into a copy of x, combined by its mode
+  StopGradient,      // identity when evaluated; its tangent is zero
+  Call,              // one result of another function of the same module
 };
 inline constexpr int kNumOpKinds = static_cast<int>(OpKind::Call) + 1;
 
@@ -129,8 +131,11 @@ enum class OpTrait : uint8_t {
   LinearIn1,
   LinearIn2,
   LinearInAll,  // linear in every operand, however many (concatenate)
+  // Writes its updates into a copy of operand 0 at positions operand 1 gives, in order: a
+  // kernel of its own (the copy, then the updates in sequence), never fused into others.
+  Scatter,
 };
-inline constexpr int kNumOpTraits = static_cast<int>(OpTrait::LinearInAll) + 1;
+inline constexpr int kNumOpTraits = static_cast<int>(OpTrait::Scatter) + 1;
 
 // A set of traits.
 class OpTraits {

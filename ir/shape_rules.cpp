@@ -463,6 +463,37 @@ TensorType infer_scatter_add(const OpInfo& info, std::span<const TensorType> in,
   return in[0];
 }
 
+// take_along_axis and scatter_along_axis: integer indices of x's rank and x's sizes but along
+// the axis; the result of the take (and the scatter's updates) has the indices' shape.
+TensorType along_axis_type(const OpInfo& info, std::span<const TensorType> in, int64_t axis) {
+  const std::string op(info.name);
+  check_axis(op, axis, in[0].rank());
+  if (!is_integer(in[1].dtype)) fail(op + " expects integer indices, got " + in[1].str());
+  bool fits = in[1].rank() == in[0].rank();
+  for (int d = 0; fits && d < in[0].rank(); ++d)
+    fits = d == axis || in[1].shape[d] == in[0].shape[d];
+  if (!fits)
+    fail(op + " expects indices of the operand's rank and sizes but along axis " +
+         std::to_string(axis) + ", got " + in[0].str() + " and " + in[1].str());
+  if (in[0].shape[axis] == 0 && in[1].num_elements() > 0)
+    fail(op + " needs a non-empty axis, got " + in[0].str());
+  check_dtype(info, in[0].dtype);
+  return {in[0].dtype, in[1].shape};
+}
+
+TensorType infer_scatter_along_axis(const OpInfo& info, std::span<const TensorType> in,
+                                    const Attrs& attrs) {
+  const ScatterAlongAxisAttrs a = scatter_along_axis_attrs(attrs);
+  const TensorType updates = along_axis_type(info, in, a.axis);
+  if (in[2] != updates)
+    fail("scatter_along_axis expects updates of type " + updates.str() + ", got " + in[2].str());
+  if (a.mode != "add" && a.mode != "mul" && a.mode != "max" && a.mode != "min" && a.mode != "set")
+    fail("scatter_along_axis mode must be add, mul, max, min or set, got \"" + a.mode + "\"");
+  if ((a.mode == "add" || a.mode == "mul") && in[0].dtype == DType::Bool)
+    fail("scatter_along_axis mode " + a.mode + " expects a numeric operand, got " + in[0].str());
+  return in[0];
+}
+
 TensorType infer_call(const OpInfo& info, const Attrs& attrs, const TensorType& declared) {
   check_shape(info.name, declared.shape);
   const CallAttrs call = call_attrs(attrs);
@@ -592,6 +623,10 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
       return infer_take(info, in, attrs);
     case OpKind::ScatterAdd:
       return infer_scatter_add(info, in, attrs);
+    case OpKind::TakeAlongAxis:
+      return along_axis_type(info, in, along_axis_attrs(attrs).axis);
+    case OpKind::ScatterAlongAxis:
+      return infer_scatter_along_axis(info, in, attrs);
     case OpKind::Call:
       return infer_call(info, attrs, *declared);
     case OpKind::Parameter:  // parameters are added by Function::add_param, never by a rule
@@ -708,8 +743,11 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
     case OpKind::Argmin:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::TakeAlongAxis:
     case OpKind::StopGradient:
       return attrs;
+    case OpKind::ScatterAlongAxis:  // the default mode left out
+      return make_attrs(scatter_along_axis_attrs(attrs));
   }
   return attrs;
 }

@@ -352,6 +352,45 @@ MaybeValue concatenate_rule(GraphBuilder& e, const Site& s) {
   return same_op(e, s, std::move(parts));
 }
 
+Value scatter_along(GraphBuilder& e, Value x, Value idx, Value upd, int64_t axis,
+                    const std::string& mode) {
+  return e.op(OpKind::ScatterAlongAxis, {x, idx, upd},
+              make_attrs(ir::ScatterAlongAxisAttrs{axis, mode}));
+}
+
+Value take_along(GraphBuilder& e, Value x, Value idx, int64_t axis) {
+  return e.op(OpKind::TakeAlongAxis, {x, idx}, make_attrs(ir::AlongAxisAttrs{axis}));
+}
+
+// add and set are linear in (x, updates) together; mul's tangent is the product rule (the
+// updates' terms as y / u, right away from zeros, as reduce_prod's); max and min pass the
+// tangents of the elements equal to the result, averaged over ties (as reduce_max).
+MaybeValue scatter_along_axis_rule(GraphBuilder& e, const Site& s) {
+  if (!s.t[0] && !s.t[2]) return std::nullopt;
+  const ir::ScatterAlongAxisAttrs a = ir::scatter_along_axis_attrs(s.node);
+  const Value x = s.x[0], idx = s.x[1], upd = s.x[2];
+  if (a.mode == "add" || a.mode == "set")
+    return same_op(e, s, {or_zeros(e, s.t[0], x), idx, or_zeros(e, s.t[2], upd)});
+  const Value zeros = e.zeros(e.type(x));
+  if (a.mode == "mul") {
+    MaybeValue dx, du;
+    if (s.t[0]) dx = scatter_along(e, *s.t[0], idx, upd, a.axis, "mul");
+    if (s.t[2])
+      du = scatter_along(e, zeros, idx, e.mul(*s.t[2], e.div(take_along(e, s.y, idx, a.axis), upd)),
+                         a.axis, "add");
+    return e.add(dx, du);
+  }
+  const ir::DType dtype = e.type(x).dtype;
+  const Value x_wins = e.convert(e.op(OpKind::Eq, {x, s.y}), dtype);
+  const Value u_wins = e.convert(e.op(OpKind::Eq, {upd, take_along(e, s.y, idx, a.axis)}), dtype);
+  const Value count = e.add(x_wins, scatter_along(e, zeros, idx, u_wins, a.axis, "add"));
+  MaybeValue sum;
+  if (s.t[0]) sum = e.mul(*s.t[0], x_wins);
+  if (s.t[2])
+    sum = e.accumulate(sum, scatter_along(e, zeros, idx, e.mul(*s.t[2], u_wins), a.axis, "add"));
+  return e.div(*sum, count);
+}
+
 MaybeValue scatter_add_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[2]) return s.t[0];
   return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), s.x[1], *s.t[2]});
@@ -462,8 +501,11 @@ MaybeValue jvp_rule(GraphBuilder& e, const Site& s, bool linearize_calls) {
       if (!s.t[0]) return std::nullopt;
       return same_op(e, s, {*s.t[0]});
     case OpKind::Take:
+    case OpKind::TakeAlongAxis:
       if (!s.t[0]) return std::nullopt;
       return same_op(e, s, {*s.t[0], s.x[1]});
+    case OpKind::ScatterAlongAxis:
+      return scatter_along_axis_rule(e, s);
     case OpKind::Pad:
       return pad_rule(e, s);
     case OpKind::Concatenate:

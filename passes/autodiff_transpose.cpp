@@ -99,6 +99,7 @@ class Transposer {
   void transpose(const Node& node, Value c);
   void dot_general(const Node& node, Value c);
   void pad(const Node& node, Value c);
+  void scatter_along_axis(const Node& node, Value c);
   std::vector<std::vector<size_t>> call_sites() const;
   void call_site(const std::vector<size_t>& placeholders);
   Value zeros_of(const TensorType& type);
@@ -354,6 +355,14 @@ void Transposer::transpose(const Node& node, Value c) {
            e_.op(OpKind::ScatterAdd, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
                  make_attrs(ir::ScatterAddAttrs{ir::take_attrs(node).axis})));
       return;
+    case OpKind::TakeAlongAxis:
+      give(node, 0,
+           e_.op(OpKind::ScatterAlongAxis, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
+                 make_attrs(ir::ScatterAlongAxisAttrs{ir::along_axis_attrs(node).axis, "add"})));
+      return;
+    case OpKind::ScatterAlongAxis:
+      scatter_along_axis(node, c);
+      return;
     case OpKind::ScatterAdd:
       if (lin(node, 0)) give(node, 0, c);
       if (lin(node, 2))
@@ -426,6 +435,50 @@ void Transposer::transpose(const Node& node, Value c) {
       break;
   }
   assert(false && "transpose of an op that is not linear: a jvp rule bug");
+}
+
+// add: x gets c, each update c at its position. mul (in the operand, the updates fixed): x
+// gets c scaled the same way. set: x gets c where no update lands, and an
+// update gets c at its position only if it is the one that stayed (the last in row-major
+// order): each update's own position id is scattered with set and gathered back, and the
+// updates that find their own id won.
+void Transposer::scatter_along_axis(const Node& node, Value c) {
+  const ir::ScatterAlongAxisAttrs a = ir::scatter_along_axis_attrs(node);
+  const Value idx = p(node, 1);
+  const TensorType x_type = operand_type(node, 0), u_type = operand_type(node, 2);
+  auto scatter = [&](Value x, Value u, const std::string& mode) {
+    return e_.op(OpKind::ScatterAlongAxis, {x, idx, u},
+                 make_attrs(ir::ScatterAlongAxisAttrs{a.axis, mode}));
+  };
+  auto take = [&](Value x) {
+    return e_.op(OpKind::TakeAlongAxis, {x, idx}, make_attrs(ir::AlongAxisAttrs{a.axis}));
+  };
+  if (a.mode == "add") {
+    if (lin(node, 0)) give(node, 0, c);
+    if (lin(node, 2)) give(node, 2, take(c));
+    return;
+  }
+  if (a.mode == "mul") {
+    // mul's jvp scales the operand's tangent by the (primal) updates: a diagonal map, its own
+    // transpose.
+    assert(!lin(node, 2) && "mul is linear in the operand only");
+    give(node, 0, scatter(c, p(node, 2), "mul"));
+    return;
+  }
+  assert(a.mode == "set" && "jvp rules make only add, set and mul's operand linear");
+  if (lin(node, 0)) give(node, 0, scatter(c, e_.zeros(u_type), "set"));
+  if (!lin(node, 2)) return;
+  const int64_t n = u_type.num_elements();
+  const Value flat_ids =
+      e_.op(OpKind::Iota, {}, make_attrs(ir::IotaAttrs{0}), TensorType{ir::DType::I32, {n}});
+  const Value ids = e_.reshape(flat_ids, u_type.shape);
+  const Value minus_one = e_.op(OpKind::Constant, {}, make_attrs(ir::ConstantAttrs{int64_t{-1}}),
+                                TensorType{ir::DType::I32, {}});
+  const Value none = e_.broadcast(minus_one, x_type.shape, {});
+  const Value winners = e_.op(OpKind::ScatterAlongAxis, {none, idx, ids},
+                              make_attrs(ir::ScatterAlongAxisAttrs{a.axis, "set"}));
+  const Value won = e_.op(OpKind::Eq, {take(winners), ids});
+  give(node, 2, e_.select(won, take(c), e_.zeros(u_type)));
 }
 
 struct VjpShape {

@@ -155,6 +155,8 @@ int64_t op_cost(OpKind op) {
     case OpKind::Pad:
     case OpKind::Concatenate:
     case OpKind::Take:
+    case OpKind::TakeAlongAxis:
+    case OpKind::ScatterAlongAxis:
     case OpKind::ReduceSum:
     case OpKind::ReduceMax:
     case OpKind::ReduceMin:
@@ -369,7 +371,7 @@ class Planner {
     const Node& n = node(id);
     return n.op == OpKind::Parameter || n.op == OpKind::Constant || is_result_[id] ||
            ir::has_trait(n.op, ir::OpTrait::Reduction) || n.op == OpKind::DotGeneral ||
-           n.op == OpKind::ScatterAdd;
+           ir::has_trait(n.op, ir::OpTrait::Scatter);
   }
 
   // A free op with one operand that the cost walk passes through (broadcast, reshape,
@@ -473,7 +475,7 @@ class Planner {
     for (uint32_t u : users_[id])
       if (node(u).op == OpKind::DotGeneral) return std::nullopt;
     const std::set<int> groups = consumer_groups(id);
-    if (n.op == OpKind::ScatterAdd) return std::nullopt;
+    if (ir::has_trait(n.op, ir::OpTrait::Scatter)) return std::nullopt;
     if (!options_.fuse && !is_immediate(n)) return std::nullopt;
     if (is_fitting_dot(id)) {
       if (groups.size() == 1 && can_join_as_dot(id, *groups.begin())) return *groups.begin();

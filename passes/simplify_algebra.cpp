@@ -371,6 +371,8 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
     case OpKind::Argmin:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::TakeAlongAxis:
+    case OpKind::ScatterAlongAxis:
     case OpKind::Popcount:
     case OpKind::Clz:
     case OpKind::ShiftLeft:

@@ -244,6 +244,23 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
       return take(node, in[0], in[1]);
     case OpKind::ScatterAdd:
       return scatter_add(node, in[0], in[1], in[2]);
+    case OpKind::TakeAlongAxis:
+    case OpKind::ScatterAlongAxis: {
+      // Every operand batched at 0 (an unbatched one broadcast): the indices keep the
+      // operand's rank, and the op works one axis further in.
+      std::vector<Value> operands;
+      for (const Batched& x : in)
+        operands.push_back(materialize(x, 0));
+      ir::Attrs attrs = node.attrs;
+      if (node.op == OpKind::TakeAlongAxis) {
+        attrs = make_attrs(ir::AlongAxisAttrs{ir::along_axis_attrs(node).axis + 1});
+      } else {
+        ir::ScatterAlongAxisAttrs a = ir::scatter_along_axis_attrs(node);
+        ++a.axis;
+        attrs = make_attrs(a);
+      }
+      return {add(node.op, std::move(operands), attrs), 0};
+    }
     case OpKind::Call:
       fail("call @" + ir::call_attrs(node).callee +
            ": inline calls before batching (a call on batched values has no batching rule)");

@@ -332,6 +332,8 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::TakeAlongAxis:
+    case OpKind::ScatterAlongAxis:
     case OpKind::StopGradient:
     case OpKind::Call:
     // Written out by lowering in the ops above (codegen/math_expand.h), never kernel ops.

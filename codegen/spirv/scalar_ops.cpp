@@ -416,6 +416,8 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::TakeAlongAxis:
+    case OpKind::ScatterAlongAxis:
     case OpKind::StopGradient:
     case OpKind::Call:
     // Written out by lowering in the ops above (codegen/math_expand.h), never kernel ops.

@@ -132,6 +132,16 @@ TEST(Random, NormalHasTheStandardMomentsAndDistribution) {
   EXPECT_LT(ks_statistic(s, [](double x) { return normal_cdf((x - 2) / 3); }), ks_bound(s.size()));
 }
 
+TEST(Random, TruncatedNormalStaysInItsIntervalWithItsDistribution) {
+  const std::vector<double> t =
+      sample(random::truncated_normal(-1.0, 2.0, {kN}, DType::F32, random::key(12)));
+  EXPECT_GE(*std::min_element(t.begin(), t.end()), -1.0);
+  EXPECT_LE(*std::max_element(t.begin(), t.end()), 2.0);
+  const double a = normal_cdf(-1), b = normal_cdf(2);
+  auto cdf = [&](double x) { return std::clamp((normal_cdf(x) - a) / (b - a), 0.0, 1.0); };
+  EXPECT_LT(ks_statistic(t, cdf), ks_bound(t.size()));
+}
+
 TEST(Random, GumbelAndLaplaceFollowTheirDistributions) {
   const std::vector<double> g = sample(random::gumbel({kN}, DType::F32, random::key(6)));
   EXPECT_NEAR(mean(g), 0.5772156649, 0.03);  // the Euler-Mascheroni constant

@@ -875,7 +875,50 @@ def gen_bits():
     cases.write("bits.json")
 
 
+def gen_along():
+    """take_along_axis and scatter_along_axis, by plain loops over the indices (clamped, the
+    scatter in their row-major order, floats combined in double and rounded once)."""
+    cases = Cases()
+    combine = {"add": operator.add, "mul": operator.mul, "set": lambda a, b: b,
+               "max": ieee_max, "min": ieee_min}
+    shape_x, shape_i = [3, 4], [3, 5]
+    rng = np.random.default_rng(7)
+    idx = [int(v) for v in rng.integers(-2, 6, size=15)]  # out of range on both sides
+    for axis in (0, 1):
+        sx, si = (shape_x, shape_i) if axis == 1 else ([4, 3], [5, 3])
+        for d in ["f32", "i32", "f16", "bool"]:
+            x = [(i * 7 % 11) - 5 for i in range(12)]
+            u = [(i * 5 % 13) - 6 for i in range(15)]
+            if d in FLOATS:
+                x = to_dtype(d, [v / 4 for v in x])
+                u = to_dtype(d, [v / 4 for v in u])
+                u[3] = nan
+            elif d == "bool":
+                x = [v > 0 for v in x]
+                u = [v > 0 for v in u]
+            def pos(e):
+                r, c = divmod(e, si[1])
+                k = min(max(idx[e], 0), sx[axis] - 1)
+                return r * sx[1] + k if axis == 1 else k * sx[1] + c
+            taken = [x[pos(e)] for e in range(15)]
+            cases.add("take_along_axis", [tensor(d, sx, x), tensor("i32", si, idx)],
+                      tensor(d, si, taken), attrs={"axis": axis})
+            for mode, fn in combine.items():
+                if d == "bool" and mode in ("add", "mul"):
+                    continue
+                acc = [float(v) if d in FLOATS else int(v) for v in x]
+                for e in range(15):
+                    acc[pos(e)] = fn(acc[pos(e)], float(u[e]) if d in FLOATS else int(u[e]))
+                result = to_dtype(d, acc) if d in FLOATS else [wrap(d, int(v)) for v in acc]
+                attrs = {"axis": axis} if mode == "add" else {"axis": axis, "mode": mode}
+                cases.add("scatter_along_axis", [tensor(d, sx, x), tensor("i32", si, idx),
+                                                  tensor(d, si, u)], tensor(d, sx, result),
+                          attrs=attrs, tag=f"{d}-{mode}")
+    cases.write("along.json")
+
+
 def main():
+    gen_along()
     gen_bits()
     gen_unary()
     gen_binary()

@@ -25,10 +25,10 @@ namespace {
 
 using nlohmann::json;
 
-const char* const kGoldenFiles[] = {
-    "unary.json",         "binary.json",   "compare.json", "select_convert.json",
-    "constant_iota.json", "movement.json", "gather.json",  "reduce.json",
-    "dot.json",           "bits.json"};
+const char* const kGoldenFiles[] = {"unary.json",          "binary.json",        "compare.json",
+                                    "select_convert.json", "constant_iota.json", "movement.json",
+                                    "gather.json",         "reduce.json",        "dot.json",
+                                    "bits.json",           "along.json"};
 
 json load_golden(const std::string& file) {
   std::ifstream in(std::filesystem::path(KILN_GOLDEN_DIR) / file);
@@ -59,6 +59,10 @@ Attr attr_of(const json& v) {
   }
   if (v.is_boolean()) return v.get<bool>();
   if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    if (s != "nan" && s != "inf" && s != "-inf") return s;  // a string attribute (a mode)
+  }
   return number(v);  // a float or one of the float strings
 }
 
@@ -222,6 +226,9 @@ TEST(GoldenTest, Reduce) {
 }
 TEST(GoldenTest, Dot) {
   run_file("dot.json");
+}
+TEST(GoldenTest, AlongAxis) {
+  run_file("along.json");
 }
 TEST(GoldenTest, BitsShiftsBitcastsAndRngBits) {
   run_file("bits.json");

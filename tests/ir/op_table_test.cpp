@@ -239,6 +239,10 @@ Attrs through_view(const Node& node) {
       return make_attrs(take_attrs(node));
     case AttrFamily::ScatterAdd:
       return make_attrs(scatter_add_attrs(node));
+    case AttrFamily::AlongAxis:
+      return make_attrs(along_axis_attrs(node));
+    case AttrFamily::ScatterAlongAxis:
+      return make_attrs(scatter_along_axis_attrs(node));
     case AttrFamily::Call:
       return make_attrs(call_attrs(node));
   }

@@ -59,6 +59,26 @@ TEST(AutodiffOps, GammaFunctions) {
   }
 }
 
+// Indices in [0, 3) along an axis of 4 (the test points' integers), five per row so that
+// some repeat: sums, products, the winner of set, and max/min without ties (random reals).
+TEST(AutodiffOps, AlongAxis) {
+  check_derivatives(parse_function(R"(func @take(%x: f64[3,4], %i: i32[3,5]) -> f64[3,5] {
+  %0 = take_along_axis %x, %i {axis=1} : f64[3,5]
+  %1 = mul %0, %0 : f64[3,5]
+  return %1
+})"));
+  for (const char* mode : {"add", "set", "mul", "max", "min"}) {
+    SCOPED_TRACE(mode);
+    check_derivatives(parse_function(
+        std::string(R"(func @scatter(%x: f64[3,4], %i: i32[3,5], %u: f64[3,5]) -> f64[3,4] {
+  %0 = scatter_along_axis %x, %i, %u {axis=1, mode=")") +
+        mode + R"("} : f64[3,4]
+  %1 = mul %0, %x : f64[3,4]
+  return %1
+})"));
+  }
+}
+
 TEST(AutodiffOps, Atan2) {
   check_derivatives(parse_function(binary("atan2")), kPositive);
 }

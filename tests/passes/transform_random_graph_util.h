@@ -353,11 +353,33 @@ class RandomGraph {
         *any(f, [](const ir::TensorType& t) { return ir::is_integer(t.dtype) && t.rank() <= 2; });
     const int64_t axis = static_cast<int64_t>(pick(0, static_cast<size_t>(f.type(v).rank())));
     const ir::Attrs attrs{{"axis", axis}};
+    if (chance(3)) return along_axis(f, v, axis);
     if (rng_() % 2) return add(f, ir::OpKind::Take, {v, idx}, attrs);
     ir::Value updates = add(f, ir::OpKind::Take, {partner(f, v), idx}, attrs);
     if (ir::is_float(f.type(updates).dtype) && rng_() % 2)
       updates = add(f, ir::OpKind::Sin, {updates});
     return add(f, ir::OpKind::ScatterAdd, {v, idx, updates}, attrs);
+  }
+
+  // take_along_axis or scatter_along_axis on v, with indices (i * k) % n along the axis: a
+  // permutation for odd k, duplicates for even k; constant, so the transforms' checks stay
+  // smooth.
+  std::optional<ir::Value> along_axis(ir::Function& f, ir::Value v, int64_t axis) {
+    const ir::TensorType t = f.type(v);
+    const ir::TensorType it{ir::DType::I32, t.shape};
+    const ir::Value iota = add(f, ir::OpKind::Iota, {}, ir::Attrs{{"axis", axis}}, it);
+    const int64_t k = static_cast<int64_t>(pick(1, 4)), n = t.shape[static_cast<size_t>(axis)];
+    const ir::Value idx =
+        add(f, ir::OpKind::Rem,
+            {add(f, ir::OpKind::Mul, {iota, constant(f, it, static_cast<double>(k))}),
+             constant(f, it, static_cast<double>(n))});
+    if (rng_() % 2) return add(f, ir::OpKind::TakeAlongAxis, {v, idx}, ir::Attrs{{"axis", axis}});
+    const char* smooth_modes[] = {"add", "set", "mul"};
+    const char* modes[] = {"add", "set", "mul", "max", "min"};
+    std::string mode = o_.smooth ? smooth_modes[pick(0, 3)] : modes[pick(0, 5)];
+    if (t.dtype == ir::DType::Bool && (mode == "add" || mode == "mul")) mode = "set";
+    return add(f, ir::OpKind::ScatterAlongAxis, {v, idx, partner(f, v)},
+               ir::Attrs{{"axis", axis}, {"mode", mode}});
   }
 
   std::optional<ir::Value> constant_or_iota(ir::Function& f) {

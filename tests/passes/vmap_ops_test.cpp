@@ -259,6 +259,22 @@ std::vector<std::string> programs_for(OpKind kind) {
   %0 = take %x, %idx {axis=0} : f32[2]
   return %0
 })"};
+    case OpKind::TakeAlongAxis:
+      return {R"(func @take_along_axis(%x: f32[3,4], %i: i32[3,2]) -> f32[3,2] {
+  %0 = take_along_axis %x, %i {axis=1} : f32[3,2]
+  return %0
+})"};
+    case OpKind::ScatterAlongAxis:
+      return {
+          R"(func @scatter_along_axis(%x: f32[3,4], %i: i32[2,4], %u: f32[2,4]) -> (f32[3,4], f32[3,4]) {
+  %0 = scatter_along_axis %x, %i, %u {axis=0} : f32[3,4]
+  %1 = scatter_along_axis %x, %i, %u {axis=0, mode="set"} : f32[3,4]
+  return %0, %1
+})",
+          R"(func @scatter_along_axis_max(%x: i32[2,3], %i: i32[2,2], %u: i32[2,2]) -> i32[2,3] {
+  %0 = scatter_along_axis %x, %i, %u {axis=1, mode="max"} : i32[2,3]
+  return %0
+})"};
     case OpKind::ScatterAdd:
       return {R"(func @scatter_add(%x: f32[4,3], %idx: i32[5], %u: f32[5,3]) -> f32[4,3] {
   %0 = scatter_add %x, %idx, %u {axis=0} : f32[4,3]
