@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cmath>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -78,6 +79,8 @@ class KernelBuilder {
   Kernel build(std::vector<Value>& values) {
     if (ir::has_trait(f_.node(root_).op, ir::OpTrait::Scatter))
       scatter();
+    else if (ir::has_trait(f_.node(root_).op, ir::OpTrait::Scan))
+      scan();
     else if (group_.kind == passes::KernelKind::Dot)
       dot();
     else if (group_.kind == passes::KernelKind::Reduction)
@@ -370,6 +373,78 @@ class KernelBuilder {
     combine.stores.push_back({out_, offset, combined(n, old, update)});
     combine.sequential = true;
     kernel_.phases.push_back(std::move(combine));
+  }
+
+  // ---- scans --------------------------------------------------------------------------------
+
+  // Outer = every dim but the axis; one sequential store phase walks the axis in scan order,
+  // each element the one before it (loaded back from the output) combined with the operand's.
+  void scan() {
+    const Node& n = f_.node(root_);
+    const ir::ScanAttrs a = ir::scan_attrs(n);
+    const ir::Shape& shape = n.type.shape;
+    const DType dtype = n.type.dtype;
+    auto& math = emitter_->math();
+    Index at(shape.size());
+    int outer_axis = 0;
+    for (size_t d = 0; d < shape.size(); ++d) {
+      if (static_cast<int64_t>(d) == a.axis) continue;
+      kernel_.outer.push_back(shape[d]);
+      at[d] = index(LoopLevel::Outer, outer_axis++, shape[d]);
+    }
+    const int64_t size = shape[a.axis];
+    const ExprId k = index(LoopLevel::Inner, 0, size);
+    const ExprId i = a.reverse ? math.add(math.cst(size - 1), math.mul(k, -1)) : k;
+    at[a.axis] = i;
+    const ExprId value = emitter_->emit(n.operands[0], at);
+    const ExprId offset = math.linear(at, shape);
+    Index before = at;
+    before[a.axis] = math.clamp(math.add(i, math.cst(a.reverse ? 1 : -1)), 0, size - 1);
+    const ExprId carried = b_.load(out_, dtype, math.linear(before, shape));
+    const ExprId first = math.cmp(OpKind::Eq, k, math.cst(0));
+    Phase phase;
+    phase.kind = PhaseKind::Store;
+    phase.extents = {size};
+    phase.stores.push_back(
+        {out_, offset, b_.op(OpKind::Select, dtype, {first, value, scan_step(n, carried, value)})});
+    phase.sequential = true;
+    kernel_.phases.push_back(std::move(phase));
+  }
+
+  // The running value after `value`, from the one before it.
+  ExprId scan_step(const Node& n, ExprId carried, ExprId value) {
+    const DType dtype = n.type.dtype;
+    switch (n.op) {
+      case OpKind::CumSum:
+        return b_.op(OpKind::Add, dtype, {carried, value});
+      case OpKind::CumProd:
+        return b_.op(OpKind::Mul, dtype, {carried, value});
+      case OpKind::CumMax:
+        return b_.op(OpKind::Max, dtype, {carried, value});
+      case OpKind::CumMin:
+        return b_.op(OpKind::Min, dtype, {carried, value});
+      case OpKind::CumLogSumExp: {
+        // log(e^a + e^b) = max + log1p(e^-|a - b|), a + log 2 where a == b (both infinite
+        // included); f16/bf16 in f32.
+        const bool half = dtype == DType::F16 || dtype == DType::BF16;
+        const DType t = half ? DType::F32 : dtype;
+        auto widen = [&](ExprId v) { return half ? b_.op(OpKind::Convert, t, {v}) : v; };
+        const ExprId x = widen(carried), y = widen(value);
+        const ExprId m = b_.op(OpKind::Max, t, {x, y});
+        const ExprId gap =
+            b_.op(OpKind::Neg, t, {b_.op(OpKind::Abs, t, {b_.op(OpKind::Sub, t, {x, y})})});
+        const ExprId sum =
+            b_.op(OpKind::Add, t, {m, b_.op(OpKind::Log1p, t, {b_.op(OpKind::Exp, t, {gap})})});
+        const ExprId doubled = b_.op(OpKind::Add, t, {x, b_.constant_float(std::log(2.0), t)});
+        const ExprId r =
+            b_.op(OpKind::Select, t, {b_.op(OpKind::Eq, DType::Bool, {x, y}), doubled, sum});
+        return half ? b_.op(OpKind::Convert, dtype, {r}) : r;
+      }
+      default:
+        break;
+    }
+    assert(false && "not a scan");
+    return value;
   }
 
   // What phase 1 stores: the old element combined with the update by the op's mode.

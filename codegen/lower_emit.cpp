@@ -329,6 +329,11 @@ Step ScalarLowering::compute(Value v, Index index) {
       co_return co_await at(node.operands[0], index);  // the identity, once the transforms are done
     case OpKind::ScatterAdd:
     case OpKind::ScatterAlongAxis:
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
       break;  // always a kernel's root, lowered by the kernel builder
     case OpKind::Call:
       break;  // inlined before fusion

@@ -1,9 +1,13 @@
 #include "frontend/reductions.h"
 
 #include <algorithm>
+#include <limits>
 
+#include "frontend/creation.h"
 #include "frontend/ops.h"
+#include "frontend/promotion.h"
 #include "frontend/shape_ops.h"
+#include "ir/scalar_semantics.h"
 
 namespace kiln {
 
@@ -159,6 +163,69 @@ Tensor argmax(const Tensor& x, std::optional<int> axis, bool keepdims) {
 
 Tensor argmin(const Tensor& x, std::optional<int> axis, bool keepdims) {
   return arg_extreme(OpKind::Argmin, x, axis, keepdims, "argmin");
+}
+
+namespace {
+// An inclusive scan along `axis` (the flattened tensor without one); exclusive ones shift it by
+// one place, starting from the op's identity.
+Tensor scan(OpKind op, const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive,
+            std::string_view fn) {
+  if (!x.valid()) fail(fn, "an operand is an empty (default-constructed) Tensor");
+  Tensor source = axis ? x : flatten(x);
+  if (op == OpKind::CumLogSumExp && !ir::is_float(source.dtype()))
+    source = astype(source, kDefaultFloat);
+  if (op == OpKind::CumSum && source.dtype() == DType::Bool) source = astype(source, DType::I32);
+  if (source.ndim() == 0) fail(fn, "needs an axis to scan, got a scalar");
+  const int a = detail::normalize_axis(fn, axis.value_or(0), source.type());
+  Tensor result = make(op, {source}, make_attrs(ir::ScanAttrs{a, reverse}), std::nullopt, fn);
+  if (inclusive) return result;
+  const int64_t n = source.shape()[a];
+  if (n == 0) return result;
+  const DType d = result.dtype();
+  const double inf = std::numeric_limits<double>::infinity();
+  Tensor identity;
+  switch (op) {
+    case OpKind::CumSum:
+      identity = zeros({}, d);
+      break;
+    case OpKind::CumProd:
+      identity = ones({}, d);
+      break;
+    case OpKind::CumMax:
+      identity = ir::is_float(d) ? full({}, -inf, d)
+                                 : full({}, static_cast<double>(ir::scalar::int_range(d).first), d);
+      break;
+    case OpKind::CumMin:
+      identity = ir::is_float(d)
+                     ? full({}, inf, d)
+                     : full({}, static_cast<double>(ir::scalar::int_range(d).second), d);
+      break;
+    default:
+      identity = full({}, -inf, d);
+      break;
+  }
+  Shape one = result.shape();
+  one[a] = 1;
+  const Tensor edge = broadcast_to(identity, one);
+  const Tensor kept = reverse ? slice(result, a, 1, std::nullopt) : slice(result, a, 0, n - 1);
+  return reverse ? concatenate({kept, edge}, a) : concatenate({edge, kept}, a);
+}
+}  // namespace
+
+Tensor cumsum(const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive) {
+  return scan(OpKind::CumSum, x, axis, reverse, inclusive, "cumsum");
+}
+Tensor cumprod(const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive) {
+  return scan(OpKind::CumProd, x, axis, reverse, inclusive, "cumprod");
+}
+Tensor cummax(const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive) {
+  return scan(OpKind::CumMax, x, axis, reverse, inclusive, "cummax");
+}
+Tensor cummin(const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive) {
+  return scan(OpKind::CumMin, x, axis, reverse, inclusive, "cummin");
+}
+Tensor logcumsumexp(const Tensor& x, std::optional<int> axis, bool reverse, bool inclusive) {
+  return scan(OpKind::CumLogSumExp, x, axis, reverse, inclusive, "logcumsumexp");
 }
 
 Tensor any(const Tensor& x, const Axes& axes, bool keepdims) {

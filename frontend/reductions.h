@@ -79,4 +79,19 @@ Tensor argmin(const Tensor& x, std::optional<int> axis = std::nullopt, bool keep
 Tensor any(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
 Tensor all(const Tensor& x, const Axes& axes = {}, bool keepdims = false);
 
+// Inclusive scans along an axis as MLX's (the flattened tensor without one): from the end with
+// `reverse`; `inclusive = false` shifts by one place, starting from the op's identity (0, 1,
+// the lowest or highest value, -inf). Bool sums count in i32; logcumsumexp of integers runs in
+// the default float type.
+Tensor cumsum(const Tensor& x, std::optional<int> axis = std::nullopt, bool reverse = false,
+              bool inclusive = true);
+Tensor cumprod(const Tensor& x, std::optional<int> axis = std::nullopt, bool reverse = false,
+               bool inclusive = true);
+Tensor cummax(const Tensor& x, std::optional<int> axis = std::nullopt, bool reverse = false,
+              bool inclusive = true);
+Tensor cummin(const Tensor& x, std::optional<int> axis = std::nullopt, bool reverse = false,
+              bool inclusive = true);
+Tensor logcumsumexp(const Tensor& x, std::optional<int> axis = std::nullopt, bool reverse = false,
+                    bool inclusive = true);
+
 }  // namespace kiln

@@ -260,6 +260,14 @@ HostArray evaluate(const Node& node, std::span<const HostArray* const> in, const
       return take(x(), y(), take_attrs(node).axis);
     case OpKind::ScatterAdd:
       return scatter_add(x(), y(), *in[2], scatter_add_attrs(node).axis);
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp: {
+      const ScanAttrs a = scan_attrs(node);
+      return scan(x(), node.op, a.axis, a.reverse);
+    }
     case OpKind::TakeAlongAxis:
       return take_along_axis(x(), y(), along_axis_attrs(node).axis);
     case OpKind::ScatterAlongAxis: {

@@ -17,6 +17,7 @@
 
 #include "ir/array.h"
 #include "ir/attr.h"
+#include "ir/ops.h"
 #include "ir/scalar_semantics.h"
 
 namespace kiln::ir::interp {
@@ -161,6 +162,9 @@ HostArray scatter_add(const HostArray& x, const HostArray& indices, const HostAr
 // (.., clamp(idx(.., i, ..)), ..). The scatter writes update (.., i, ..) there in row-major
 // order of the indices, combined by mode (add, mul, max, min, set: the later update wins).
 HostArray take_along_axis(const HostArray& x, const HostArray& indices, int64_t axis);
+// An inclusive scan (cumsum ... cumlogsumexp) along `axis`, from its end when `reverse`. Floats
+// carry the running value in double and round each result once (as reduce_sum rounds once).
+HostArray scan(const HostArray& x, OpKind op, int64_t axis, bool reverse);
 HostArray scatter_along_axis(const HostArray& x, const HostArray& indices, const HostArray& updates,
                              int64_t axis, const std::string& mode);
 

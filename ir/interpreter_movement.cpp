@@ -3,6 +3,7 @@
 // payloads and signed zeros pass through exactly.
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "ir/interpreter_kernels.h"
@@ -233,6 +234,52 @@ HostArray scatter_along_axis(const HostArray& x, const HostArray& indices, const
       wrap_add, wrap_mul, [](int64_t a, int64_t b) { return std::max(a, b); },
       [](int64_t a, int64_t b) { return std::min(a, b); });
   return from_i64(x.type(), run(to_i64(x), to_i64(updates), combine));
+}
+
+double log_add_exp(double a, double b) {
+  if (a == b) return a + std::log(2.0);  // also both infinite: no inf - inf
+  const double m = max_f64(a, b);        // NaN if either is
+  return m + std::log1p(std::exp(-std::fabs(a - b)));
+}
+
+HostArray scan(const HostArray& x, OpKind op, int64_t axis, bool reverse) {
+  const AxisSplit in = split_at(x.shape(), axis);
+  auto run = [&](auto values, auto combine) {
+    for (int64_t o = 0; o < in.outer; ++o)
+      for (int64_t t = 0; t < in.inner; ++t)
+        for (int64_t k = 1; k < in.size; ++k) {
+          const int64_t i = reverse ? in.size - 1 - k : k, prev = reverse ? i + 1 : i - 1;
+          auto& v = values[(o * in.size + i) * in.inner + t];
+          v = combine(values[(o * in.size + prev) * in.inner + t], v);
+        }
+    return values;
+  };
+  if (is_float(x.dtype())) {
+    std::vector<double> v = to_f64(x);
+    switch (op) {
+      case OpKind::CumSum:
+        return from_f64(x.type(), run(v, [](double a, double b) { return a + b; }));
+      case OpKind::CumProd:
+        return from_f64(x.type(), run(v, [](double a, double b) { return a * b; }));
+      case OpKind::CumMax:
+        return from_f64(x.type(), run(v, max_f64));
+      case OpKind::CumMin:
+        return from_f64(x.type(), run(v, min_f64));
+      default:
+        return from_f64(x.type(), run(v, log_add_exp));
+    }
+  }
+  std::vector<int64_t> v = to_i64(x);
+  switch (op) {
+    case OpKind::CumSum:
+      return from_i64(x.type(), run(v, wrap_add));
+    case OpKind::CumProd:
+      return from_i64(x.type(), run(v, wrap_mul));
+    case OpKind::CumMax:
+      return from_i64(x.type(), run(v, [](int64_t a, int64_t b) { return std::max(a, b); }));
+    default:
+      return from_i64(x.type(), run(v, [](int64_t a, int64_t b) { return std::min(a, b); }));
+  }
 }
 
 }  // namespace kiln::ir::interp

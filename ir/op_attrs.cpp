@@ -18,6 +18,8 @@ typename detail::AttrValueType<kind>::type from_attr(const Attr& attr) {
     return *list;
   } else if constexpr (kind == AttrKind::Value) {
     return attr;
+  } else if constexpr (kind == AttrKind::Bool) {
+    return attr.as_bool();
   } else {
     static_assert(kind == AttrKind::String);
     return attr.as_string();

@@ -30,6 +30,7 @@ enum class AttrKind : uint8_t {
   IntList,  // a list of integers
   Value,    // a scalar or a nested list (constant's value)
   String,   // a string (call's callee)
+  Bool,     // true or false (a scan's reverse)
 };
 
 // What an attribute's absence means.
@@ -93,6 +94,9 @@ struct AttrSpec {
   FAMILY(ScatterAlongAxis, scatter_along_axis,                                     \
          FIELD(Int, axis, Required)                                                \
          FIELD(String, mode, Elided, std::string("add")))                          \
+  FAMILY(Scan, scan, /* cumsum, cumprod, cummax, cummin, cumlogsumexp */          \
+         FIELD(Int, axis, Required)                                                \
+         FIELD(Bool, reverse, Elided, false))                                      \
   FAMILY(Call, call,                                                               \
          FIELD(String, callee, Required)                                           \
          FIELD(Int, result, Elided, int64_t{0})                                    \
@@ -132,6 +136,10 @@ struct AttrValueType<AttrKind::Value> {
 template <>
 struct AttrValueType<AttrKind::String> {
   using type = std::string;
+};
+template <>
+struct AttrValueType<AttrKind::Bool> {
+  using type = bool;
 };
 }  // namespace detail
 

@@ -89,6 +89,12 @@ std::vector<OpInfo> build_table() {
   row(K::Take, "take", kAnyDtype | linear, 2, 2, F::Take);
   row(K::ScatterAdd, "scatter_add", kNumeric | OpTraits{T::LinearIn0, T::LinearIn2, T::Scatter}, 3,
       3, F::ScatterAdd);
+  const OpTraits scan{T::Scan};
+  row(K::CumSum, "cumsum", scan | kNumeric | linear, 1, 1, F::Scan);
+  row(K::CumProd, "cumprod", scan | kNumeric, 1, 1, F::Scan);
+  row(K::CumMax, "cummax", scan | kAnyDtype, 1, 1, F::Scan);
+  row(K::CumMin, "cummin", scan | kAnyDtype, 1, 1, F::Scan);
+  row(K::CumLogSumExp, "cumlogsumexp", scan | kFloatOnly, 1, 1, F::Scan);
   row(K::TakeAlongAxis, "take_along_axis", kAnyDtype | linear, 2, 2, F::AlongAxis);
   // Linear in x and the updates for modes add and set (the shape rule knows the mode); the
   // transposer checks the mode, as only those two reach it.

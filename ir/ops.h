@@ -103,6 +103,12 @@ enum class OpKind : uint8_t {
   DotGeneral,
   Take,
   ScatterAdd,
+  // Inclusive scans along one axis (from its end with reverse=true).
+  CumSum,
+  CumProd,
+  CumMax,
+  CumMin,
+  CumLogSumExp,
   TakeAlongAxis,     // result[..., i, ...] = x[..., idx[..., i, ...], ...] along one axis
   ScatterAlongAxis,  // the same positions written into a copy of x, combined by its mode
   StopGradient,      // identity when evaluated; its tangent is zero
@@ -134,8 +140,11 @@ enum class OpTrait : uint8_t {
   // Writes its updates into a copy of operand 0 at positions operand 1 gives, in order: a
   // kernel of its own (the copy, then the updates in sequence), never fused into others.
   Scatter,
+  // An inclusive scan along one axis: a kernel of its own whose phase runs along the axis in
+  // order, never fused into others.
+  Scan,
 };
-inline constexpr int kNumOpTraits = static_cast<int>(OpTrait::Scatter) + 1;
+inline constexpr int kNumOpTraits = static_cast<int>(OpTrait::Scan) + 1;
 
 // A set of traits.
 class OpTraits {

@@ -53,6 +53,10 @@ void check_attr_schema(const OpInfo& info, const Attrs& attrs) {
         if (!value.is_string())
           fail("attribute '" + name + "' of " + std::string(info.name) + " must be a string");
         break;
+      case AttrKind::Bool:
+        if (!value.is_bool())
+          fail("attribute '" + name + "' of " + std::string(info.name) + " must be true or false");
+        break;
     }
   }
   for (const AttrSpec& spec : info.attrs)
@@ -623,6 +627,14 @@ TensorType infer_type(OpKind kind, std::span<const TensorType> operands, const A
       return infer_take(info, in, attrs);
     case OpKind::ScatterAdd:
       return infer_scatter_add(info, in, attrs);
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
+      check_axis(info.name, scan_attrs(attrs).axis, in[0].rank());
+      check_dtype(info, in[0].dtype);
+      return in[0];
     case OpKind::TakeAlongAxis:
       return along_axis_type(info, in, along_axis_attrs(attrs).axis);
     case OpKind::ScatterAlongAxis:
@@ -748,6 +760,12 @@ Attrs canonical_attrs(OpKind kind, Attrs attrs, const TensorType& result) {
       return attrs;
     case OpKind::ScatterAlongAxis:  // the default mode left out
       return make_attrs(scatter_along_axis_attrs(attrs));
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:  // reverse=false left out
+      return make_attrs(scan_attrs(attrs));
   }
   return attrs;
 }

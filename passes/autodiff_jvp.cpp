@@ -391,6 +391,53 @@ MaybeValue scatter_along_axis_rule(GraphBuilder& e, const Site& s) {
   return e.div(*sum, count);
 }
 
+// The scans: cumsum is linear; cumprod's tangent is y * cumsum(t / x), right away from zeros
+// (as reduce_prod's); cummax and cummin pass the tangent of the element that holds the running
+// extremum (the latest in scan order that was itself a running extremum); cumlogsumexp's is
+// sum over j <= i of t_j exp(x_j - y_i), as cumsum(t exp(x - M)) exp(M - y) with M the
+// axis' maximum (kept out of the tangent), so nothing overflows.
+MaybeValue scan_rule(GraphBuilder& e, const Site& s) {
+  if (!s.t[0]) return std::nullopt;
+  const ir::ScanAttrs a = ir::scan_attrs(s.node);
+  const Value x = s.x[0], t = *s.t[0], y = s.y;
+  const TensorType type = e.type(x);  // a copy: emitting may move the nodes
+  auto scan = [&](OpKind op, Value v, bool reverse) {
+    return e.op(op, {v}, make_attrs(ir::ScanAttrs{a.axis, reverse}));
+  };
+  switch (s.node.op) {
+    case OpKind::CumSum:
+      return scan(OpKind::CumSum, t, a.reverse);
+    case OpKind::CumProd:
+      return e.mul(y, scan(OpKind::CumSum, e.div(t, x), a.reverse));
+    case OpKind::CumMax:
+    case OpKind::CumMin: {
+      const TensorType index_type{ir::DType::I32, type.shape};
+      const Value iota = e.op(OpKind::Iota, {}, make_attrs(ir::IotaAttrs{a.axis}), index_type);
+      const double none = a.reverse ? static_cast<double>(type.shape[a.axis]) : -1.0;
+      const Value none_v =
+          e.convert(e.splat(TensorType{ir::DType::F32, type.shape}, none), ir::DType::I32);
+      const Value at_extremum = e.select(e.op(OpKind::Eq, {x, y}), iota, none_v);
+      const Value holder =
+          scan(a.reverse ? OpKind::CumMin : OpKind::CumMax, at_extremum, a.reverse);
+      return e.op(OpKind::TakeAlongAxis, {t, holder}, make_attrs(ir::AlongAxisAttrs{a.axis}));
+    }
+    case OpKind::CumLogSumExp: {
+      const std::vector<int64_t> axes{a.axis};
+      const Value m = e.op(OpKind::StopGradient,
+                           {e.op(OpKind::ReduceMax, {x}, make_attrs(ir::ReduceAttrs{axes}))});
+      const Value finite_m = e.select(e.op(OpKind::IsFinite, {m}), m, e.zeros(e.type(m)));
+      const Value wide = e.broadcast(finite_m, type.shape, kept_dims(type.rank(), axes));
+      const Value sum =
+          scan(OpKind::CumSum, e.mul(t, e.op(OpKind::Exp, {e.sub(x, wide)})), a.reverse);
+      return e.mul(sum, e.op(OpKind::Exp, {e.sub(wide, y)}));
+    }
+    default:
+      break;
+  }
+  assert(false && "scan_rule of an op that is not a scan");
+  return std::nullopt;
+}
+
 MaybeValue scatter_add_rule(GraphBuilder& e, const Site& s) {
   if (!s.t[2]) return s.t[0];
   return same_op(e, s, {or_zeros(e, s.t[0], s.x[0]), s.x[1], *s.t[2]});
@@ -506,6 +553,12 @@ MaybeValue jvp_rule(GraphBuilder& e, const Site& s, bool linearize_calls) {
       return same_op(e, s, {*s.t[0], s.x[1]});
     case OpKind::ScatterAlongAxis:
       return scatter_along_axis_rule(e, s);
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
+      return scan_rule(e, s);
     case OpKind::Pad:
       return pad_rule(e, s);
     case OpKind::Concatenate:

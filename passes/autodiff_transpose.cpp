@@ -355,6 +355,11 @@ void Transposer::transpose(const Node& node, Value c) {
            e_.op(OpKind::ScatterAdd, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
                  make_attrs(ir::ScatterAddAttrs{ir::take_attrs(node).axis})));
       return;
+    case OpKind::CumSum: {  // the sum of the later cotangents: the scan the other way
+      const ir::ScanAttrs a = ir::scan_attrs(node);
+      give(node, 0, e_.op(OpKind::CumSum, {c}, make_attrs(ir::ScanAttrs{a.axis, !a.reverse})));
+      return;
+    }
     case OpKind::TakeAlongAxis:
       give(node, 0,
            e_.op(OpKind::ScatterAlongAxis, {e_.zeros(operand_type(node, 0)), p(node, 1), c},
@@ -422,6 +427,10 @@ void Transposer::transpose(const Node& node, Value c) {
     case OpKind::ReduceProd:
     case OpKind::Argmax:
     case OpKind::Argmin:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
     case OpKind::StopGradient:
     case OpKind::Popcount:
     case OpKind::Clz:

@@ -155,6 +155,11 @@ int64_t op_cost(OpKind op) {
     case OpKind::Pad:
     case OpKind::Concatenate:
     case OpKind::Take:
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
     case OpKind::TakeAlongAxis:
     case OpKind::ScatterAlongAxis:
     case OpKind::ReduceSum:
@@ -371,7 +376,7 @@ class Planner {
     const Node& n = node(id);
     return n.op == OpKind::Parameter || n.op == OpKind::Constant || is_result_[id] ||
            ir::has_trait(n.op, ir::OpTrait::Reduction) || n.op == OpKind::DotGeneral ||
-           ir::has_trait(n.op, ir::OpTrait::Scatter);
+           ir::has_trait(n.op, ir::OpTrait::Scatter) || ir::has_trait(n.op, ir::OpTrait::Scan);
   }
 
   // A free op with one operand that the cost walk passes through (broadcast, reshape,
@@ -475,7 +480,8 @@ class Planner {
     for (uint32_t u : users_[id])
       if (node(u).op == OpKind::DotGeneral) return std::nullopt;
     const std::set<int> groups = consumer_groups(id);
-    if (ir::has_trait(n.op, ir::OpTrait::Scatter)) return std::nullopt;
+    if (ir::has_trait(n.op, ir::OpTrait::Scatter) || ir::has_trait(n.op, ir::OpTrait::Scan))
+      return std::nullopt;
     if (!options_.fuse && !is_immediate(n)) return std::nullopt;
     if (is_fitting_dot(id)) {
       if (groups.size() == 1 && can_join_as_dot(id, *groups.begin())) return *groups.begin();

@@ -371,6 +371,11 @@ std::optional<Value> apply_algebra(const Node& node, Operands x, Function& f) {
     case OpKind::Argmin:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
     case OpKind::TakeAlongAxis:
     case OpKind::ScatterAlongAxis:
     case OpKind::Popcount:

@@ -244,6 +244,15 @@ Batched Batcher::batch(const Node& node, std::span<const Batched> in) {
       return take(node, in[0], in[1]);
     case OpKind::ScatterAdd:
       return scatter_add(node, in[0], in[1], in[2]);
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
+      return {add(node.op, {materialize(in[0], 0)},
+                  make_attrs(
+                      ir::ScanAttrs{ir::scan_attrs(node).axis + 1, ir::scan_attrs(node).reverse})),
+              0};
     case OpKind::TakeAlongAxis:
     case OpKind::ScatterAlongAxis: {
       // Every operand batched at 0 (an unbatched one broadcast): the indices keep the

@@ -332,6 +332,11 @@ Value* emit_op_unrounded(IRBuilderBase& b, OpKind op, DType result, DType d,
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
     case OpKind::TakeAlongAxis:
     case OpKind::ScatterAlongAxis:
     case OpKind::StopGradient:

@@ -416,6 +416,11 @@ Id emit_op_unrounded(Builder& b, OpKind op, DType result, DType d, std::span<con
     case OpKind::DotGeneral:
     case OpKind::Take:
     case OpKind::ScatterAdd:
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
     case OpKind::TakeAlongAxis:
     case OpKind::ScatterAlongAxis:
     case OpKind::StopGradient:

@@ -917,7 +917,51 @@ def gen_along():
     cases.write("along.json")
 
 
+def log_add_exp(a, b):
+    if a == b:
+        return a + math.log(2.0)
+    if math.isnan(a) or math.isnan(b):
+        return nan
+    m = max(a, b)
+    return m + math.log1p(math.exp(-abs(a - b)))
+
+
+def gen_scans():
+    """The inclusive scans along an axis, forwards and reversed, by plain loops: floats carry
+    the running value in double and round each result once."""
+    cases = Cases()
+    combine = {"cumsum": operator.add, "cumprod": operator.mul, "cummax": ieee_max,
+               "cummin": ieee_min, "cumlogsumexp": log_add_exp}
+    shape = [3, 4]
+    for op, fn in combine.items():
+        for d in (["f32", "f64", "f16"] if op == "cumlogsumexp" else ["f32", "f16", "i32", "u8"]):
+            for axis in (0, 1):
+                for reverse in (False, True):
+                    x = [((i * 7) % 9 - 4) / (2 if d in FLOATS else 1) for i in range(12)]
+                    if d in FLOATS:
+                        x[5] = nan if op in ("cummax", "cummin", "cumsum") else x[5]
+                        x = to_dtype(d, x)
+                    else:
+                        x = [wrap(d, int(v)) for v in x]
+                    acc = [float(v) if d in FLOATS else int(v) for v in x]
+                    rows, cols = shape
+                    n = shape[axis]
+                    for other in range(shape[1 - axis]):
+                        order = list(range(n))[::-1] if reverse else list(range(n))
+                        for k in range(1, n):
+                            i, p = order[k], order[k - 1]
+                            at = (lambda j: j * cols + other) if axis == 0 else (lambda j: other * cols + j)
+                            acc[at(i)] = fn(acc[at(p)], acc[at(i)])
+                    result = (to_dtype(d, acc) if d in FLOATS
+                              else [wrap(d, int(v)) for v in acc])
+                    attrs = {"axis": axis, "reverse": reverse} if reverse else {"axis": axis}
+                    cases.add(op, [tensor(d, shape, x)], tensor(d, shape, result), attrs=attrs,
+                              tolerance="approx" if d in FLOATS else "exact")
+    cases.write("scan.json")
+
+
 def main():
+    gen_scans()
     gen_along()
     gen_bits()
     gen_unary()

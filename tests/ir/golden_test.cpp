@@ -28,7 +28,7 @@ using nlohmann::json;
 const char* const kGoldenFiles[] = {"unary.json",          "binary.json",        "compare.json",
                                     "select_convert.json", "constant_iota.json", "movement.json",
                                     "gather.json",         "reduce.json",        "dot.json",
-                                    "bits.json",           "along.json"};
+                                    "bits.json",           "along.json",         "scan.json"};
 
 json load_golden(const std::string& file) {
   std::ifstream in(std::filesystem::path(KILN_GOLDEN_DIR) / file);
@@ -226,6 +226,9 @@ TEST(GoldenTest, Reduce) {
 }
 TEST(GoldenTest, Dot) {
   run_file("dot.json");
+}
+TEST(GoldenTest, Scans) {
+  run_file("scan.json");
 }
 TEST(GoldenTest, AlongAxis) {
   run_file("along.json");

@@ -239,6 +239,8 @@ Attrs through_view(const Node& node) {
       return make_attrs(take_attrs(node));
     case AttrFamily::ScatterAdd:
       return make_attrs(scatter_add_attrs(node));
+    case AttrFamily::Scan:
+      return make_attrs(scan_attrs(node));
     case AttrFamily::AlongAxis:
       return make_attrs(along_axis_attrs(node));
     case AttrFamily::ScatterAlongAxis:

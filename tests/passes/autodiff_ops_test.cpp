@@ -79,6 +79,19 @@ TEST(AutodiffOps, AlongAxis) {
   }
 }
 
+TEST(AutodiffOps, Scans) {
+  for (const char* op : {"cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"})
+    for (const char* reverse : {"false", "true"}) {
+      SCOPED_TRACE(std::string(op) + " reverse=" + reverse);
+      const std::string name(op);
+      check_derivatives(
+          parse_function("func @f(%x: f64[3,4]) -> f64[3,4] {\n  %0 = " + name +
+                         " %x {axis=1, reverse=" + reverse +
+                         "} : f64[3,4]\n  %1 = mul %0, %x : f64[3,4]\n  return %1\n}\n"),
+          kPositive);
+    }
+}
+
 TEST(AutodiffOps, Atan2) {
   check_derivatives(parse_function(binary("atan2")), kPositive);
 }

@@ -354,6 +354,14 @@ class RandomGraph {
     const int64_t axis = static_cast<int64_t>(pick(0, static_cast<size_t>(f.type(v).rank())));
     const ir::Attrs attrs{{"axis", axis}};
     if (chance(3)) return along_axis(f, v, axis);
+    if (chance(3)) {
+      // A scan along the axis (the smooth ones where derivatives are checked).
+      using K = ir::OpKind;
+      const K smooth[] = {K::CumSum, K::CumProd, K::CumLogSumExp};
+      const K all[] = {K::CumSum, K::CumProd, K::CumLogSumExp, K::CumMax, K::CumMin};
+      const K op = o_.smooth ? smooth[pick(0, 3)] : all[pick(0, 5)];
+      return add(f, op, {v}, ir::Attrs{{"axis", axis}, {"reverse", rng_() % 2 == 0}});
+    }
     if (rng_() % 2) return add(f, ir::OpKind::Take, {v, idx}, attrs);
     ir::Value updates = add(f, ir::OpKind::Take, {partner(f, v), idx}, attrs);
     if (ir::is_float(f.type(updates).dtype) && rng_() % 2)

@@ -259,6 +259,14 @@ std::vector<std::string> programs_for(OpKind kind) {
   %0 = take %x, %idx {axis=0} : f32[2]
   return %0
 })"};
+    case OpKind::CumSum:
+    case OpKind::CumProd:
+    case OpKind::CumMax:
+    case OpKind::CumMin:
+    case OpKind::CumLogSumExp:
+      return {"func @" + name + "(%x: f32[3,4]) -> (f32[3,4], f32[3,4]) {\n  %0 = " + name +
+              " %x {axis=1} : f32[3,4]\n  %1 = " + name +
+              " %x {axis=0, reverse=true} : f32[3,4]\n  return %0, %1\n}"};
     case OpKind::TakeAlongAxis:
       return {R"(func @take_along_axis(%x: f32[3,4], %i: i32[3,2]) -> f32[3,2] {
   %0 = take_along_axis %x, %i {axis=1} : f32[3,2]
