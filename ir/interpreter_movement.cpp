@@ -216,13 +216,28 @@ HostArray scatter_along_axis(const HostArray& x, const HostArray& indices, const
                         [&](int64_t e, int64_t to) { acc[to] = combine(acc[to], upd[e]); });
     return acc;
   };
-  auto pick = [&](auto add, auto mul, auto max, auto min) {
+  // The mode, read once rather than compared per element.
+  enum class Mode { Add, Mul, Max, Min, Set };
+  const Mode m = mode == "add"   ? Mode::Add
+                 : mode == "mul" ? Mode::Mul
+                 : mode == "max" ? Mode::Max
+                 : mode == "min" ? Mode::Min
+                                 : Mode::Set;
+  auto pick = [m](auto add, auto mul, auto max, auto min) {
     return [=](auto a, auto b) {
-      if (mode == "add") return add(a, b);
-      if (mode == "mul") return mul(a, b);
-      if (mode == "max") return max(a, b);
-      if (mode == "min") return min(a, b);
-      return b;  // set
+      switch (m) {
+        case Mode::Add:
+          return add(a, b);
+        case Mode::Mul:
+          return mul(a, b);
+        case Mode::Max:
+          return max(a, b);
+        case Mode::Min:
+          return min(a, b);
+        case Mode::Set:
+          break;
+      }
+      return b;
     };
   };
   if (is_float(x.dtype())) {

@@ -11,55 +11,19 @@
 #include "ir/error.h"
 #include "ir/function.h"
 #include "ir/interpreter.h"
+#include "tests/ir/interpreter_test_util.h"
 
 namespace kiln::ir {
 namespace {
 
+using testing::doubles;
+using testing::ints;
+using testing::make;
+using testing::make_int;
+using testing::run_op;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 const double kNaN = std::nan("");
-
-HostArray make(DType dtype, Shape shape, const std::vector<double>& values) {
-  HostArray a(TensorType{dtype, std::move(shape)});
-  EXPECT_EQ(static_cast<int64_t>(values.size()), a.num_elements());
-  for (size_t i = 0; i < values.size(); ++i)
-    a.set_f64(static_cast<int64_t>(i), values[i]);
-  return a;
-}
-
-HostArray make_int(DType dtype, Shape shape, const std::vector<int64_t>& values) {
-  HostArray a(TensorType{dtype, std::move(shape)});
-  EXPECT_EQ(static_cast<int64_t>(values.size()), a.num_elements());
-  for (size_t i = 0; i < values.size(); ++i)
-    a.set_i64(static_cast<int64_t>(i), values[i]);
-  return a;
-}
-
-std::vector<double> doubles(const HostArray& a) {
-  std::vector<double> out;
-  for (int64_t i = 0; i < a.num_elements(); ++i)
-    out.push_back(a.get_f64(i));
-  return out;
-}
-
-std::vector<int64_t> ints(const HostArray& a) {
-  std::vector<int64_t> out;
-  for (int64_t i = 0; i < a.num_elements(); ++i)
-    out.push_back(a.get_i64(i));
-  return out;
-}
-
-// Applies one op to parameters of the arguments' types and interprets it.
-HostArray run_op(OpKind op, const std::vector<HostArray>& args, Attrs attrs = {},
-                 std::optional<TensorType> declared = std::nullopt) {
-  Function f("one");
-  std::vector<Value> params;
-  for (const HostArray& a : args)
-    params.push_back(f.add_param("p" + std::to_string(params.size()), a.type()));
-  f.set_results({f.add(op, params, std::move(attrs), std::move(declared))});
-  std::vector<HostArray> out = interpret(f, args);
-  EXPECT_EQ(out.size(), 1u);
-  return out.empty() ? HostArray() : out[0];
-}
 
 bool is_negative_zero(double v) {
   return v == 0.0 && std::signbit(v);

@@ -39,8 +39,8 @@ func @uniform(%keys: u32[3,2]) -> (u32[3,50,7], f32[3,50,7]) {
 }
 )");
   expect_vulkan_matches(m.functions.front(),
-                        {u32s({3, 2}, {0x13198a2e, 0x03707344, 0xffffffff, 0xffffffff, 0, 0})},
-                        0, "rng_bits");
+                        {u32s({3, 2}, {0x13198a2e, 0x03707344, 0xffffffff, 0xffffffff, 0, 0})}, 0,
+                        "rng_bits");
 }
 
 }  // namespace
